@@ -1,0 +1,352 @@
+"""Articles: load files into repaired text, find sections, cut passages.
+
+``read_articles(path)`` turns a file or folder into ``Article``s (checked: not
+missing, empty, binary or oversized); ``split_passages`` cuts one article into
+``Passage``s that fit the embedding model's window, keep sentences whole, and
+remember where they came from (article, section, paragraphs, character
+offsets into the repaired text). Leaves out: HTML and PDF input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from .errors import ArticleError
+from .repair import decode, repair
+from .sentences import split_sentences
+
+SUFFIXES = (".txt", ".md", ".markdown")
+# Bump when sections or passages would come out differently: cached indexes
+# made by another splitter version are rebuilt.
+SPLITTER_VERSION = 3
+LEAD = ""  # section header of the text before the first header
+END_MATTER = "(end matter)"  # section header of what follows a ___ rule
+
+_RULE = re.compile(r"_{3,}")
+_MD_HEADING = re.compile(r"#{1,6}\s+(.+?)\s*#*")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n+")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A header and the character spans of its paragraphs in the article text."""
+
+    header: str
+    paragraphs: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    """One repaired article; ``digest`` hashes its bytes so caches know when it changed."""
+
+    name: str
+    title: str
+    text: str
+    sections: tuple[Section, ...]
+    digest: str
+
+    @property
+    def paragraph_count(self) -> int:
+        return sum(len(s.paragraphs) for s in self.sections)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable piece of one section: whole sentences, verbatim article text.
+
+    ``paragraphs`` is the first and last paragraph number (1-based, headers not
+    counted); ``start``/``end`` are offsets into the repaired article text;
+    ``sentences`` are spans into ``text``.
+    """
+
+    id: str
+    article: str
+    title: str
+    section: str
+    paragraphs: tuple[int, int]
+    start: int
+    end: int
+    text: str
+    sentences: tuple[tuple[int, int], ...]
+
+    @property
+    def embed_text(self) -> str:
+        """What is embedded and indexed: the section header gives the passage its context."""
+        return embed_text(self.section, self.text)
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[a:b] for a, b in self.sentences]
+
+
+def embed_text(section: str, text: str) -> str:
+    """Header line plus passage text, as the model and BM25 see a passage."""
+    header = section if section not in (LEAD, END_MATTER) else ""
+    return f"{header}\n{text}" if header else text
+
+
+# ---------------------------------------------------------------- loading
+
+
+def article_files(path: Path) -> list[Path]:
+    """The article files a path names: the file itself, or a folder's .txt/.md files."""
+    path = Path(path)
+    if not path.exists():
+        raise ArticleError(f"no such file or folder: {path}")
+    if path.is_file():
+        return [path]
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
+    if not files:
+        raise ArticleError(f"no articles in {path}: put .txt or .md files there")
+    return files
+
+
+def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
+    """Refuse what cannot be an article: too large, empty, or binary."""
+    if len(data) > max_bytes:
+        raise ArticleError(
+            f"{name} is {len(data) / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB"
+        )
+    if not data.strip():
+        raise ArticleError(f"{name} is empty")
+    head = data[:8192]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    if b"\x00" in head or controls > len(head) * 0.05:
+        raise ArticleError(f"{name} looks like a binary file, not text")
+
+
+def parse_article(name: str, data: bytes, max_bytes: int = 10_000_000) -> Article:
+    """Bytes of one article to a repaired, sectioned ``Article``.
+
+    Raises ArticleError for empty, binary or oversized input.
+    """
+    check_bytes(name, data, max_bytes)
+    text = repair(decode(data))
+    if not text.strip():
+        raise ArticleError(f"{name} is empty")
+    title, sections = find_sections(text)
+    if not any(s.paragraphs for s in sections):
+        raise ArticleError(f"{name} has no paragraphs of text")
+    return Article(
+        name=name,
+        title=title or title_from_name(name),
+        text=text,
+        sections=tuple(sections),
+        digest=hashlib.sha256(data).hexdigest()[:20],
+    )
+
+
+def read_article(path: Path, max_bytes: int = 10_000_000) -> Article:
+    """Read and parse one article file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ArticleError(
+                f"{path.name} is {size / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB"
+            )
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_article(path.name, data, max_bytes)
+
+
+def title_from_name(name: str) -> str:
+    """A readable title from a file name.
+
+    >>> title_from_name("paris-talks-ukraine.txt")
+    'Paris talks ukraine'
+    """
+    stem = Path(name).stem
+    words = re.sub(r"[-_]+", " ", stem).strip()
+    return (words[:1].upper() + words[1:]) or name
+
+
+# ---------------------------------------------------------------- sections
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of paragraphs: blocks between blank lines, or lines when there are no blank lines.
+
+    >>> t = "One.\\n\\nTwo\\nstill two.\\n"
+    >>> [t[a:b] for a, b in paragraph_spans(t)]
+    ['One.', 'Two\\nstill two.']
+    """
+    separator = _PARAGRAPH_BREAK if _PARAGRAPH_BREAK.search(text) else re.compile(r"\n+")
+    spans = []
+    start = 0
+    for match in separator.finditer(text):
+        _add_trimmed(text, start, match.start(), spans)
+        start = match.end()
+    _add_trimmed(text, start, len(text), spans)
+    return spans
+
+
+def _add_trimmed(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    piece = text[start:end]
+    if piece.strip():
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((start + lead, start + lead + len(piece.strip())))
+
+
+def header_text(paragraph: str) -> str | None:
+    """The header a paragraph stands for, or None when it is body text.
+
+    A header is one short line without closing punctuation ("Ukraine's goals"),
+    or a Markdown heading ("## Ukraine's goals").
+
+    >>> header_text("A coalition of the willing"), header_text("He said so."), header_text("___")
+    ('A coalition of the willing', None, None)
+    """
+    line = paragraph.strip()
+    if "\n" in line:
+        return None
+    heading = _MD_HEADING.fullmatch(line)
+    if heading:
+        return heading.group(1).strip()
+    if len(line) > 100 or len(line.split()) > 12:
+        return None
+    if line[-1] in ".!?:;,\"'\u201d\u2019)]…" or not (line[0].isupper() or line[0].isdigit()):
+        return None
+    if not re.search(r"[A-Za-z]", line):
+        return None
+    return line
+
+
+def find_sections(text: str) -> tuple[str, list[Section]]:
+    """Title (if the text has one) and sections: the lead, one per header, the end matter.
+
+    A header counts only with body text after it; everything after a ``___``
+    rule is end matter, whose short lines are never headers.
+    """
+    spans = paragraph_spans(text)
+    title = ""
+    if spans:
+        first = text[spans[0][0]:spans[0][1]]
+        if _MD_HEADING.fullmatch(first.strip()) or (header_text(first) and len(spans) > 1):
+            title = header_text(first) or ""
+            spans = spans[1:]
+    sections: list[Section] = []
+    header, current = LEAD, []
+    in_end_matter = False
+    for i, (a, b) in enumerate(spans):
+        piece = text[a:b]
+        if _RULE.fullmatch(piece.strip()):
+            if not in_end_matter:
+                sections.append(Section(header, tuple(current)))
+                header, current, in_end_matter = END_MATTER, [], True
+            continue
+        found = None if in_end_matter else header_text(piece)
+        has_body_after = i + 1 < len(spans) and header_text(text[spans[i + 1][0]:spans[i + 1][1]]) is None
+        if found and has_body_after:
+            sections.append(Section(header, tuple(current)))
+            header, current = found, []
+        else:
+            current.append((a, b))
+    sections.append(Section(header, tuple(current)))
+    return title, [s for s in sections if s.paragraphs or s.header not in (LEAD, END_MATTER)]
+
+
+# ---------------------------------------------------------------- passages
+
+
+def split_passages(
+    article: Article,
+    count_tokens: Callable[[str], int],
+    max_tokens: int = 256,
+    pack_tokens: int = 160,
+) -> list[Passage]:
+    """Cut an article into passages that fit the model's window.
+
+    Whole paragraphs are packed together up to ``pack_tokens`` (within one
+    section); a paragraph longer than ``max_tokens`` is cut between sentences,
+    and only a single sentence longer than the window is cut between words.
+    ``count_tokens`` must count as the model does (special tokens included).
+    """
+    passages: list[Passage] = []
+    number = 0
+    for section in article.sections:
+        units: list[tuple[int, int, int, int]] = []  # start, end, first para, last para
+        for a, b in section.paragraphs:
+            number += 1
+            for x, y in _fit(article.text, a, b, section.header, count_tokens, max_tokens):
+                units.append((x, y, number, number))
+        for start, end, first, last in _pack(article.text, units, section.header, count_tokens, pack_tokens):
+            body = article.text[start:end]
+            passages.append(
+                Passage(
+                    id=hashlib.sha1(f"{article.digest}:{start}:{end}".encode()).hexdigest()[:16],
+                    article=article.name,
+                    title=article.title,
+                    section=section.header,
+                    paragraphs=(first, last),
+                    start=start,
+                    end=end,
+                    text=body,
+                    sentences=tuple(_passage_sentences(body)),
+                )
+            )
+    return passages
+
+
+def _passage_sentences(body: str) -> Iterable[tuple[int, int]]:
+    """Sentence spans of a passage, paragraph by paragraph."""
+    for a, b in paragraph_spans(body) if "\n" in body else [(0, len(body))]:
+        for x, y in split_sentences(body[a:b]):
+            yield a + x, a + y
+
+
+def _fit(text: str, a: int, b: int, header: str, count: Callable[[str], int], limit: int):
+    """Spans covering text[a:b], each within ``limit`` tokens: the whole, else sentence groups."""
+    if count(embed_text(header, text[a:b])) <= limit:
+        return [(a, b)]
+    pieces: list[tuple[int, int]] = []
+    for x, y in split_sentences(text[a:b]):
+        x, y = a + x, a + y
+        if count(embed_text(header, text[x:y])) <= limit:
+            pieces.append((x, y))
+        else:
+            pieces.extend(_cut_words(text, x, y, header, count, limit))
+    groups: list[tuple[int, int]] = []
+    for x, y in pieces:
+        if groups and count(embed_text(header, text[groups[-1][0]:y])) <= limit:
+            groups[-1] = (groups[-1][0], y)
+        else:
+            groups.append((x, y))
+    return groups
+
+
+def _cut_words(text: str, a: int, b: int, header: str, count: Callable[[str], int], limit: int):
+    """Last resort for one sentence longer than the window: cut between words."""
+    out = []
+    start = a
+    words = [m.end() + a for m in re.finditer(r"\S+", text[a:b])]
+    last_ok = None
+    for end in words:
+        if count(embed_text(header, text[start:end])) <= limit:
+            last_ok = end
+            continue
+        if last_ok is None:  # a single "word" over the window: take it, truncated by the model
+            last_ok = end
+        out.append((start, last_ok))
+        start = last_ok + len(text[last_ok:b]) - len(text[last_ok:b].lstrip())
+        last_ok = end if count(embed_text(header, text[start:end])) <= limit else None
+    if start < b:
+        out.append((start, b))
+    return out
+
+
+def _pack(text: str, units, header: str, count: Callable[[str], int], limit: int):
+    """Join neighbouring units while the joined passage stays within ``limit`` tokens."""
+    packed: list[tuple[int, int, int, int]] = []
+    for unit in units:
+        if packed:
+            start, _, first, _ = packed[-1]
+            if count(embed_text(header, text[start:unit[1]])) <= limit:
+                packed[-1] = (start, unit[1], first, unit[3])
+                continue
+        packed.append(unit)
+    return packed

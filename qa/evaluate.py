@@ -1,0 +1,184 @@
+"""Evaluation: labelled questions in, quality and latency figures out.
+
+Reads JSONL in either form:
+  {"question", "all"|"any"|"min_of", "answerable", "history": [earlier questions]}
+  {"question", "answers": [...], "impossible": bool}
+and reports answer accuracy, refusal accuracy, retrieval recall@1/3/5 (the
+gold strings inside the top passages), citation validity and latency.
+Leaves out: judging answers by meaning; a gold string must appear verbatim
+(case-insensitive).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .answer import Answer
+from .engine import Engine
+from .errors import QAError
+
+MOJIBAKE = re.compile(r"鈥|â€|Ã[\x80-\xbf]|\ufffd")
+
+
+@dataclass
+class Item:
+    """One labelled question, in the one shape the rest of this module reads."""
+
+    id: str
+    question: str
+    answerable: bool
+    all: list[str] = field(default_factory=list)
+    any: list[str] = field(default_factory=list)
+    min_of: tuple[list[str], int] | None = None
+    history: list[str] = field(default_factory=list)
+
+    def gold_found(self, text: str) -> bool:
+        """Whether ``text`` holds the answer the label asks for."""
+        low = text.lower()
+        if self.all and not all(s.lower() in low for s in self.all):
+            return False
+        if self.any and not any(s.lower() in low for s in self.any):
+            return False
+        if self.min_of and sum(s.lower() in low for s in self.min_of[0]) < self.min_of[1]:
+            return False
+        return bool(self.all or self.any or self.min_of)
+
+
+def read_items(path: Path) -> list[Item]:
+    """Labelled questions from a JSONL file; ValueError naming the bad line."""
+    items = []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise QAError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+            items.append(_item(raw, number))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise QAError(f"{path}:{number}: not a labelled question ({exc})") from exc
+    if not items:
+        raise QAError(f"{path} holds no questions")
+    return items
+
+
+def _item(raw: dict[str, Any], number: int) -> Item:
+    question = raw["question"]
+    if not isinstance(question, str) or not question.strip():
+        raise ValueError("empty question")
+    if "answers" in raw or "impossible" in raw:
+        impossible = bool(raw.get("impossible", False))
+        answers = [str(a) for a in raw.get("answers") or []]
+        return Item(str(raw.get("id", number)), question, not impossible and bool(answers), any=answers,
+                    history=list(raw.get("history") or []))
+    min_of = raw.get("min_of")
+    return Item(
+        id=str(raw.get("id", number)),
+        question=question,
+        answerable=bool(raw.get("answerable", True)),
+        all=[str(s) for s in raw.get("all") or []],
+        any=[str(s) for s in raw.get("any") or []],
+        min_of=(list(min_of[0]), int(min_of[1])) if min_of else None,
+        history=list(raw.get("history") or []),
+    )
+
+
+def citation_problems(answer: Answer, engine: Engine) -> list[str]:
+    """What is wrong with an answer's citations: dangling markers, non-verbatim text."""
+    problems = []
+    numbers = {c.n for c in answer.citations}
+    for marker in re.findall(r"\[(\d+)\]", answer.text):
+        if int(marker) not in numbers:
+            problems.append(f"[{marker}] has no citation")
+    passages = {(p.article, p.start): p.text for p in engine.corpus.passages}
+    for c in answer.citations:
+        if passages.get((c.article, c.start)) != c.text:
+            problems.append(f"[{c.n}] passage is not article text")
+        if c.text[c.sentence_start:c.sentence_start + len(c.sentence)] != c.sentence:
+            problems.append(f"[{c.n}] sentence is not in its passage")
+    if MOJIBAKE.search(answer.text):
+        problems.append("mojibake in the answer")
+    return problems
+
+
+def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
+    """Run every question through ``engine`` and gather the figures and each result."""
+    rows = []
+    latencies = []
+    recall = {1: 0, 3: 0, 5: 0}
+    retrievable = 0
+    for item in items:
+        history: list[tuple[str, str]] = []
+        for earlier in item.history:
+            history.append((earlier, engine.ask(earlier, history=history).text))
+        start = time.perf_counter()
+        answer = engine.ask(item.question, history=history)
+        latencies.append((time.perf_counter() - start) * 1000)
+        problems = citation_problems(answer, engine)
+        if item.answerable:
+            correct = answer.answered and item.gold_found(answer.text)
+            passages = [p.text for p, _ in engine.search(item.question, history=history, k=max(recall))]
+            retrievable += 1
+            for depth in recall:
+                recall[depth] += item.gold_found(" ".join(passages[:depth]))
+        else:
+            correct = not answer.answered
+        rows.append({
+            "id": item.id, "question": item.question, "answerable": item.answerable,
+            "correct": bool(correct), "answered": answer.answered, "answer": answer.text,
+            "confidence": answer.confidence, "problems": problems,
+        })
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    return {
+        "questions": len(rows),
+        "answer_accuracy": _share(sum(r["correct"] for r in answerable), len(answerable)),
+        "refusal_accuracy": _share(sum(r["correct"] for r in unanswerable), len(unanswerable)),
+        "false_refusals": sum(not r["answered"] for r in answerable),
+        **{f"recall@{d}": _share(n, retrievable) for d, n in recall.items()},
+        "citation_validity": _share(sum(not r["problems"] for r in rows), len(rows)),
+        "latency_ms_median": round(statistics.median(latencies), 1),
+        "latency_ms_p95": round(_percentile(latencies, 95), 1),
+        "results": rows,
+    }
+
+
+def _share(n: int, total: int) -> float | None:
+    return round(n / total, 3) if total else None
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The figures as a short table, then each question that went wrong."""
+    def pct(v):
+        return "n/a" if v is None else f"{v * 100:.0f}%"
+
+    lines = [
+        f"questions            {report['questions']}",
+        f"answer accuracy      {pct(report['answer_accuracy'])}",
+        f"refusal accuracy     {pct(report['refusal_accuracy'])}",
+        f"retrieval recall@1/3/5  {pct(report['recall@1'])} / {pct(report['recall@3'])} / {pct(report['recall@5'])}",
+        f"citation validity    {pct(report['citation_validity'])}",
+        f"latency median/p95   {report['latency_ms_median']} / {report['latency_ms_p95']} ms",
+    ]
+    wrong = [r for r in report["results"] if not r["correct"] or r["problems"]]
+    if wrong:
+        lines.append("")
+        lines.append("missed:")
+        for r in wrong:
+            why = "; ".join(r["problems"]) or ("refused" if not r["answered"] else "wrong answer")
+            lines.append(f"  {r['id']}: {r['question']} -> {why} (confidence {r['confidence']})")
+    return "\n".join(lines)

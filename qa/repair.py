@@ -1,0 +1,126 @@
+"""Text repair: bytes in, clean text out.
+
+Decoding (UTF-8, else cp1252), ``ftfy.fix_text`` for the usual mojibake, then
+what ftfy does not do: UTF-8 punctuation that was mis-decoded as GBK, as in our
+first article (``鈥渃onvergence`` is ``"convergence``). Curly quotes are then
+straightened, so the text has one kind of quote throughout. Genuine Chinese
+text is left as it is. Leaves out: HTML, encodings other than these.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ftfy
+from ftfy.fixes import uncurl_quotes
+
+# A run of CJK ideographs: the only place GBK-decoded UTF-8 punctuation can hide.
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+# "鈥" is the GBK reading of E2 80, the first two bytes of every UTF-8
+# general punctuation mark (dashes, quotes, ellipsis).
+_LONE = "鈥"
+# E2 followed by a single continuation byte: a 3-byte mark whose 0x80 was lost.
+_LOST_80 = re.compile(rb"\xe2(?=[\x80-\xbf](?:[^\x80-\xbf]|$))")
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-8 (BOM allowed), else cp1252, else latin-1 (never fails).
+
+    >>> decode("café".encode("cp1252"))
+    'café'
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def repair(text: str) -> str:
+    """Clean text as a reader should see it; safe to run twice.
+
+    >>> repair('Macron described the talks as an important 鈥渃onvergence."')
+    'Macron described the talks as an important "convergence."'
+    >>> repair("PARIS (AP) 鈥 France hosted")
+    'PARIS (AP) — France hosted'
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = ftfy.fix_text(text, uncurl_quotes=False)
+    text = "\n".join(_repair_gbk_line(line) for line in text.split("\n"))
+    return uncurl_quotes(text)
+
+
+def _repair_gbk_line(line: str) -> str:
+    """Repair GBK-read UTF-8 punctuation in one paragraph; quotes need the paragraph."""
+    if _LONE not in line and not _CJK_RUN.search(line):
+        return line
+    out: list[str] = []
+    last = 0
+    for match in _CJK_RUN.finditer(line):
+        out.append(line[last:match.start()])
+        out.append(_repair_run(match.group(), before="".join(out), after=line[match.end():]))
+        last = match.end()
+    out.append(line[last:])
+    return "".join(out)
+
+
+def _repair_run(run: str, before: str, after: str) -> str:
+    """One run of ideographs: mojibake made right, genuine Chinese left alone."""
+    try:
+        data = run.encode("gb18030")
+    except UnicodeEncodeError:
+        return run
+    fixed = _decode_utf8_prefix(data)
+    if fixed is None or (fixed[1] and fixed[1] != b"\xe2\x80"):
+        # GBK decoders drop a stray 0x80 (in "鈥欌檙" the second mark's middle byte
+        # is gone): put it back where a punctuation mark is one byte short.
+        fixed = _decode_utf8_prefix(_LOST_80.sub(b"\xe2\x80", data)) or fixed
+    if fixed is None:
+        return run
+    text, rest = fixed
+    if rest == b"\xe2\x80":
+        # The third byte was lost in the GBK decode: a lone 鈥.
+        text += _lone_mark(before + text, after)
+    elif rest:
+        return run
+    if not text or any(_CJK_RUN.match(ch) for ch in text):
+        return run
+    return text
+
+
+def _decode_utf8_prefix(data: bytes) -> tuple[str, bytes] | None:
+    """Strictly decode as much of ``data`` as is whole UTF-8; None if it is not UTF-8 at all."""
+    for cut in range(len(data), max(len(data) - 3, -1), -1):
+        try:
+            return data[:cut].decode("utf-8"), data[cut:]
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _lone_mark(before: str, after: str) -> str:
+    """Decide what a lone 鈥 was: an em dash between spaces, else a closing quote.
+
+    >>> _lone_mark("Witkoff ", " Trump's")
+    '—'
+    >>> _lone_mark('he said "we agree,', " the statement says")
+    '\u201d'
+    """
+    spaced_before = before == "" or before[-1].isspace()
+    spaced_after = after == "" or after[0].isspace()
+    if spaced_before and spaced_after and before.strip():
+        return "\u2014"
+    if spaced_before and not before.strip():
+        # Paragraph start: only an opening quote starts a paragraph.
+        return "\u201c"
+    if _open_quote(before) or not spaced_before:
+        return "\u201d"
+    return "\u2014"
+
+
+def _open_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a quotation (more openings than closings)."""
+    straight = text.count('"')
+    opened = text.count("\u201c") - text.count("\u201d")
+    return opened > 0 or straight % 2 == 1

@@ -1,0 +1,136 @@
+"""Sentences and terms: the two ways the rest of article QA cuts text.
+
+``split_sentences`` finds sentence spans in a paragraph (abbreviations such as
+"U.S." and "Lt. Gen." and quoted speech do not end a sentence early);
+``terms`` turns text into lowercase stemmed content words for lexical scoring.
+Leaves out: languages other than English.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+
+# Words after which a full stop does not end a sentence.
+ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st lt gen col maj capt sgt cmdr adm gov sen rep rev
+    pres supt insp det no vs etc inc corp co ltd dept est fig approx
+    jan feb mar apr jun jul aug sep sept oct nov dec mt ft""".split()
+)
+
+# A candidate end: . ! ? (or an ellipsis), closing quotes/brackets, then space.
+_END = re.compile(r"""[.!?]+["'\u201d\u2019)\]]*(?=\s+)""")
+_NEXT_START = re.compile(r"""\s+["'\u201c\u2018(\[]*([A-Z0-9])""")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are aren't as at be because
+    been before being below between both but by can could did do does doing down during
+    each few for from further had has have having he her here hers herself him himself his
+    how i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with would
+    you your yours yourself yourselves also say says said tell told according
+    article articles text""".split()
+)
+
+# Irregular verb forms a stemmer cannot join to their base: "what did he write?"
+# must match "he wrote".
+IRREGULAR = {
+    form: base
+    for base, forms in {
+        "write": "wrote written", "speak": "spoke spoken", "meet": "met", "go": "went gone",
+        "take": "took taken", "give": "gave given", "begin": "began begun", "lead": "led",
+        "hold": "held", "make": "made", "find": "found", "think": "thought", "bring": "brought",
+        "come": "came", "see": "saw seen", "win": "won", "lose": "lost", "leave": "left",
+        "send": "sent", "pay": "paid", "build": "built", "fall": "fell fallen", "run": "ran",
+        "rise": "rose risen", "choose": "chose chosen", "drive": "drove driven", "grow": "grew grown",
+        "know": "knew known", "become": "became", "strike": "struck", "fight": "fought",
+        "seek": "sought", "sell": "sold", "buy": "bought", "keep": "kept", "feel": "felt",
+        "mean": "meant", "stand": "stood", "understand": "understood", "spend": "spent",
+        "teach": "taught", "catch": "caught", "fly": "flew flown", "draw": "drew drawn",
+        "break": "broke broken", "steal": "stole stolen", "shoot": "shot", "hear": "heard",
+        "sit": "sat", "forbid": "forbade forbidden", "withdraw": "withdrew withdrawn",
+        "undertake": "undertook undertaken", "overtake": "overtook", "swear": "swore sworn",
+    }.items()
+    for form in forms.split()
+}
+
+_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?")
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of the sentences in ``text``, whitespace trimmed.
+
+    >>> t = 'Rubio met the U.S. team. "We agree. We go on," he said. Lt. Gen. Kellogg came.'
+    >>> [t[a:b] for a, b in split_sentences(t)]
+    ['Rubio met the U.S. team.', '"We agree. We go on," he said.', 'Lt. Gen. Kellogg came.']
+    """
+    quotes_balanced = text.count('"') % 2 == 0
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _END.finditer(text):
+        end = match.end()
+        if not _is_boundary(text, start, end, quotes_balanced):
+            continue
+        _add_span(text, start, end, spans)
+        start = end
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _is_boundary(text: str, start: int, end: int, quotes_balanced: bool) -> bool:
+    """Whether a candidate end at ``end`` really ends the sentence begun at ``start``."""
+    if not _NEXT_START.match(text, end):
+        return False  # next word is lower case: "U.S. officials", "... they realized"
+    core = text[start:end].rstrip("\"'\u201d\u2019)]")
+    if core.endswith("."):
+        bare = core.rsplit(None, 1)[-1].lstrip("(\"'\u201c\u2018[").rstrip(".")
+        if bare.lower() in ABBREVIATIONS:
+            return False  # "Lt. Gen. Keith Kellogg"
+        if re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", bare):
+            return False  # "U.S. State Department", "John F. Kennedy"
+    if quotes_balanced and text.count('"', start, end) % 2 == 1:
+        return False  # inside quoted speech: keep the quote with its speaker
+    return True
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """Append the trimmed span of text[start:end] if it holds anything."""
+    piece = text[start:end]
+    stripped = piece.strip()
+    if stripped:
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((start + lead, start + lead + len(stripped)))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """All word tokens of ``text``, lower case, possessives dropped.
+
+    >>> words("Trump's envoy, Steve Witkoff")
+    ['trump', 'envoy', 'steve', 'witkoff']
+    """
+    out = []
+    for token in _TOKEN.findall(text):
+        token = token.lower().replace("\u2019", "'")
+        if token.endswith("'s"):
+            token = token[:-2]
+        out.append(token)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words of ``text``: what lexical matching compares.
+
+    >>> terms("Who attended the talks in Paris?")
+    ['attend', 'talk', 'pari']
+    """
+    return [_stem(IRREGULAR.get(w, w)) for w in words(text) if w not in STOPWORDS]
