@@ -123,7 +123,9 @@ def load_embedder(name: str, threads: int = 1) -> Embedder:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
             model = SentenceTransformer(source, device="cpu", local_files_only=local or None)
         except ImportError as exc:
             raise ModelLoadError(

@@ -10,6 +10,7 @@ with the conversation (``contextual_query``). Leaves out: re-ranking models.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -18,6 +19,8 @@ from typing import Sequence
 
 import bm25s
 import numpy as np
+
+logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
 
 from embeddings.index import Store
 

@@ -1,0 +1,38 @@
+# Two commands do everything: `make run` serves the chat, `make test` runs the tests.
+# Both create .venv and install on first use; nothing is downloaded from a model hub.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# CPU build of torch, found on this machine's disk; installed before
+# sentence-transformers so pip never pulls the multi-GB CUDA build.
+TORCH := torch==2.13.0
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: run test bench install eval clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q $(TORCH)
+	$(PY) -m pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) app.py $(ARGS)
+
+test: $(STAMP)
+	QA_THREADS=1 $(PY) -m pytest -q $(PYTEST_ARGS)
+
+eval: $(STAMP)
+	$(PY) -m qa eval tests/data/seed_dev.jsonl
+
+bench: $(STAMP)
+	$(PY) bench/run.py $(ARGS)
+
+clean:
+	rm -rf .cache .pytest_cache

@@ -1,0 +1,112 @@
+"""Command line: ``python -m qa "Who attended?"``, an interactive prompt, or ``eval``.
+
+    python -m qa "Who attended the talks?"          answer and numbered sources
+    python -m qa                                    interactive; follow-ups use the conversation
+    python -m qa eval questions.jsonl [--json]      quality and latency on labelled questions
+
+Only parsing, calling the engine and printing live here. Errors are one
+``Error: ...`` line on stderr (exit 1; usage errors exit 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import load
+from .engine import Engine
+from .errors import QAError
+
+
+def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Evaluate on labelled questions." if eval_mode else "Ask questions of news articles.",
+    )
+    if eval_mode:
+        parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")
+    else:
+        parser.add_argument("question", nargs="*", help="the question (none: interactive prompt)")
+    parser.add_argument("--articles", help="article file or folder (default: seeds/, or QA_ARTICLES)")
+    parser.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+    parser.add_argument("--cache-dir", help="where indexes are kept (QA_CACHE_DIR)")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
+    parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parser
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    """Indexing progress on stderr, one rewritten line."""
+    if not sys.stderr.isatty() and done < total:
+        return
+    end = "\n" if done >= total else ""
+    print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+
+def _engine(args: argparse.Namespace) -> Engine:
+    return load(
+        args.articles, progress=_progress, model=args.model, cache_dir=args.cache_dir,
+        threads=args.threads, top_k=args.top_k,
+    )
+
+
+def _interactive(engine: Engine, as_json: bool) -> int:
+    """A prompt that keeps the conversation, so follow-up questions work."""
+    history: list[tuple[str, str]] = []
+    print("Ask about the articles (empty line or Ctrl-D to quit).", file=sys.stderr)
+    while True:
+        try:
+            question = input("? ").strip()
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = engine.ask(question, history=history)
+        except QAError as exc:
+            print(f"Error: {exc}", file=sys.stderr)
+            continue
+        print(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else f"{answer}\n")
+        history.append((question, answer.text))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    eval_mode = bool(argv) and argv[0] == "eval"
+    args = _parser("python -m qa eval" if eval_mode else "python -m qa", eval_mode).parse_args(
+        argv[1:] if eval_mode else argv
+    )
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+    try:
+        if eval_mode:
+            from .evaluate import evaluate, format_report, read_items
+
+            items = read_items(args.questions)
+            report = evaluate(_engine(args), items)
+            print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else format_report(report))
+            return 0
+        engine = _engine(args)
+        if not args.question:
+            return _interactive(engine, args.json)
+        answer = engine.ask(" ".join(args.question))
+        print(json.dumps(answer.to_dict(), indent=1, ensure_ascii=False) if args.json else answer)
+        return 0
+    except (QAError, ValueError, TypeError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head`: not an error of ours
+        sys.stderr = open(os.devnull, "w")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
