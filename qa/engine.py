@@ -49,9 +49,9 @@ def load_model(settings: Settings) -> Embedder:
 class Engine:
     """Question answering over one set of articles."""
 
-    def __init__(self, settings: Settings, progress: Progress | None = None):
+    def __init__(self, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None):
         self.settings = settings
-        self.embedder = load_model(settings)
+        self.embedder = embedder or load_model(settings)
         self._write_lock = threading.Lock()
         self._state = self._open(progress)
 

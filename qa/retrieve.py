@@ -63,7 +63,7 @@ def contextual_query(question: str, history: Sequence[tuple[str, str]] | None) -
     """
     if not history:
         return question
-    if not (_FOLLOW_UP.search(question) or len(terms(question)) <= 1):
+    if not (_FOLLOW_UP.search(question) or not terms(question)):
         return question
     previous = str(history[-1][0]).strip()
     return f"{previous} {question}" if previous else question

@@ -1,0 +1,78 @@
+"""Shared fixtures: every test gets its own cache folder; the real model loads once per session."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+PROJECT = Path(__file__).resolve().parent.parent
+SEED = PROJECT / "seeds" / "paris-talks-ukraine.txt"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_settings(tmp_path_factory, monkeypatch):
+    """No test reads or writes the project's own cache, or depends on the caller's environment."""
+    monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("QA_THREADS", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for var in ("QA_ARTICLES", "QA_MODEL", "QA_TOP_K"):
+        monkeypatch.delenv(var, raising=False)
+
+
+class FakeEmbedder:
+    """A hash-seeded bag-of-words embedder: deterministic, instant, good enough for plumbing tests."""
+
+    name = "fake-model"
+    source = "fake-model"
+    dim = 64
+    max_tokens = 64
+
+    def __init__(self):
+        self.encoded = 0  # texts embedded so far: tests check what was (not) re-embedded
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split()) + 2
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        for word in re.findall(r"\w+", text.lower()):
+            v[int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dim] += 1
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def encode(self, texts, batch_size=32, progress=None):
+        self.encoded += len(texts)
+        if progress:
+            progress(len(texts), len(texts))
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_query(self, text):
+        return self._vector(text)
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default model (bundled weights), loaded once."""
+    from embeddings.model import load_embedder
+
+    return load_embedder("all-MiniLM-L6-v2", threads=1)
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory, embedder):
+    """The real engine over the seed article, built once into its own cache."""
+    from qa import Settings
+    from qa.engine import Engine
+
+    settings = Settings.resolve(articles=PROJECT / "seeds", cache_dir=tmp_path_factory.mktemp("seedcache"), threads=1)
+    return Engine(settings, embedder=embedder)

@@ -1,0 +1,77 @@
+"""The command line: answers, JSON, eval, and one-line errors with exit codes."""
+
+import json
+
+import pytest
+
+from qa.__main__ import main
+from tests.conftest import DATA, PROJECT
+
+SEEDS = str(PROJECT / "seeds")
+
+
+@pytest.mark.model
+def test_question_prints_answer_and_sources(capsys, embedder):
+    assert main(["--articles", SEEDS, "Where will the talks continue next week?"]) == 0
+    out = capsys.readouterr().out
+    assert "London" in out and "[1]" in out and "Sources:" in out
+
+
+@pytest.mark.model
+def test_json_output(capsys, embedder):
+    assert main(["--articles", SEEDS, "--json", "--k", "3", "Who did Rubio speak with by phone?"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["answered"] and "Lavrov" in data["text"]
+
+
+@pytest.mark.model
+def test_eval_command(capsys, embedder):
+    assert main(["eval", str(DATA / "seed_dev.jsonl"), "--articles", SEEDS, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["questions"] == 9 and report["answer_accuracy"] >= 0.875
+    assert {"recall@1", "recall@3", "recall@5", "citation_validity", "latency_ms_median", "latency_ms_p95"} <= set(report)
+
+
+@pytest.mark.model
+def test_interactive_keeps_the_conversation(capsys, monkeypatch, embedder):
+    lines = iter(["Who is Andrii Yermak?", "What did he write?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    assert main(["--articles", SEEDS]) == 0
+    out = capsys.readouterr().out
+    assert "substantive conversation" in out or "continue our work" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--articles", "/no/such/place", "hi"], "Error: no such file or folder: /no/such/place"),
+        (["eval", "/no/such/questions.jsonl"], "Error: cannot read /no/such/questions.jsonl"),
+    ],
+)
+def test_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert len([line for line in err.splitlines() if line.startswith("Error")]) == 1
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("question, message", [(" ", "the question is empty"), ("x" * 10_000, "limit is 1,000")])
+def test_bad_question_exit_code(capsys, embedder, question, message):
+    assert main(["--articles", SEEDS, question]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_empty_folder_and_binary_file(capsys, tmp_path):
+    assert main(["--articles", str(tmp_path), "hi"]) == 1
+    assert "no articles in" in capsys.readouterr().err
+    binary = tmp_path / "blob.txt"
+    binary.write_bytes(b"\x00\xff" * 500)
+    assert main(["--articles", str(binary), "hi"]) == 1
+    assert "looks like a binary file" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--k", "many", "hi"])
+    assert info.value.code == 2

@@ -1,0 +1,37 @@
+"""Sentence spans and lexical terms."""
+
+import pytest
+
+from qa.sentences import split_sentences, terms
+
+
+def _split(text):
+    return [text[a:b] for a, b in split_sentences(text)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("One here. Two there.", ["One here.", "Two there."]),
+        ("The U.S. State Department said so. Then it ended.", ["The U.S. State Department said so.", "Then it ended."]),
+        ("Retired Lt. Gen. Keith Kellogg joined. Others came.", ["Retired Lt. Gen. Keith Kellogg joined.", "Others came."]),
+        ('"It was good. We go on," he wrote. Next.', ['"It was good. We go on," he wrote.', "Next."]),
+        ("Is it? Yes! Fine.", ["Is it?", "Yes!", "Fine."]),
+        ("No end punctuation", ["No end punctuation"]),
+        ("   ", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert _split(text) == expected
+
+
+def test_spans_are_verbatim():
+    text = "  Alpha beta.  Gamma delta.\nEpsilon."
+    for a, b in split_sentences(text):
+        assert text[a:b] == text[a:b].strip() and text[a:b]
+
+
+def test_terms_stem_and_join_irregular_verbs():
+    assert terms("What did he write?") == terms("he wrote")
+    assert "london" in terms("talks in London")
+    assert terms("the and of") == []
