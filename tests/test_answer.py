@@ -88,7 +88,8 @@ def test_no_candidates_is_a_refusal():
         ("When was Dnipro hit?", "date", False),
         ("What did Yermak write?", "quote", False),
         ("Which British official joined the talks?", "person", False),
-        ("Why did the talks stall?", "other", False),
+        ("Why did the talks stall?", "reason", False),
+        ("What is the ferry called?", "other", False),
     ],
 )
 def test_question_kinds(question, kind, is_list):
