@@ -313,7 +313,7 @@ def off_focus(q: Question, best: Candidate) -> bool:
     """
     if not q.focus:
         return False
-    held = set(terms(best.sentence))
+    held = set(terms(embed_text(best.passage.section, best.sentence)))
     return not (held & q.focus_terms) and best.cosine < FOCUS_MIN_COSINE
 
 

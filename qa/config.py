@@ -44,10 +44,12 @@ class Settings:
     # (model window is 256): long enough to keep a quote with its speaker,
     # short enough that a citation points at one place.
     pack_tokens: int = 160
-    # Fusion of dense and BM25 scores, each z-normalised; BM25 weighs more
-    # because the dense side alone is weak on exact names and numbers.
-    dense_weight: float = 0.45
-    lexical_weight: float = 0.55
+    # Fusion of dense and BM25 scores, each z-normalised. Measured on 59
+    # answerable labelled questions (recall@1): dense 0.69, BM25 0.85, RRF(k=60)
+    # 0.78, z-sum 0.86 at 0.3/0.7 (0.83 at 0.5/0.5): BM25 weighs more because
+    # the dense side alone is weak on exact names and numbers.
+    dense_weight: float = 0.3
+    lexical_weight: float = 0.7
     # Answers are refused when the best sentence's confidence (share of the
     # question's IDF weight it holds + its cosine to the question) is below this.
     min_confidence: float = 0.55
