@@ -1,0 +1,462 @@
+"""The Gradio chat (app.py): formatting, page events, the /ask API, share fallback, a real browser.
+
+Fast tests format hand-made answers. The rest share one engine over the seed
+article (indexed once into a temporary cache) and one app launched in this
+process on a free port; the share-link and start-up tests run ``app.py`` as a
+subprocess. The browser test drives Debian's Chromium through Playwright and
+is skipped, saying how to enable it, where Chromium is missing.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import html
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import app
+from qa import Answer, Citation, load
+from qa.config import DEFAULT_ARTICLES
+from qa.corpus import UPLOADS, ArticleInfo, store_folder
+from qa.engine import Engine
+
+# Gradio's queue calls pandas in a way pandas 3 warns about; not ours to fix.
+pytestmark = [pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
+              pytest.mark.filterwarnings("ignore:The copy keyword is deprecated")]
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+HOSTILE = (
+    "# Harbor festival report\n\n"
+    "The mayor said the <script>alert('xss')</script> harbor festival drew **twelve thousand** visitors "
+    "on Saturday.\n\n"
+    "## Tickets\n\n"
+    "Tickets cost $5 for adults, according to [the city](http://example.com) and _organisers_.\n"
+)
+PARTICIPANTS = ("Rubio", "Witkoff", "Kellogg", "Sybiha", "Umerov", "Lammy")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chat_messages(*turns: tuple[str, str]) -> list[dict]:
+    """Chat history as Gradio 6 hands it to a function: content as typed text blocks."""
+    out = []
+    for question, answer in turns:
+        out.append({"role": "user", "metadata": None, "content": [{"type": "text", "text": question}], "options": None})
+        out.append({"role": "assistant", "metadata": None, "content": [{"type": "text", "text": answer}],
+                    "options": None})
+    return out
+
+
+def last(gen):
+    """The final value a generator event handler yields."""
+    value = None
+    for value in gen:
+        pass
+    return value
+
+
+def citation(**kw) -> Citation:
+    text = kw.pop("text", "First sentence here. The cited <b>sentence</b> is this one. After it.")
+    sentence = kw.pop("sentence", "The cited <b>sentence</b> is this one.")
+    return Citation(n=kw.pop("n", 1), article=kw.pop("article", "a.md"), section=kw.pop("section", "Goals"),
+                    text=text, sentence=sentence, score=kw.pop("score", 0.8123), title=kw.pop("title", "A title"),
+                    paragraphs=(2, 3), start=0, sentence_start=text.find(sentence), **kw)
+
+
+# ------------------------------------------------------------------ formatting: no model needed
+
+def test_answer_html_shows_markers_and_escapes_article_text():
+    answer = Answer('He said <script>alert(1)</script> **bold** $5 and [x](http://y) [1] Then _this_. [2]',
+                    True, [citation(n=1), citation(n=2)], "Q?")
+    out = app.answer_html(answer)
+    assert "<script" not in out and "<b>" not in out
+    assert '<span class="qa-cite">&#91;1&#93;</span>' in out and '&#91;2&#93;</span>' in out
+    assert "&#42;&#42;bold&#42;&#42;" in out and "&#36;5" in out  # no Markdown, no LaTeX
+    assert app.plain_text(out) == answer.text  # what the history hands back to ask()
+    assert "qa-refusal" not in out
+
+
+def test_refusal_looks_different():
+    refusal = Answer("The articles don't say: they never mention \"Peru\".", False, [citation()], "Capital of Peru?")
+    out = app.answer_html(refusal)
+    assert 'class="qa-answer qa-refusal"' in out
+    panel = app.sources_html(refusal)
+    assert "No answer to" in panel and "Closest passages" in panel and "qa-refused" in panel
+
+
+def test_sources_html_marks_the_cited_sentence_in_its_passage():
+    c = citation(section="", title="T <i>x</i>")
+    panel = app.sources_html(Answer("The cited sentence [1]", True, [c], "Who <b>?"))
+    assert '<mark class="qa-mark">The cited &#60;b&#62;sentence&#60;/b&#62; is this one.</mark>' in panel
+    assert "First sentence here." in panel and "After it." in panel  # the passage around it
+    assert "\u00a7 Lead" in panel and "score 0.81" in panel and "paragraphs 2\u20133" in panel
+    assert "T &#60;i&#62;x&#60;/i&#62;" in panel and "Who &#60;b&#62;?" in panel
+    assert "<i>" not in panel and "<b>" not in panel
+
+
+def test_sources_html_finds_the_sentence_when_the_offset_is_off():
+    c = citation()
+    moved = Citation(**{**c.__dict__, "sentence_start": 0})
+    assert "<mark" in app.sources_html(Answer("x [1]", True, [moved], "q"))
+    gone = Citation(**{**c.__dict__, "sentence": "Not in the passage."})
+    assert "<mark" not in app.sources_html(Answer("x [1]", True, [gone], "q"))  # passage still shown
+    assert "First sentence here." in app.sources_html(Answer("x [1]", True, [gone], "q"))
+
+
+def test_history_pairs_reads_gradio6_blocks_and_skips_notices():
+    answer_html = app.answer_html(Answer("Rubio spoke with Lavrov. [1]", True, [], "q"))
+    messages = chat_messages(("<div class=\"qa-question\">Who did Rubio call?</div>", answer_html))
+    messages += [
+        {"role": "user", "content": "What did he say?"},
+        {"role": "assistant", "content": app.notice_html("Still loading (embedding 3/9)")},
+        {"role": "user", "content": [{"type": "text", "text": "Where &#38; when?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "In London. [1]"}]},
+    ]
+    assert app.history_pairs(messages) == [
+        ("Who did Rubio call?", "Rubio spoke with Lavrov. [1]"),
+        ("Where & when?", "In London. [1]"),
+    ]
+    assert app.history_pairs(None) == []
+
+
+def test_api_history_accepts_pairs_or_messages():
+    assert app.api_history(None) == []
+    assert app.api_history([["q", "a"], ("q2", None)]) == [("q", "a"), ("q2", "")]
+    assert app.api_history([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == [("q", "a")]
+    with pytest.raises(app.QAError, match="pairs"):
+        app.api_history([["only one"]])
+    with pytest.raises(app.QAError, match="pairs"):
+        app.api_history("not a list")
+
+
+def test_articles_html_lists_title_sections_passages_escaped():
+    out = app.articles_html([
+        ArticleInfo("a.txt", "Paris talks", ("", "Goals", "(end matter)"), 12),
+        ArticleInfo("b.md", "<script>x</script>", ("Intro",), 3, uploaded=True),
+    ])
+    assert "Article (2)" in out and "Passages (15)" in out
+    assert "Lead \u00b7 Goals \u00b7 End matter" in out and "uploaded" in out
+    assert "<script>" not in out and "&#60;script&#62;" in out
+
+
+def test_respond_says_still_loading_then_answers():
+    """A question asked while the engine loads gets a note at once, then the answer; nothing blocks."""
+    release = threading.Event()
+    answer = Answer("France hosted talks. [1]", True, [citation()], "Who?")
+
+    class FakeEngine:
+        articles: list = []
+
+        def ask(self, question, history=None, k=None):
+            self.seen = (question, history)
+            return answer
+
+    fake = FakeEngine()
+
+    embedding = threading.Event()
+
+    def loader(progress):
+        progress("embedding", 3, 9)
+        embedding.set()
+        release.wait(10)
+        return fake
+
+    handle = app.EngineHandle(loader).start()
+    assert embedding.wait(10) and not handle.ready
+    assert "Loading: embedding passages 3/9" in app.plain_text(app.status_html(handle))
+    page = app.Page(handle)
+    gen = page.respond("  Who   hosted? ", chat_messages(("Earlier?", "Yes. [1]")))
+    chat, sources, box = next(gen)
+    assert "Still loading (embedding passages 3/9)" in app.plain_text(chat[-1]["content"]) and box == ""
+    assert app.history_pairs(chat) == [("Earlier?", "Yes. [1]")]  # the note is not an answer
+    release.set()
+    chat, sources, box = last(gen)
+    assert fake.seen == ("Who hosted?", [("Earlier?", "Yes. [1]")])
+    assert "France hosted talks." in chat[-1]["content"] and "<mark" in sources
+
+
+# ------------------------------------------------------------------ the engine and the launched app
+
+@pytest.fixture(scope="session")
+def app_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("app-cache")
+
+
+@pytest.fixture(scope="session")
+def seed_engine(app_cache):
+    return load(DEFAULT_ARTICLES, cache_dir=app_cache, threads=1)
+
+
+@pytest.fixture(scope="session")
+def served(seed_engine):
+    """The app over the seed article, launched in this process on a free port: its URL and demo."""
+    demo = app.build_demo(seed_engine)
+    url, public = app.launch(demo, "127.0.0.1", free_port(), share=False, block=False)
+    assert public is None
+    yield url, demo
+    demo.close()
+
+
+@pytest.fixture(scope="session")
+def client(served):
+    from gradio_client import Client
+
+    return Client(served[0], verbose=False)
+
+
+@pytest.mark.model
+def test_page_answers_and_follow_ups_use_the_conversation(seed_engine):
+    page = app.Page(app.EngineHandle(seed_engine))
+    chat, sources, box = last(page.respond("Who did Rubio speak with by phone?", []))
+    assert "Lavrov" in app.plain_text(chat[-1]["content"]) and box == ""
+    follow = last(page.respond("What did he write?", chat))[0]
+    text = app.plain_text(follow[-1]["content"])
+    expected = seed_engine.ask("What did he write?", history=[
+        ("Who did Rubio speak with by phone?", app.plain_text(chat[-1]["content"]))])
+    assert text == expected.text and "Rubio wrote" in text
+    assert len(follow) == 4 and follow[2]["role"] == "user"
+
+
+@pytest.mark.model
+def test_page_refuses_visibly_and_reports_bad_questions(seed_engine):
+    page = app.Page(app.EngineHandle(seed_engine))
+    chat, sources, _ = last(page.respond("What is the capital of Peru?", []))
+    assert "qa-refusal" in chat[-1]["content"] and "The articles don&#39;t say" in chat[-1]["content"]
+    assert "Closest passages" in sources
+    with pytest.warns(UserWarning, match="the limit is 1,000"):  # shown as a toast by Gradio
+        chat, _, box = last(page.respond("x" * 5000, chat))  # too long: the chat unchanged, text kept
+    assert len(chat) == 2 and box == "x" * 5000
+    with pytest.warns(UserWarning, match="Type a question"):
+        assert last(page.respond("  ", chat))[0] == chat
+    assert page.clear() == ([], app.sources_html(None), "")
+
+
+@pytest.mark.model
+def test_api_returns_the_same_json_as_answer_to_dict(client, seed_engine):
+    got = client.predict("Who attended the talks?", api_name="/ask")
+    assert got == seed_engine.ask("Who attended the talks?").to_dict()
+    assert got["answered"] and "[1]" in got["text"]
+    assert sum(name in got["text"] for name in PARTICIPANTS) >= 4
+    history = [["Who did Rubio speak with by phone?", seed_engine.ask("Who did Rubio speak with by phone?").text]]
+    follow = client.predict("What did he write?", history, api_name="/ask")
+    assert follow == seed_engine.ask("What did he write?", history=[tuple(history[0])]).to_dict()
+
+
+@pytest.mark.model
+def test_api_errors_are_clear_and_only_ask_is_public(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="the question is empty"):
+        client.predict("   ", api_name="/ask")
+    info = client.view_api(print_info=False, return_format="dict")
+    assert list(info["named_endpoints"]) == ["/ask"]
+    assert not info["unnamed_endpoints"]
+
+
+@pytest.mark.model
+def test_twenty_concurrent_api_questions_all_come_back_right(client, seed_engine, served):
+    demo = served[1]
+    assert demo._queue.max_size == app.QUEUE_SIZE >= 20  # the queue is configured, not left to chance
+    assert demo._queue.default_concurrency_limit == app.CONCURRENCY
+    questions = list(app.SEED_EXAMPLES) * 4
+    expected = {q: seed_engine.ask(q).to_dict() for q in set(questions)}
+    began = time.perf_counter()
+    jobs = [client.submit(q, api_name="/ask") for q in questions]
+    results = [job.result(timeout=60) for job in jobs]
+    elapsed = time.perf_counter() - began
+    assert [r["question"] for r in results] == questions
+    assert all(r == expected[q] for q, r in zip(questions, results))
+    print(f"\n20 concurrent /ask calls: {elapsed:.2f} s in all")
+    assert elapsed < 30
+
+
+# ------------------------------------------------------------------ uploads (their own corpus, so the rest is unchanged)
+
+@pytest.fixture(scope="module")
+def upload_page(tmp_path_factory, app_cache):
+    folder = tmp_path_factory.mktemp("upload-articles")
+    shutil.copy(next(DEFAULT_ARTICLES.glob("*.txt")), folder)
+    engine = load(folder, cache_dir=app_cache, threads=1)
+    return app.Page(app.EngineHandle(engine)), engine
+
+
+@pytest.mark.model
+def test_upload_is_searchable_at_once_escaped_and_persisted(upload_page, tmp_path):
+    page, engine = upload_page
+    path = tmp_path / "harbor.md"
+    path.write_text(HOSTILE, encoding="utf-8")
+    seen = []
+    message, articles, status, box = page.add_files([str(path)], progress=lambda *a, **k: seen.append(a))
+    assert "Added" in message and "qa-ok" in message and box is None
+    assert "harbor.md" in articles and "Article (2)" in articles and "uploaded" in articles
+    assert seen, "indexing progress is reported"
+    assert (store_folder(engine.settings) / UPLOADS / "harbor.md").is_file()
+
+    chat, sources, _ = last(page.respond("How many visitors did the harbor festival draw?", []))
+    bubble = chat[-1]["content"]
+    assert "twelve thousand" in bubble and "&#91;1&#93;" in bubble
+    assert "<script" not in bubble and "<script" not in sources and "&#60;script&#62;" in bubble
+    assert "&#42;&#42;twelve thousand&#42;&#42;" in sources and "harbor.md" in sources
+    # persisted: a fresh engine over the same cache finds the upload without being told
+    again = Engine(engine.settings)
+    assert "harbor.md" in [a.name for a in again.articles]
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("name, data, why", [
+    ("empty.txt", b"  \n", "empty"),
+    ("binary.txt", bytes(range(256)) * 40, "binary"),
+    ("notes.pdf", b"%PDF-1.4 some text", "only .txt"),
+    ("huge.txt", None, "limited to"),
+])
+def test_bad_upload_says_why_and_changes_nothing(upload_page, tmp_path, name, data, why):
+    page, engine = upload_page
+    before = list(engine.articles)
+    listed = app.articles_html(before)
+    path = tmp_path / name
+    if data is None:
+        with open(path, "wb") as fh:  # one byte over the limit, written sparsely
+            fh.truncate(engine.settings.max_article_bytes + 1)
+    else:
+        path.write_bytes(data)
+    message, articles, status, box = page.add_files([str(path)], progress=lambda *a, **k: None)
+    assert "Not added" in message and why in message and "qa-bad" in message, message
+    assert articles == listed and list(engine.articles) == before
+    assert not (store_folder(engine.settings) / UPLOADS / name).exists()
+
+
+# ------------------------------------------------------------------ app.py as a program
+
+def _env(app_cache: Path) -> dict:
+    env = dict(os.environ, QA_CACHE_DIR=str(app_cache), QA_THREADS="1", HF_HUB_OFFLINE="1",
+               PYTHONUNBUFFERED="1")
+    # The share tunnel must be unreachable even on a machine with internet.
+    env.update(HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9", ALL_PROXY="http://127.0.0.1:9",
+               NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
+    return env
+
+
+def test_bad_articles_is_one_error_line_and_exit_1(app_cache):
+    run = subprocess.run([sys.executable, "app.py", "--articles", "/no/such/folder"], cwd=PROJECT,
+                         env=_env(app_cache), capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == ["Error: no such file or folder: /no/such/folder"]
+    assert "Traceback" not in run.stdout + run.stderr
+
+
+@pytest.mark.model
+def test_share_without_tunnel_says_so_in_one_line_and_serves_locally(app_cache, seed_engine):
+    from gradio_client import Client
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--share", "--port", str(port)], cwd=PROJECT,
+                            env=_env(app_cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lines = []
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any(line.startswith("Share link") for line in lines):
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+        assert f"Article QA is running at http://127.0.0.1:{port}/  (Ctrl-C to stop)" in lines, lines
+        assert [line for line in lines if "share" in line.lower()] == [app.SHARE_FAILED]
+        got = Client(f"http://127.0.0.1:{port}/", verbose=False).predict("Where will the talks continue?",
+                                                                           api_name="/ask")
+        assert "London" in got["text"] and got["answered"]
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    assert "Traceback" not in err, err
+    assert "Ready: 1 article(s), 12 passages" in err
+
+
+# ------------------------------------------------------------------ a real browser
+
+def _chromium():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: install it with `apt-get install chromium` "
+                    "to run the browser test (never `playwright install`)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("the playwright Python package is missing: pip install -e '.[test]'")
+    return sync_playwright
+
+
+@pytest.mark.model
+@pytest.mark.browser
+def test_browser_chat_shows_answer_and_its_sources(served, seed_engine, tmp_path):
+    sync_playwright = _chromium()
+    url = served[0]
+    expected = seed_engine.ask("Who attended the talks?")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url, wait_until="load")  # never "networkidle": Gradio keeps a heartbeat open
+            box = page.locator("#qa-question textarea")
+            box.wait_for(timeout=30_000)
+            page.locator(".qa-articles").wait_for(timeout=30_000)
+            began = time.perf_counter()
+            box.fill("Who attended the talks?")
+            box.press("Enter")
+            answer = page.locator("#qa-chat .qa-answer").first
+            answer.wait_for(timeout=30_000)
+            first_answer = time.perf_counter() - began
+            text = answer.inner_text()
+            assert "[1]" in text and sum(name in text for name in PARTICIPANTS) >= 4, text
+            assert "qa-refusal" not in (answer.get_attribute("class") or "")
+
+            sources = page.locator("#qa-sources")
+            sources.locator(".qa-source").first.wait_for()
+            marks = [m.inner_text() for m in sources.locator("mark").all()]
+            for c in expected.citations:  # every cited sentence, highlighted, in its section
+                assert " ".join(c.sentence.split()) in [" ".join(m.split()) for m in marks]
+                assert f"\u00a7 {c.section_label}" in sources.inner_text()
+            assert "Paris talks" in sources.inner_text() and "score" in sources.inner_text()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(tmp_path / "answer.png"))
+
+            # a follow-up uses the conversation; a refusal looks different; Clear empties both panels
+            box.fill("Who did Rubio speak with by phone?")
+            box.press("Enter")
+            page.locator("#qa-chat .qa-answer").nth(1).wait_for()
+            box.fill("What did he write?")
+            box.press("Enter")
+            page.locator("#qa-chat .qa-answer").nth(2).wait_for()
+            assert "Rubio wrote" in page.locator("#qa-chat .qa-answer").nth(2).inner_text()
+            page.get_by_role("button", name="What happened in Dnipro?").click()
+            page.locator("#qa-chat .qa-answer").nth(3).wait_for()
+            assert "Dnipro" in page.locator("#qa-chat .qa-answer").nth(3).inner_text()
+            box.fill("What is the capital of Peru?")
+            box.press("Enter")
+            page.locator("#qa-chat .qa-refusal").wait_for()
+            assert "The articles don't say" in page.locator("#qa-chat .qa-refusal").inner_text()
+            page.screenshot(path=str(tmp_path / "conversation.png"))
+            page.locator("#qa-clear").click()
+            page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length === 0")
+            assert "Each" in sources.inner_text()
+            assert not errors, errors
+        finally:
+            browser.close()
+    print(f"\nbrowser: first answer {first_answer * 1000:.0f} ms after Enter; screenshots in {tmp_path}")
+    assert (tmp_path / "answer.png").stat().st_size > 10_000
