@@ -23,6 +23,7 @@ import io
 import logging
 import os
 import re
+import socket
 import sys
 import threading
 import time
@@ -290,7 +291,8 @@ def articles_html(articles: list[ArticleInfo]) -> str:
 def status_html(handle: EngineHandle) -> str:
     """The line under the title: loading progress, the loading error, or what is loaded."""
     if not handle.ready:
-        return f'<div class="qa-status qa-loading">Loading: {esc(handle.progress_text)}\u2026 (you can type already)</div>'
+        text = handle.progress_text
+        return f'<div class="qa-status qa-loading">{esc(text[:1].upper() + text[1:])}\u2026 (you can ask already)</div>'
     if handle.error is not None:
         return f'<div class="qa-status qa-failed">Could not load the articles: {esc(handle.error)}</div>'
     engine = handle.get()
@@ -396,7 +398,7 @@ class Page:
             return
         shown = chat + [{"role": "user", "content": question_html(question)}]
         while not handle.ready:  # the page works while the engine loads: say so, then answer
-            note = f"Still loading ({handle.progress_text})\u2026 the answer follows as soon as it is ready."
+            note = f"One moment: {handle.progress_text}\u2026 the answer follows as soon as it is ready."
             yield shown + [{"role": "assistant", "content": notice_html(note)}], gr.skip(), ""
             handle.wait(0.5)
         try:
@@ -601,6 +603,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_port(host: str, port: int) -> None:
+    """Fail before loading anything when the address cannot be served on."""
+    if not 0 < port < 65536:
+        raise QAError(f"--port must be between 1 and 65535, got {port}")
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise QAError(f"cannot serve on {host}:{port}: {reason.lower()}; try another --port or --host") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Load the engine (progress on stderr) while the page starts; serve until Ctrl-C."""
     args = _parser().parse_args(argv)
@@ -613,8 +630,7 @@ def main(argv: list[str] | None = None) -> int:
                                     threads=args.threads)
         if not Path(settings.articles).exists():
             raise QAError(f"no such file or folder: {settings.articles}")
-        if not 0 < args.port < 65536:
-            raise QAError(f"--port must be between 1 and 65535, got {args.port}")
+        _check_port(args.host, args.port)
         print(f"Loading {settings.articles} with model {settings.model} (cache: {settings.cache_dir})",
               file=sys.stderr, flush=True)
         handle = EngineHandle(
@@ -626,8 +642,8 @@ def main(argv: list[str] | None = None) -> int:
         demo = build_demo(handle, SEED_EXAMPLES if is_seed else ())
         try:
             launch(demo, args.host, args.port, share=args.share, block=False)
-        except OSError as exc:
-            raise QAError(f"cannot serve on {args.host}:{args.port}: {exc}; try another --port") from None
+        except OSError as exc:  # taken between the check and the launch
+            raise QAError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
         handle.wait()
         engine = handle.get(timeout=0)
         for warning in engine.warnings:
@@ -644,7 +660,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         if demo is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):
                 demo.close()
 
 

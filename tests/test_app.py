@@ -124,7 +124,7 @@ def test_history_pairs_reads_gradio6_blocks_and_skips_notices():
     messages = chat_messages(("<div class=\"qa-question\">Who did Rubio call?</div>", answer_html))
     messages += [
         {"role": "user", "content": "What did he say?"},
-        {"role": "assistant", "content": app.notice_html("Still loading (embedding 3/9)")},
+        {"role": "assistant", "content": app.notice_html("One moment: embedding passages 3/9")},
         {"role": "user", "content": [{"type": "text", "text": "Where &#38; when?"}]},
         {"role": "assistant", "content": [{"type": "text", "text": "In London. [1]"}]},
     ]
@@ -179,11 +179,11 @@ def test_respond_says_still_loading_then_answers():
 
     handle = app.EngineHandle(loader).start()
     assert embedding.wait(10) and not handle.ready
-    assert "Loading: embedding passages 3/9" in app.plain_text(app.status_html(handle))
+    assert "Embedding passages 3/9" in app.plain_text(app.status_html(handle))
     page = app.Page(handle)
     gen = page.respond("  Who   hosted? ", chat_messages(("Earlier?", "Yes. [1]")))
     chat, sources, box = next(gen)
-    assert "Still loading (embedding passages 3/9)" in app.plain_text(chat[-1]["content"]) and box == ""
+    assert "One moment: embedding passages 3/9" in app.plain_text(chat[-1]["content"]) and box == ""
     assert app.history_pairs(chat) == [("Earlier?", "Yes. [1]")]  # the note is not an answer
     release.set()
     chat, sources, box = last(gen)
