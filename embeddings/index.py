@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class Store:
     records: list[dict[str, Any]]
     index: faiss.Index
     sentence_vectors: np.ndarray
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def size(self) -> int:

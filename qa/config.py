@@ -8,7 +8,7 @@ default". One variable, ``QA_CACHE_DIR``, relocates all disk state.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,6 @@ class Settings:
     max_article_bytes: int = 10_000_000
     max_question_chars: int = 1_000
     batch_size: int = 32
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def thread_count(self) -> int:
