@@ -249,7 +249,8 @@ def sources_html(answer: Answer | None) -> str:
     if answer is None:
         return ('<div class="qa-sources qa-empty"><div class="qa-panel-title">Sources</div>'
                 "<p>Each <span class=\"qa-cite\">&#91;n&#93;</span> in an answer is shown here: the article, "
-                "the section, and the passage with the cited sentence highlighted.</p></div>")
+                "the section, and the passage with the cited sentence highlighted. Click an earlier answer in the "
+                "chat to bring its sources back.</p></div>")
     if answer.answered:
         head = f'<div class="qa-panel-title">Sources for \u201c{esc(answer.question)}\u201d</div>'
     else:
@@ -321,7 +322,7 @@ CSS = """
 .qa-failed { background: #ffebee; color: #b71c1c; }
 .qa-cite { display: inline-block; font-size: 0.78em; font-weight: 600; line-height: 1.2; padding: 0 5px;
   margin: 0 2px; border-radius: 6px; background: #e0e7ff; color: #3730a3; vertical-align: 1px; }
-.qa-answer { line-height: 1.55; }
+.qa-answer { line-height: 1.55; cursor: pointer; }
 .qa-refusal { color: #6b4e00; background: #fff8e1; border-left: 4px solid #f0b400; padding: 6px 10px;
   border-radius: 6px; font-style: italic; }
 .qa-refusal .qa-cite { font-style: normal; }
@@ -383,38 +384,49 @@ class Page:
     def __init__(self, handle: EngineHandle):
         self.handle = handle
 
-    def respond(self, message: str, chat: list | None) -> Iterator[tuple]:
+    def respond(self, message: str, chat: list | None, panels: dict | None = None) -> Iterator[tuple]:
         """Chat: append the question and the engine's answer; the sources panel follows it.
 
-        Yields (chat messages, sources HTML, text box); a question asked while
-        the engine loads shows a "Still loading" note, then its answer.
+        Yields (chat messages, sources HTML, text box, panels); ``panels`` keeps
+        each answer's sources by its message index, so clicking an earlier
+        answer shows its sources again. A question asked while the engine loads
+        shows a "One moment" note, then its answer.
         """
         handle = self.handle
         chat = list(chat or [])
+        panels = dict(panels or {})
         question = " ".join((message or "").split())
         if not question:
             gr.Warning("Type a question about the articles first.")
-            yield chat, gr.skip(), gr.skip()
+            yield chat, gr.skip(), gr.skip(), panels
             return
         shown = chat + [{"role": "user", "content": question_html(question)}]
         while not handle.ready:  # the page works while the engine loads: say so, then answer
             note = f"One moment: {handle.progress_text}\u2026 the answer follows as soon as it is ready."
-            yield shown + [{"role": "assistant", "content": notice_html(note)}], gr.skip(), ""
+            yield shown + [{"role": "assistant", "content": notice_html(note)}], gr.skip(), "", panels
             handle.wait(0.5)
         try:
             answer = handle.get().ask(question, history=history_pairs(chat))
         except QAError as exc:  # e.g. an over-long question: keep it in the box to edit
             gr.Warning(str(exc))
-            yield chat, gr.skip(), message
+            yield chat, gr.skip(), message, panels
             return
         except Exception as exc:  # noqa: BLE001 - the page says what went wrong instead of hanging
             log.exception("answering %r failed", question)
-            yield shown + [{"role": "assistant", "content": notice_html(f"Error: {exc}", "error")}], gr.skip(), ""
+            yield (shown + [{"role": "assistant", "content": notice_html(f"Error: {exc}", "error")}],
+                   gr.skip(), "", panels)
             return
-        yield shown + [{"role": "assistant", "content": answer_html(answer)}], sources_html(answer), ""
+        panel = sources_html(answer)
+        panels[len(shown)] = panel
+        yield shown + [{"role": "assistant", "content": answer_html(answer)}], panel, "", panels
 
     def clear(self) -> tuple:
-        return [], sources_html(None), ""
+        return [], sources_html(None), "", {}
+
+    def show_sources(self, panels: dict | None, evt: gr.SelectData) -> Any:
+        """A click on an earlier answer brings its sources back into the panel."""
+        index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return (panels or {}).get(index, gr.skip())
 
     def refresh(self) -> tuple:
         """Status line and article list; the timer stops once loading has ended."""
@@ -494,7 +506,8 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                     latex_delimiters=[], feedback_options=None, buttons=[],
                     placeholder=("**Ask about the articles.** Every sentence of an answer is quoted from an "
                                  "article and numbered [n]; the Sources panel shows it in its passage. "
-                                 "Follow-up questions (\u201cWhat did he say?\u201d) use the conversation."),
+                                 "Follow-up questions (\u201cWhat did he say?\u201d) use the conversation; click an earlier "
+                                 "answer to see its sources again."),
                 )
                 with gr.Row():
                     msg = gr.Textbox(placeholder="Ask a question about the articles\u2026",
@@ -519,15 +532,18 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                                      file_count="multiple", elem_id="qa-upload", height=120)
                     upload_msg = gr.HTML("", elem_id="qa-upload-msg", padding=False)
 
-        answer_outputs = [chatbot, sources, msg]
+        panels = gr.State({})  # this session's sources panel of each answer, by message index
+        answer_outputs = [chatbot, sources, msg, panels]
         common = dict(outputs=answer_outputs, concurrency_id="answers", concurrency_limit=CONCURRENCY,
                       show_progress="minimal", show_progress_on=[chatbot], api_visibility="private")
-        msg.submit(page.respond, [msg, chatbot], **common)
-        send.click(page.respond, [msg, chatbot], **common)
+        msg.submit(page.respond, [msg, chatbot, panels], **common)
+        send.click(page.respond, [msg, chatbot, panels], **common)
         for button in example_buttons:
-            button.click(page.respond, [button, chatbot], **common)
+            button.click(page.respond, [button, chatbot, panels], **common)
         clear_btn.click(page.clear, None, answer_outputs, queue=False, api_visibility="private")
-        chatbot.clear(lambda: sources_html(None), None, sources, queue=False, api_visibility="private")
+        chatbot.clear(page.clear, None, answer_outputs, queue=False, api_visibility="private")
+        chatbot.select(page.show_sources, panels, sources, queue=False, api_visibility="private",
+                       show_progress="hidden")
 
         timer = gr.Timer(0.5)
         timer.tick(page.refresh, None, [status, article_list, timer], queue=False, api_visibility="private",
