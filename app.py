@@ -348,7 +348,8 @@ CSS = """
   border-bottom: 1px solid var(--border-color-primary) !important; vertical-align: top; background: none !important; }
 .qa-articles tr { border: none !important; }
 .qa-articles th { font-weight: 600; color: var(--body-text-color-subdued); }
-.qa-articles .qa-num { text-align: right; width: 110px; }
+.qa-articles .qa-num { text-align: right; width: 130px; white-space: nowrap; }
+.qa-articles td:first-child { min-width: 200px; }
 .qa-file { font-size: 0.8rem; color: var(--body-text-color-subdued); }
 .qa-sections { color: var(--body-text-color-subdued); }
 .qa-badge { font-size: 0.72rem; background: #e0e7ff; color: #3730a3; border-radius: 6px; padding: 0 5px; }
