@@ -38,6 +38,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import gradio as gr  # noqa: E402
 
 from qa import Answer, Citation, Engine, QAError, Settings, load  # noqa: E402
+from qa.articles import check_size  # noqa: E402
 from qa.config import DEFAULT_ARTICLES  # noqa: E402
 from qa.corpus import ArticleInfo  # noqa: E402
 
@@ -449,9 +450,7 @@ class Page:
         for path in paths:
             name = Path(path).name
             try:
-                size = os.path.getsize(path)
-                if size > limit:  # refused before reading a huge file into memory
-                    raise QAError(f"{name} is {size / 1e6:.1f} MB; articles are limited to {limit / 1e6:.0f} MB")
+                check_size(name, os.path.getsize(path), limit)  # before reading a huge file into memory
                 data = Path(path).read_bytes()
                 progress(0, desc=f"Indexing {name}")
                 info = engine.add_article(

@@ -22,7 +22,7 @@ from .sentences import split_sentences
 SUFFIXES = (".txt", ".md", ".markdown")
 # Bump when sections or passages would come out differently: cached indexes
 # made by another splitter version are rebuilt.
-SPLITTER_VERSION = 3
+SPLITTER_VERSION = 4
 LEAD = ""  # section header of the text before the first header
 END_MATTER = "(end matter)"  # section header of what follows a ___ rule
 
@@ -104,12 +104,15 @@ def article_files(path: Path) -> list[Path]:
     return files
 
 
+def check_size(name: str, size: int, max_bytes: int) -> None:
+    """Refuse a file too large to be an article, before reading it into memory."""
+    if size > max_bytes:
+        raise ArticleError(f"{name} is {size / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB")
+
+
 def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
     """Refuse what cannot be an article: too large, empty, or binary."""
-    if len(data) > max_bytes:
-        raise ArticleError(
-            f"{name} is {len(data) / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB"
-        )
+    check_size(name, len(data), max_bytes)
     if not data.strip():
         raise ArticleError(f"{name} is empty")
     head = data[:8192]
@@ -143,11 +146,7 @@ def read_article(path: Path, max_bytes: int = 10_000_000) -> Article:
     """Read and parse one article file."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ArticleError(
-                f"{path.name} is {size / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB"
-            )
+        check_size(path.name, path.stat().st_size, max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -155,14 +154,24 @@ def read_article(path: Path, max_bytes: int = 10_000_000) -> Article:
 
 
 def title_from_name(name: str) -> str:
-    """A readable title from a file name.
+    """A readable title from a file name, for articles without a title line.
 
     >>> title_from_name("paris-talks-ukraine.txt")
-    'Paris talks ukraine'
+    'Paris Talks Ukraine'
     """
-    stem = Path(name).stem
-    words = re.sub(r"[-_]+", " ", stem).strip()
-    return (words[:1].upper() + words[1:]) or name
+    words = re.sub(r"[-_]+", " ", Path(name).stem).split()
+    small = {"a", "an", "and", "at", "in", "of", "on", "or", "the", "to", "for"}
+    titled = [w if (i and w in small) or not w.islower() else w.capitalize() for i, w in enumerate(words)]
+    return " ".join(titled) or name
+
+
+def plain(text: str) -> str:
+    """A header or title without Markdown inline markup.
+
+    >>> plain("Harbor **festival** `report`")
+    'Harbor festival report'
+    """
+    return re.sub(r"(\*\*|__|[*_`])(.+?)\1", r"\2", text).strip()
 
 
 # ---------------------------------------------------------------- sections
@@ -206,7 +215,7 @@ def header_text(paragraph: str) -> str | None:
         return None
     heading = _MD_HEADING.fullmatch(line)
     if heading:
-        return heading.group(1).strip()
+        return plain(heading.group(1))
     if len(line) > 100 or len(line.split()) > 12:
         return None
     if line[-1] in ".!?:;,\"'\u201d\u2019)]…" or not (line[0].isupper() or line[0].isdigit()):

@@ -21,7 +21,7 @@ import numpy as np
 from embeddings.index import IndexCorrupt, Store, build_index, read_store, write_store
 from embeddings.model import Embedder
 
-from .articles import SPLITTER_VERSION, Passage, article_files, parse_article, split_passages
+from .articles import SPLITTER_VERSION, Passage, article_files, check_size, parse_article, split_passages
 from .config import Settings
 from .errors import ArticleError
 
@@ -102,12 +102,7 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
     raw: list[tuple[Path, bytes, bool]] = []
     for path, uploaded in files:
         try:
-            size = path.stat().st_size
-            if size > settings.max_article_bytes:
-                raise ArticleError(
-                    f"{path.name} is {size / 1e6:.1f} MB; articles are limited to "
-                    f"{settings.max_article_bytes / 1e6:.0f} MB"
-                )
+            check_size(path.name, path.stat().st_size, settings.max_article_bytes)
             raw.append((path, path.read_bytes(), uploaded))
         except (OSError, ArticleError) as exc:
             if explicit:

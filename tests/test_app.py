@@ -437,7 +437,7 @@ def test_browser_chat_shows_answer_and_its_sources(served, seed_engine, tmp_path
             for c in expected.citations:  # every cited sentence, highlighted, in its section
                 assert " ".join(c.sentence.split()) in [" ".join(m.split()) for m in marks]
                 assert f"\u00a7 {c.section_label}" in sources.inner_text()
-            assert "Paris talks" in sources.inner_text() and "score" in sources.inner_text()
+            assert "Paris Talks Ukraine" in sources.inner_text() and "score" in sources.inner_text()
             page.wait_for_timeout(300)
             page.screenshot(path=str(tmp_path / "answer.png"))
 
