@@ -208,7 +208,7 @@ def kind_fit(kind: str, sentence: str) -> float:
 
 # Weights of the score parts; measured on labelled questions (see README),
 # term coverage and cosine together beat either alone.
-W_LEXICAL, W_COSINE, W_PASSAGE, W_FIT, W_CONTEXT, W_HEADER = 1.0, 1.0, 0.3, 0.25, 0.3, 0.5
+W_LEXICAL, W_COSINE, W_PASSAGE, W_FIT, W_CONTEXT, W_HEADER = 1.0, 1.0, 0.3, 0.25, 0.5, 0.5
 
 
 def score_sentences(
@@ -233,12 +233,20 @@ def score_sentences(
         # A sentence is read under its section header, as its passage was
         # embedded: "Why was the ferry late?" matches under "Why it was late".
         header = set(terms(embed_text(passage.section, "")))
+        # A follow-up's referent ("he" = Yermak) is often named a paragraph or two
+        # before the answer: the conversation's terms count across the passage
+        # and the one before it in the same section.
+        in_passage: set[str] = set()
+        if q.context_terms:
+            before = passages[hit.row - 1] if hit.row > 0 else None
+            same = before is not None and (before.article, before.section) == (passage.article, passage.section)
+            in_passage = set(terms(passage.text + (" " + before.text if same else "")))
+        context = sum(w for t, w in context_weights.items() if t in in_passage) / context_total
         for i, (a, b) in enumerate(passage.sentences):
             text = passage.text[a:b]
             held = set(terms(text))
             lexical = sum(w * (1.0 if t in held else W_HEADER if t in header else 0.0)
                           for t, w in weights.items()) / total
-            context = sum(w for t, w in context_weights.items() if t in held) / context_total
             fit = kind_fit(q.kind, text)
             cosine = float(cosines[i]) if i < len(cosines) else 0.0
             score = (W_LEXICAL * lexical + W_COSINE * cosine + W_PASSAGE * prior + W_FIT * fit
@@ -348,7 +356,9 @@ def compose(
 def refuse(q: Question, candidates: Sequence[Candidate], absent: Sequence[str], sure: float) -> Answer:
     """A plain "the articles don't say", with the closest passages as numbered sources."""
     if absent:
-        shown = list(dict.fromkeys(absent))[:3]
+        # Names say it best ("Peru"); other words only when no name is missing.
+        names = [w for w in absent if w in q.names]
+        shown = list(dict.fromkeys(names or absent))[:3]
         listed = ", ".join(f'"{w}"' for w in shown)
         text = f"The articles don't say: they never mention {listed}."
     else:
