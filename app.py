@@ -39,7 +39,7 @@ import gradio as gr  # noqa: E402
 
 from qa import Answer, Citation, Engine, QAError, Settings, load  # noqa: E402
 from qa.articles import check_size  # noqa: E402
-from qa.config import DEFAULT_ARTICLES  # noqa: E402
+from qa.config import DEFAULT_ARTICLES, add_arguments, from_arguments  # noqa: E402
 from qa.corpus import ArticleInfo  # noqa: E402
 
 log = logging.getLogger("app")
@@ -611,11 +611,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="app.py", description="Chat with news articles in a browser.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    parser.add_argument("--articles", help="article file or folder (default: seeds/, or QA_ARTICLES)")
     parser.add_argument("--share", action="store_true", help="also ask Gradio for a public link")
-    parser.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
-    parser.add_argument("--cache-dir", help="where indexes and uploads are kept (QA_CACHE_DIR)")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
+    add_arguments(parser)
     return parser
 
 
@@ -642,16 +639,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     demo = None
     try:
-        settings = Settings.resolve(articles=args.articles, model=args.model, cache_dir=args.cache_dir,
-                                    threads=args.threads)
+        settings = Settings.resolve(**from_arguments(args))
         if not Path(settings.articles).exists():
             raise QAError(f"no such file or folder: {settings.articles}")
         _check_port(args.host, args.port)
         print(f"Loading {settings.articles} with model {settings.model} (cache: {settings.cache_dir})",
               file=sys.stderr, flush=True)
         handle = EngineHandle(
-            lambda progress: load(args.articles, progress=progress, model=args.model, cache_dir=args.cache_dir,
-                                  threads=args.threads),
+            lambda progress: load(progress=progress, **from_arguments(args)),
             on_progress=TerminalProgress(),
         ).start()
         is_seed = Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()

@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from . import load
+from .config import add_arguments, from_arguments
 from .engine import Engine
 from .errors import QAError
 
@@ -31,11 +32,7 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
         parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")
     else:
         parser.add_argument("question", nargs="*", help="the question (none: interactive prompt)")
-    parser.add_argument("--articles", help="article file or folder (default: seeds/, or QA_ARTICLES)")
-    parser.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
-    parser.add_argument("--cache-dir", help="where indexes are kept (QA_CACHE_DIR)")
-    parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
-    parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
+    add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
 
@@ -49,10 +46,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return load(
-        args.articles, progress=_progress, model=args.model, cache_dir=args.cache_dir,
-        threads=args.threads, top_k=args.top_k,
-    )
+    return load(progress=_progress, **from_arguments(args))
 
 
 def _interactive(engine: Engine, as_json: bool) -> int:

@@ -7,6 +7,7 @@ default". One variable, ``QA_CACHE_DIR``, relocates all disk state.
 
 from __future__ import annotations
 
+import argparse
 import os
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -83,6 +84,20 @@ class Settings:
             if value is not None:
                 values[name] = value
         return replace(cls(), **{k: _coerce(k, v) for k, v in values.items()})
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The settings' command-line flags, shared by ``python -m qa`` and ``app.py``."""
+    parser.add_argument("--articles", help="article file or folder (default: seeds/, or QA_ARTICLES)")
+    parser.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
+    parser.add_argument("--cache-dir", help="where indexes and uploads are kept (QA_CACHE_DIR)")
+    parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
+    parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
+
+
+def from_arguments(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given by flags added with ``add_arguments`` (None: not given)."""
+    return {name: getattr(args, name, None) for name in ENV}
 
 
 def _coerce(name: str, value: Any) -> Any:
