@@ -69,6 +69,9 @@ _DATE = re.compile(
 )
 _PLACE = re.compile(r"\b(in|at|to|from|near|across) (the )?[A-Z][a-z]+")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?: [A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)+")
+# Counted nouns an answer gives in other words ("180 million dollars" for money).
+GENERIC_COUNTS = frozenset("money time times people persons percent cost costs".split())
+_COUNTED = re.compile(r"\bhow (many|much) ([a-z][a-z'-]+)")
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _REASON = re.compile(r"\b(because|due to|since|as a result|caused|after|when|so that|in order to|blamed|"
                      r"owing to|led to|stopped|failed)\b", re.IGNORECASE)
@@ -266,10 +269,16 @@ def absent_words(q: Question, known: Callable[[str], bool]) -> list[str]:
     >>> q = analyse("What is the capital of Peru?")
     >>> absent_words(q, lambda t: t in {"capit"})
     ['Peru']
+    >>> absent_words(analyse("How many troops will the coalition send?"), lambda t: t in {"coalit", "send"})
+    ['troops']
     """
     missing = [name for name in q.names if not any(known(t) for t in terms(name))]
     if q.focus and q.kind != "person" and not any(known(t) for t in q.focus_terms):
         missing += q.focus
+    counted = _COUNTED.search(q.text.lower())
+    noun = counted.group(2) if counted else ""
+    if noun not in GENERIC_COUNTS and terms(noun) and not any(known(t) for t in terms(noun)):
+        missing.append(noun)  # "How many troops ...?" where no article counts troops
     return missing
 
 
