@@ -96,11 +96,60 @@ class Embedder:
                 progress(min(begin + chunk, total), total)
         return out
 
+    def encode_with_parts(
+        self,
+        texts: list[str],
+        parts: list[list[tuple[int, int]]],
+        batch_size: int = 32,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Vectors for texts and for character spans inside them, from one forward pass.
+
+        A part's vector is the mean of its tokens' contextual embeddings (as the
+        model pools a whole text), so sentences get vectors that know their
+        passage, at no extra cost: embedding each sentence on its own as well
+        doubled the index build. Returns (text vectors, one array of part
+        vectors per text), all unit length.
+        """
+        import torch
+
+        total = len(texts)
+        vectors = np.zeros((total, self.dim), dtype=np.float32)
+        part_vectors = [np.zeros((len(p), self.dim), dtype=np.float32) for p in parts]
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for begin in range(0, total, batch_size):
+            idx = order[begin:begin + batch_size]
+            batch = self.model.tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens,
+                return_offsets_mapping=True, return_tensors="pt",
+            )
+            offsets = batch.pop("offset_mapping").numpy()
+            with torch.inference_mode():
+                out = self.model.forward(dict(batch))
+            pooled = _unit(out["sentence_embedding"].float().numpy())
+            tokens = out["token_embeddings"].float().numpy()
+            for row, i in enumerate(idx):
+                vectors[i] = pooled[row]
+                starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+                real = ends > starts  # special and padding tokens have empty offsets
+                for j, (a, b) in enumerate(parts[i]):
+                    inside = real & (starts >= a) & (ends <= b)
+                    part_vectors[i][j] = _unit(tokens[row][inside].mean(0)) if inside.any() else pooled[row]
+            if progress:
+                progress(min(begin + batch_size, total), total)
+        return vectors, part_vectors
+
     def encode_query(self, text: str) -> np.ndarray:
         """One unit-length float32 vector for a question."""
         return self.model.encode(
             [text], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
         )[0].astype(np.float32, copy=False)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to unit length."""
+    norm = np.linalg.norm(v, axis=-1, keepdims=True)
+    return (v / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
 _LOADED: dict[str, Embedder] = {}

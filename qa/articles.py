@@ -22,7 +22,7 @@ from .sentences import split_sentences
 SUFFIXES = (".txt", ".md", ".markdown")
 # Bump when sections or passages would come out differently: cached indexes
 # made by another splitter version are rebuilt.
-SPLITTER_VERSION = 4
+SPLITTER_VERSION = 5
 LEAD = ""  # section header of the text before the first header
 END_MATTER = "(end matter)"  # section header of what follows a ___ rule
 

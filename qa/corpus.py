@@ -187,27 +187,26 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
 
 
 def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, settings: Settings, progress) -> int:
-    """Embed passages and their sentences of new articles in one length-sorted pass."""
+    """Embed the passages of new articles; their sentences' vectors come from the same pass."""
     texts: list[str] = []
-    for _, article_passages in to_embed:
-        texts.extend(p.embed_text for p in article_passages)
-    n_passages = len(texts)
+    spans: list[list[tuple[int, int]]] = []
     for _, article_passages in to_embed:
         for p in article_passages:
-            texts.extend(p.sentence_texts())
+            shift = len(p.embed_text) - len(p.text)  # the header line before the text
+            texts.append(p.embed_text)
+            spans.append([(a + shift, b + shift) for a, b in p.sentences])
     if not texts:
         return 0
     report = lambda done, total: progress("embedding", done, total)  # noqa: E731
-    vectors = embedder.encode(texts, settings.batch_size, report)
-    passage_vectors, sentence_vectors = vectors[:n_passages], vectors[n_passages:]
-    pv = sv = 0
+    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, settings.batch_size, report)
+    at = 0
     for slot, article_passages in to_embed:
         n = len(article_passages)
-        s = sum(len(p.sentences) for p in article_passages)
-        vector_parts[slot] = passage_vectors[pv:pv + n]
-        sentence_parts[slot] = sentence_vectors[sv:sv + s]
-        pv, sv = pv + n, sv + s
-    return n_passages
+        vector_parts[slot] = vectors[at:at + n]
+        sentence_parts[slot] = (np.concatenate(sentence_vectors[at:at + n]) if n
+                                else np.zeros((0, embedder.dim), np.float32))
+        at += n
+    return len(texts)
 
 
 def _from_store(store: Store, folder: Path, warnings: list[str], raw) -> Corpus:
