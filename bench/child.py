@@ -1,0 +1,359 @@
+"""One measurement, run in its own process so timings and peak memory are its own.
+
+``python bench/child.py MODE --json-args '{...}'`` prints one JSON line (the
+last line of stdout) that ``bench/run.py`` collects. Modes:
+
+- ``cold``: import, load the model, open the corpus (cached or not), answer one
+  question; times of each step from the process's start, peak RSS, build rates.
+- ``warm``: open a cached corpus, then time ``ask()`` over the questions split
+  into stages, against embedding the question alone; RSS; HNSW recall.
+- ``naive``: the reference pipeline's work (embed each paragraph once with
+  sentence-transformers' defaults, batch 32), to compare builds on this machine.
+- ``batch``: encode throughput by batch size and thread count.
+- ``synth100k``: write the ~100k-passage store from the 10k corpus's vectors.
+- ``onnx``: ONNX Runtime fp32 / int8 against torch: speed and agreement.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+START = time.time()  # as early as possible: cold start counts from here (and from the parent's spawn)
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def peak_rss_mib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_mib() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def pct(values, p):
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    k = (len(ordered) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def ms(values, p=50):
+    v = pct(values, p)
+    return None if v is None else round(v * 1000, 2)
+
+
+# ---------------------------------------------------------------- cold
+
+
+def mode_cold(args: dict) -> dict:
+    """Process start to first answer; with an empty cache this is also the index build."""
+    marks = {"spawn": args.get("spawn", START)}
+    from qa import load  # noqa: F401  (imports torch, transformers, faiss)
+    from embeddings.model import load_embedder
+    from qa.config import Settings
+
+    marks["imported"] = time.time()
+    settings = Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads"))
+    embedder = load_embedder(settings.model, settings.thread_count)
+    marks["model"] = time.time()
+    phases: dict[str, float] = {}
+
+    def progress(stage, done, total):
+        now = time.time()
+        phases.setdefault(f"{stage}_first", now)
+        phases[f"{stage}_last"] = now
+        if stage == "embedding":
+            phases["embed_total"] = total
+
+    engine = load(args["articles"], progress=progress, cache_dir=args["cache"], threads=args.get("threads"))
+    marks["opened"] = time.time()
+    answer = engine.ask(args.get("question", "Who attended the talks?"))
+    marks["answered"] = time.time()
+    corpus = engine.corpus
+    from embeddings.index import index_kind
+
+    out = {
+        "embedded": corpus.embedded,
+        "passages": len(corpus.passages),
+        "sentences": int(sum(len(p.sentences) for p in corpus.passages)),
+        "articles": len(corpus.articles),
+        "paragraphs": int(sum(p.paragraphs[1] - p.paragraphs[0] + 1 for p in corpus.passages)),
+        "index": index_kind(corpus.store.index),
+        "answered": answer.answered,
+        "total_s": marks["answered"] - marks["spawn"],
+        "interpreter_s": START - marks["spawn"],
+        "import_s": marks["imported"] - START,
+        "model_s": marks["model"] - marks["imported"],
+        "open_s": marks["opened"] - marks["model"],
+        "first_ask_s": marks["answered"] - marks["opened"],
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "threads": settings.thread_count,
+    }
+    if corpus.embedded:
+        embed_start = phases.get("reading_last", marks["model"])
+        embed_end = phases.get("embedding_last", embed_start)
+        out.update({
+            "read_split_s": embed_start - marks["model"],
+            "embed_s": embed_end - embed_start,
+            "index_write_s": phases.get("indexing_last", embed_end) - phases.get("indexing_first", embed_end),
+            "texts_embedded": int(phases.get("embed_total", 0)),
+        })
+        out["build_s"] = out["open_s"]
+        out["passages_per_s"] = corpus.embedded / out["build_s"]
+        out["texts_per_s"] = out["texts_embedded"] / out["embed_s"] if out["embed_s"] else None
+        if args.get("count_tokens"):
+            count = engine.embedder.count_tokens
+            out["passage_tokens"] = sum(min(count(p.embed_text), engine.embedder.max_tokens) for p in corpus.passages)
+            out["sentence_tokens"] = sum(
+                min(count(s), engine.embedder.max_tokens) for p in corpus.passages for s in p.sentence_texts())
+    return out
+
+
+# ---------------------------------------------------------------- warm
+
+
+def _timed(name, fn, totals):
+    def wrapper(*a, **k):
+        t = time.perf_counter()
+        try:
+            return fn(*a, **k)
+        finally:
+            totals[name] = totals.get(name, 0.0) + time.perf_counter() - t
+    return wrapper
+
+
+def mode_warm(args: dict) -> dict:
+    """Warm ask() latency split into stages; the floor is embedding the question alone."""
+    from embeddings.index import index_kind
+    from embeddings.model import load_embedder
+    from qa import load
+    from qa.config import Settings
+    import qa.engine as qe
+
+    settings = Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads", 1))
+    embedder = load_embedder(settings.model, settings.thread_count)
+    if args.get("no_embed"):
+        def refuse(*a, **k):
+            raise RuntimeError("the benchmark store was not accepted: the engine tried to embed the corpus")
+        embedder.encode = refuse
+    t0 = time.perf_counter()
+    engine = load(args["articles"], cache_dir=args["cache"], threads=settings.threads)
+    open_s = time.perf_counter() - t0
+    rss_open = rss_mib()
+    questions = args["questions"]
+    for q in questions[:5]:  # warm-up: first calls allocate
+        engine.ask(q)
+
+    totals: dict[str, float] = {}
+    state = engine._state
+    retriever = state.retriever
+    plain_query = embedder.encode_query
+    embedder.encode_query = _timed("embed", plain_query, totals)
+    retriever.bm25.get_scores = _timed("bm25", retriever.bm25.get_scores, totals)
+    retriever.store.search = _timed("dense", retriever.store.search, totals)
+    retriever.search = _timed("retrieve", retriever.search, totals)
+    for name in ("analyse", "score_sentences", "absent_words", "compose"):
+        setattr(qe, name, _timed("answer", getattr(qe, name), totals))
+
+    rows = []
+    alone = []
+    answered = 0
+    for _ in range(args.get("rounds", 1)):
+        for q in questions:
+            t = time.perf_counter()
+            plain_query(q)
+            alone.append(time.perf_counter() - t)
+            totals.clear()
+            t = time.perf_counter()
+            answer = engine.ask(q)
+            total = time.perf_counter() - t
+            answered += answer.answered
+            rows.append({"total": total, **totals})
+    embedder.encode_query = plain_query
+
+    def col(name):
+        return [r.get(name, 0.0) for r in rows]
+
+    fusion = [r.get("retrieve", 0) - r.get("bm25", 0) - r.get("dense", 0) for r in rows]
+    other = [r["total"] - r.get("embed", 0) - r.get("retrieve", 0) - r.get("answer", 0) for r in rows]
+    stages = {
+        "embed_query": col("embed"),
+        "dense_search": col("dense"),
+        "bm25": col("bm25"),
+        "fusion": fusion,
+        "answer": col("answer"),
+        "other": other,
+    }
+    out = {
+        "questions": len(questions),
+        "asks": len(rows),
+        "answered_share": round(answered / len(rows), 3),
+        "passages": len(state.corpus.passages),
+        "sentences": int(len(state.corpus.store.sentence_vectors)),
+        "embedded": state.corpus.embedded,
+        "index": index_kind(state.corpus.store.index),
+        "open_s": round(open_s, 3),
+        "ask_ms_median": ms(col("total")),
+        "ask_ms_p95": ms(col("total"), 95),
+        "embed_alone_ms_median": ms(alone),
+        "embed_alone_ms_p95": ms(alone, 95),
+        "ratio_ask_to_embed": round(pct(col("total"), 50) / pct(alone, 50), 3),
+        "stages_ms_median": {k: ms(v) for k, v in stages.items()},
+        "stages_ms_p95": {k: ms(v, 95) for k, v in stages.items()},
+        "stages_ms_mean": {k: round(sum(v) / len(v) * 1000, 2) for k, v in stages.items()},
+        "rss_open_mib": round(rss_open, 1),
+        "rss_mib": round(rss_mib(), 1),
+        "peak_rss_mib": round(peak_rss_mib(), 1),
+        "threads": settings.thread_count,
+    }
+    if args.get("recall") and index_kind(state.corpus.store.index) != "Flat (exact)":
+        out["recall"] = _hnsw_recall(state.corpus.store.index, [plain_query(q) for q in questions])
+    return out
+
+
+def _hnsw_recall(index, queries) -> dict:
+    """Recall of the approximate index against exact search, on the questions' vectors."""
+    import faiss
+    import numpy as np
+
+    q = np.stack(queries).astype(np.float32)
+    flat = faiss.IndexFlatIP(index.d)
+    flat.add(index.reconstruct_n(0, index.ntotal))
+    out = {"queries": len(q)}
+    t = time.perf_counter()
+    _, exact = flat.search(q, 50)
+    out["flat_ms_per_query"] = round((time.perf_counter() - t) / len(q) * 1000, 2)
+    default_ef = index.hnsw.efSearch
+    for ef in sorted({64, default_ef, 256}):
+        index.hnsw.efSearch = ef
+        t = time.perf_counter()
+        _, got = index.search(q, 50)
+        took = (time.perf_counter() - t) / len(q) * 1000
+        rec = {}
+        for k in (10, 50):
+            rec[f"recall@{k}"] = round(float(np.mean([len(set(a[:k]) & set(b[:k])) / k for a, b in zip(got, exact)])), 4)
+        out[f"ef{ef}"] = {**rec, "ms_per_query": round(took, 3)}
+    index.hnsw.efSearch = default_ef
+    out["ef_default"] = default_ef
+    return out
+
+
+# ---------------------------------------------------------------- naive reference
+
+
+def mode_naive(args: dict) -> dict:
+    """What the reference pipelines do: each paragraph embedded once, batch 32, no packing."""
+    from pathlib import Path
+
+    from embeddings.model import load_embedder
+    from qa.articles import article_files, parse_article
+
+    embedder = load_embedder("all-MiniLM-L6-v2", args.get("threads", 2))
+    paragraphs = []
+    for path in article_files(Path(args["articles"])):
+        article = parse_article(path.name, path.read_bytes())
+        for section in article.sections:
+            paragraphs += [article.text[a:b] for a, b in section.paragraphs]
+    t = time.perf_counter()
+    embedder.model.encode(paragraphs, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
+                          normalize_embeddings=True)
+    took = time.perf_counter() - t
+    tokens = sum(min(embedder.count_tokens(p), embedder.max_tokens) for p in paragraphs)
+    return {"paragraphs": len(paragraphs), "tokens": tokens, "embed_s": took,
+            "paragraphs_per_s": len(paragraphs) / took, "tokens_per_s": tokens / took}
+
+
+# ---------------------------------------------------------------- batch size
+
+
+def _sample_texts(articles: str, passages: int, sentences: int):
+    """Passage texts (as embedded) and sentence texts from the first articles of a corpus."""
+    from pathlib import Path
+
+    from embeddings.model import load_embedder
+    from qa.articles import article_files, parse_article, split_passages
+
+    embedder = load_embedder("all-MiniLM-L6-v2", 1)
+    P, S = [], []
+    for path in article_files(Path(articles)):
+        article = parse_article(path.name, path.read_bytes())
+        for p in split_passages(article, embedder.count_tokens, embedder.max_tokens, 160):
+            P.append(p.embed_text)
+            S.extend(p.sentence_texts())
+        if len(P) >= passages and len(S) >= sentences:
+            break
+    return P[:passages], S[:sentences]
+
+
+def mode_batch(args: dict) -> dict:
+    """Passages per second of the build's encode by batch size, threads and sorting."""
+    import random
+
+    from embeddings.model import load_embedder, set_threads
+
+    P, _ = _sample_texts(args["articles"], args.get("passages", 256), 0)
+    embedder = load_embedder("all-MiniLM-L6-v2", 2)
+    pooled = hasattr(embedder, "encode_with_parts")  # the engine's build path since sentence pooling
+
+    def encode(texts, bs):
+        if pooled:
+            return embedder.encode_with_parts(texts, [[(0, len(t))] for t in texts], bs)
+        return embedder.encode(texts, bs)
+
+    tokens = sum(min(embedder.count_tokens(t), embedder.max_tokens) for t in P)
+    encode(P[:32], 32)  # warm-up
+    out = {"texts": len(P), "tokens": tokens, "function": "encode_with_parts" if pooled else "encode", "runs": []}
+    shuffled = P[:]
+    random.Random(0).shuffle(shuffled)
+    for threads, bs, sort in args.get("grid", [[2, 8, True], [2, 32, True], [2, 128, True], [2, 32, False],
+                                               [1, 32, True]]):
+        set_threads(threads)
+        t = time.perf_counter()
+        if sort:
+            encode(P, bs)
+        else:  # arrival order: each batch padded to its own longest text
+            for i in range(0, len(shuffled), bs):
+                encode(shuffled[i:i + bs], bs)
+        took = time.perf_counter() - t
+        out["runs"].append({"threads": threads, "batch": bs, "sorted": sort, "s": round(took, 2),
+                            "texts_per_s": round(len(P) / took, 1), "tokens_per_s": round(tokens / took)})
+    return out
+
+
+# ---------------------------------------------------------------- entry
+
+
+def main() -> None:
+    mode = sys.argv[1]
+    args = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+    if mode == "synth100k":
+        from bench.synth import synth100k as fn
+    elif mode == "onnx":
+        from bench.onnx_check import run as fn
+    elif mode == "whatif":
+        from bench.whatif import run as fn
+    elif mode == "whatif_cold":
+        from bench.whatif import cold as fn
+    else:
+        fn = globals()[f"mode_{mode}"]
+    result = fn(args)
+    result["peak_rss_mib"] = result.get("peak_rss_mib") or round(peak_rss_mib(), 1)
+    sys.stdout.write("\n" + json.dumps(result) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
