@@ -10,7 +10,7 @@
   the passage's token states over that sentence's characters, instead of
   embedding every sentence again (which doubles the tokens a build embeds).
 
-``python bench/child.py whatif '{"backend": "int8", "pooled": true, ...}'``
+``python bench/child.py whatif '{"backend": "int8", "batch_size": 8, ...}'``
 builds the ~1.5k corpus with a fresh cache and answers the labelled seed
 questions with the same configuration, so speed and quality come together.
 """
@@ -221,7 +221,7 @@ def run(args: dict) -> dict:
         embedder = ort_embedder(backend, 2, Path(args["onnx_dir"]))
     model_s = time.perf_counter() - t0
     qe.load_model = lambda settings: embedder
-    if args.get("pooled"):
+    if backend != "torch":  # the engine's own pooling (encode_with_parts) runs the torch model
         qc._embed_new = pooled_embed_new
     cache = Path(args["cache"])
     if cache.exists():
@@ -233,7 +233,8 @@ def run(args: dict) -> dict:
         phases[f"{stage}_last"] = time.perf_counter()
 
     t = time.perf_counter()
-    engine = load(args["articles"], progress=progress, cache_dir=str(cache / "corpus"), threads=2)
+    batch = args.get("batch_size")
+    engine = load(args["articles"], progress=progress, cache_dir=str(cache / "corpus"), threads=2, batch_size=batch)
     build_s = time.perf_counter() - t
     items = []
     for name in ("seed_dev.jsonl", "seed_calibration.jsonl"):
@@ -241,7 +242,7 @@ def run(args: dict) -> dict:
     seeds = load(PROJECT_DIR / "seeds", cache_dir=str(cache / "seeds"), threads=1)
     report = evaluate(seeds, items)
     return {
-        "backend": backend, "pooled": bool(args.get("pooled")), "model_load_s": round(model_s, 2),
+        "backend": backend, "batch_size": engine.settings.batch_size, "model_load_s": round(model_s, 2),
         "build_s": round(build_s, 2), "passages": engine.corpus.embedded,
         "sentences": int(len(engine.corpus.store.sentence_vectors)),
         "passages_per_s": round(engine.corpus.embedded / build_s, 1),
