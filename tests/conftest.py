@@ -66,11 +66,11 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture(scope="session")
-def embedder():
-    """The real default model (bundled weights), loaded once."""
+def embedder(tmp_path_factory):
+    """The real default model (bundled weights) as users get it (ONNX Runtime), loaded once."""
     from embeddings.model import load_embedder
 
-    return load_embedder("all-MiniLM-L6-v2", threads=1)
+    return load_embedder("all-MiniLM-L6-v2", threads=1, cache_dir=tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")
