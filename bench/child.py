@@ -58,17 +58,33 @@ def ms(values, p=50):
 # ---------------------------------------------------------------- cold
 
 
+def _time_model_load(marks: dict, refuse_embedding: bool = False) -> None:
+    """Record when the engine's model load starts and ends (qa.engine.load_model, wrapped)."""
+    import qa.engine as qe
+
+    load_model = qe.load_model
+
+    def timed(settings):
+        marks["model_start"] = time.time()
+        embedder = load_model(settings)
+        marks["model"] = time.time()
+        marks["backend"] = getattr(embedder, "backend", "torch")
+        if refuse_embedding:
+            def refuse(*a, **k):
+                raise RuntimeError("the benchmark store was not accepted: the engine tried to embed the corpus")
+            embedder.encode = embedder.encode_with_parts = refuse
+        return embedder
+
+    qe.load_model = timed
+
+
 def mode_cold(args: dict) -> dict:
     """Process start to first answer; with an empty cache this is also the index build."""
     marks = {"spawn": args.get("spawn", START)}
-    from qa import load  # noqa: F401  (imports torch, transformers, faiss)
-    from embeddings.model import load_embedder
-    from qa.config import Settings
+    from qa import load  # noqa: F401  (the engine's own imports; the model's come with load_model)
 
     marks["imported"] = time.time()
-    settings = Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads"))
-    embedder = load_embedder(settings.model, settings.thread_count)
-    marks["model"] = time.time()
+    _time_model_load(marks)
     phases: dict[str, float] = {}
 
     def progress(stage, done, total):
@@ -78,7 +94,8 @@ def mode_cold(args: dict) -> dict:
         if stage == "embedding":
             phases["embed_total"] = total
 
-    engine = load(args["articles"], progress=progress, cache_dir=args["cache"], threads=args.get("threads"))
+    engine = load(args["articles"], progress=progress, cache_dir=args["cache"], threads=args.get("threads"),
+                  backend=args.get("backend"))
     marks["opened"] = time.time()
     answer = engine.ask(args.get("question", "Who attended the talks?"))
     marks["answered"] = time.time()
@@ -95,12 +112,14 @@ def mode_cold(args: dict) -> dict:
         "answered": answer.answered,
         "total_s": marks["answered"] - marks["spawn"],
         "interpreter_s": START - marks["spawn"],
-        "import_s": marks["imported"] - START,
-        "model_s": marks["model"] - marks["imported"],
+        "import_s": marks["imported"] - START + (marks["model_start"] - marks["imported"]),
+        "model_s": marks["model"] - marks["model_start"],
         "open_s": marks["opened"] - marks["model"],
+        "backend": marks.get("backend"),
+        "torch_imported": "torch" in sys.modules,
         "first_ask_s": marks["answered"] - marks["opened"],
         "peak_rss_mib": round(peak_rss_mib(), 1),
-        "threads": settings.thread_count,
+        "threads": engine.settings.thread_count,
     }
     if corpus.embedded:
         embed_start = phases.get("reading_last", marks["model"])
@@ -171,22 +190,19 @@ def _time_open_steps() -> dict:
 def mode_warm(args: dict) -> dict:
     """Warm ask() latency split into stages; the floor is embedding the question alone."""
     from embeddings.index import index_kind
-    from embeddings.model import load_embedder
     from qa import load
-    from qa.config import Settings
     import qa.engine as qe
 
-    settings = Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads", 1))
-    embedder = load_embedder(settings.model, settings.thread_count)
-    if args.get("no_embed"):
-        def refuse(*a, **k):
-            raise RuntimeError("the benchmark store was not accepted: the engine tried to embed the corpus")
-        embedder.encode = refuse
+    marks: dict = {}
+    _time_model_load(marks, refuse_embedding=bool(args.get("no_embed")))
     opening = _time_open_steps()
     t0 = time.perf_counter()
-    engine = load(args["articles"], cache_dir=args["cache"], threads=settings.threads)
+    engine = load(args["articles"], cache_dir=args["cache"], threads=args.get("threads", 1),
+                  backend=args.get("backend"))
+    settings = engine.settings
+    embedder = engine.embedder
     open_s = time.perf_counter() - t0
-    opening["total_s"] = round(open_s, 3)
+    opening["total_s"] = round(open_s - (marks["model"] - marks["model_start"]), 3)
     rss_open = rss_mib()
     questions = args["questions"]
     for q in questions[:5]:  # warm-up: first calls allocate
@@ -254,6 +270,7 @@ def mode_warm(args: dict) -> dict:
         "rss_mib": round(rss_mib(), 1),
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "threads": settings.thread_count,
+        "backend": marks.get("backend"),
     }
     if args.get("recall") and index_kind(state.corpus.store.index) != "Flat (exact)":
         out["recall"] = _hnsw_recall(state.corpus.store.index, [plain_query(q) for q in questions])
@@ -297,14 +314,15 @@ def mode_naive(args: dict) -> dict:
     from embeddings.model import load_embedder
     from qa.articles import article_files, parse_article
 
-    embedder = load_embedder("all-MiniLM-L6-v2", args.get("threads", 2))
+    # The reference pipelines run sentence-transformers (torch) with its defaults.
+    embedder = load_embedder("all-MiniLM-L6-v2", args.get("threads", 2), backend="torch")
     paragraphs = []
     for path in article_files(Path(args["articles"])):
         article = parse_article(path.name, path.read_bytes())
         for section in article.sections:
             paragraphs += [article.text[a:b] for a, b in section.paragraphs]
     t = time.perf_counter()
-    embedder.model.encode(paragraphs, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
+    embedder.runner.model.encode(paragraphs, batch_size=32, show_progress_bar=False, convert_to_numpy=True,
                           normalize_embeddings=True)
     took = time.perf_counter() - t
     tokens = sum(min(embedder.count_tokens(p), embedder.max_tokens) for p in paragraphs)
@@ -315,18 +333,29 @@ def mode_naive(args: dict) -> dict:
 # ---------------------------------------------------------------- batch size
 
 
+def token_counter():
+    """count_tokens as the default model counts, from its tokenizer alone (no model loaded)."""
+    from tokenizers import Tokenizer
+
+    from embeddings.model import resolve_model
+
+    tok = Tokenizer.from_file(os.path.join(resolve_model("all-MiniLM-L6-v2"), "tokenizer.json"))
+    tok.no_truncation()
+    tok.no_padding()
+    return lambda text: len(tok.encode(text).ids)
+
+
 def _sample_texts(articles: str, passages: int, sentences: int):
     """Passage texts (as embedded) and sentence texts from the first articles of a corpus."""
     from pathlib import Path
 
-    from embeddings.model import load_embedder
     from qa.articles import article_files, parse_article, split_passages
 
-    embedder = load_embedder("all-MiniLM-L6-v2", 1)
+    count = token_counter()
     P, S = [], []
     for path in article_files(Path(articles)):
         article = parse_article(path.name, path.read_bytes())
-        for p in split_passages(article, embedder.count_tokens, embedder.max_tokens, 160):
+        for p in split_passages(article, count, 256, 160):
             P.append(p.embed_text)
             S.extend(p.sentence_texts())
         if len(P) >= passages and len(S) >= sentences:
@@ -335,28 +364,25 @@ def _sample_texts(articles: str, passages: int, sentences: int):
 
 
 def mode_batch(args: dict) -> dict:
-    """Passages per second of the build's encode by batch size, threads and sorting."""
+    """Passages per second of the build's encode (the engine's default backend) by batch size and sorting."""
     import random
 
-    from embeddings.model import load_embedder, set_threads
+    import qa.engine as qe
+    from qa.config import Settings
 
     P, _ = _sample_texts(args["articles"], args.get("passages", 256), 0)
-    embedder = load_embedder("all-MiniLM-L6-v2", 2)
-    pooled = hasattr(embedder, "encode_with_parts")  # the engine's build path since sentence pooling
+    embedder = qe.load_model(Settings.resolve(cache_dir=args["cache"], threads=2))
 
     def encode(texts, bs):
-        if pooled:
-            return embedder.encode_with_parts(texts, [[(0, len(t))] for t in texts], bs)
-        return embedder.encode(texts, bs)
+        return embedder.encode_with_parts(texts, [[(0, len(t))] for t in texts], bs)
 
-    tokens = sum(min(embedder.count_tokens(t), embedder.max_tokens) for t in P)
-    encode(P[:32], 32)  # warm-up
-    out = {"texts": len(P), "tokens": tokens, "function": "encode_with_parts" if pooled else "encode", "runs": []}
+    count = token_counter()
+    tokens = sum(min(count(t), embedder.max_tokens) for t in P)
+    encode(P[:32], 8)  # warm-up
+    out = {"texts": len(P), "tokens": tokens, "backend": getattr(embedder, "backend", "torch"), "runs": []}
     shuffled = P[:]
     random.Random(0).shuffle(shuffled)
-    for threads, bs, sort in args.get("grid", [[2, 8, True], [2, 32, True], [2, 128, True], [2, 32, False],
-                                               [1, 32, True]]):
-        set_threads(threads)
+    for bs, sort in args.get("grid", [[4, True], [8, True], [32, True], [128, True], [8, False]]):
         t = time.perf_counter()
         if sort:
             encode(P, bs)
@@ -364,7 +390,7 @@ def mode_batch(args: dict) -> dict:
             for i in range(0, len(shuffled), bs):
                 encode(shuffled[i:i + bs], bs)
         took = time.perf_counter() - t
-        out["runs"].append({"threads": threads, "batch": bs, "sorted": sort, "s": round(took, 2),
+        out["runs"].append({"threads": 2, "batch": bs, "sorted": sort, "s": round(took, 2),
                             "texts_per_s": round(len(P) / took, 1), "tokens_per_s": round(tokens / took)})
     return out
 
@@ -381,8 +407,8 @@ def main() -> None:
         from bench.onnx_check import run as fn
     elif mode == "whatif":
         from bench.whatif import run as fn
-    elif mode == "whatif_cold":
-        from bench.whatif import cold as fn
+    elif mode == "export":
+        from bench.whatif import time_export as fn
     else:
         fn = globals()[f"mode_{mode}"]
     result = fn(args)

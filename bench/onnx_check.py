@@ -32,10 +32,12 @@ def run(args: dict) -> dict:
 
     from bench.child import _sample_texts
     from bench.questions import labelled_questions, make_questions
-    from bench.whatif import OrtModel, export
+    from bench.whatif import export
     from embeddings.model import Embedder, load_embedder, resolve_model, set_threads
 
-    torch_embedder = load_embedder("all-MiniLM-L6-v2", 2)
+    from embeddings.onnx import OnnxRunner
+
+    torch_embedder = load_embedder("all-MiniLM-L6-v2", 2, backend="torch")
     t = time.perf_counter()
     paths = export(Path(args["cache"]))
     model_dir = Path(resolve_model("all-MiniLM-L6-v2"))
@@ -55,9 +57,8 @@ def run(args: dict) -> dict:
         speed["torch"].append(len(texts) / (time.perf_counter() - t))
     backends = {"torch": torch_embedder}
     for name, path in paths.items():
-        backends[name] = Embedder(name="all-MiniLM-L6-v2", source=str(path),
-                                  model=OrtModel(path, model_dir, 2), dim=torch_embedder.dim,
-                                  max_tokens=torch_embedder.max_tokens)
+        backends[name] = Embedder("all-MiniLM-L6-v2", str(path), OnnxRunner(path, model_dir, 2),
+                                  torch_embedder.dim, torch_embedder.max_tokens, "onnx")
         backends[name].encode(texts[:32], 32)
         speed[name] = []
         for _ in range(2):
@@ -76,7 +77,7 @@ def run(args: dict) -> dict:
     set_threads(1)
     for name, e in backends.items():
         if name != "torch":
-            e.model = OrtModel(paths[name], model_dir, 1)
+            e.runner = OnnxRunner(paths[name], model_dir, 1)
     questions = labelled_questions()
     lat = {}
     for name, e in backends.items():
@@ -107,7 +108,7 @@ def run(args: dict) -> dict:
     set_threads(2)
     for name in ("int8", "fp32"):
         e = backends[name]
-        e.model = OrtModel(paths[name], model_dir, 2)
+        e.runner = OnnxRunner(paths[name], model_dir, 2)
         t = time.perf_counter()
         mine = e.encode(texts_all, 32)
         took = time.perf_counter() - t

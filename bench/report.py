@@ -118,6 +118,7 @@ def _cold_rows(r: dict) -> list[list[str]]:
     rows = []
     cases = [("seeds/, not cached", _g(r, "cold_default", "not_cached")),
              ("seeds/, cached", _g(r, "cold_default", "cached")),
+             ("seeds/, cached, QA_BACKEND=torch", _g(r, "cold_default", "cached_torch")),
              ("~1.5k wiki, not cached (build)", _g(r, "wiki", "build")),
              ("~1.5k wiki, cached", _g(r, "wiki", "cold_cached"))]
     for k, v in (r.get("scale") or {}).items():
@@ -125,13 +126,14 @@ def _cold_rows(r: dict) -> list[list[str]]:
     for label, c in cases:
         if not c:
             continue
-        rows.append([label, _f(c["total_s"]), _f(c.get("interpreter_s", 0) + c["import_s"]), _f(c["model_s"]),
+        rows.append([label, str(c.get("backend") or ""), _f(c["total_s"]), _f(c.get("interpreter_s", 0) + c["import_s"]),
+                     _f(c["model_s"]),
                      _f(c["open_s"]), _f(c["first_ask_s"]), str(c.get("embedded", "")),
                      _f(c.get("peak_rss_mib"), "{:.0f}")])
     return rows
 
 
-COLD_HEAD = ["case", "total s", "python+imports s", "model load s", "open corpus s", "first ask s",
+COLD_HEAD = ["case", "backend", "total s", "python+imports s", "model load s", "open corpus s", "first ask s",
              "passages embedded", "peak RSS MiB"]
 
 
@@ -195,7 +197,8 @@ def _onnx_lines(r: dict) -> list[str]:
     rows = []
     for k in ("torch", "fp32", "int8", "int8_per_tensor"):
         cos = _g(o, "cosine_to_torch", k)
-        rows.append([{"torch": "torch (engine today)", "fp32": "ONNX fp32", "int8": "ONNX int8 (per-channel)",
+        rows.append([{"torch": "torch (QA_BACKEND=torch)", "fp32": "ONNX fp32 (the engine's default)",
+                      "int8": "ONNX int8 (per-channel)",
                       "int8_per_tensor": "ONNX int8 (per-tensor)"}[k],
                      _f(_g(o, "model_mib", k), "{:.0f}") if k != "torch" else "87",
                      _f(_g(o, "texts_per_s", k), "{:.0f}"), _f(_g(o, "speedup_vs_torch", k)) + "x",
@@ -306,10 +309,11 @@ def _whatif_rows(r: dict) -> list[list[str]]:
     rows = []
     base = _g(r, "wiki", "build") or {}
     if base:
-        rows.append(["torch (engine today)", "32", f"{base['build_s']:.1f}",
+        rows.append([f"{base.get('backend') or '?'} (engine default)", "8 (default)", f"{base['build_s']:.1f}",
                      f"{REFERENCE_BUILD_S / base['build_s']:.2f}x", "", "", "", ""])
+    names = {"torch": "torch (QA_BACKEND=torch)", "onnx": "onnx (fp32)", "int8": "ONNX int8 per-channel (not an option)"}
     for w in r.get("whatif") or []:
-        name = {"torch": "torch", "fp32": "ONNX fp32", "int8": "ONNX int8 (per-channel)"}.get(w.get("backend"), "?")
+        name = names.get(w.get("backend"), str(w.get("backend")))
         if "error" in w or "skipped" in w:
             rows.append([name, str(w.get("batch_size", "")), "failed", "", "", "", "", ""])
             continue
@@ -319,7 +323,7 @@ def _whatif_rows(r: dict) -> list[list[str]]:
     return rows
 
 
-WHATIF_HEAD = ["embedder", "batch", "build s (1,521 paragraphs)", "vs 50 s reference",
+WHATIF_HEAD = ["model runs on", "batch", "build s (1,521 paragraphs)", "vs 50 s reference",
                "seed answer accuracy", "refusal accuracy", "recall@5", "seed ask median ms"]
 
 
@@ -332,7 +336,6 @@ def notes(r: dict) -> list[str]:
     s100 = _g(r, "scale", "100k") or {}
     w100 = s100.get("warm") or {}
     c100 = s100.get("cold_cached") or {}
-    wc = r.get("whatif_cold") or {}
     lines = ["## How the figures are made", ""]
     lines += [
         "- **Corpora** (`bench/corpus.py`): every sentence is real article text (the seed, plus any article "
@@ -364,15 +367,22 @@ def notes(r: dict) -> list[str]:
         "## Where the time goes",
         "",
     ]
+    ct = _g(r, "cold_default", "cached_torch") or {}
+    ex = r.get("onnx_export") or {}
     if cold:
         lines.append(
-            f"- **Cold start** ({cold['total_s']:.2f} s cached, default articles): loading the model is "
-            f"{cold['model_s']:.2f} s of it and opening the cached corpus {cold['open_s'] * 1000:.0f} ms. Profiled "
-            "(`python -X importtime`, pyinstrument): the model load is almost all imports: `import "
-            "sentence_transformers` takes ~3.8 s on its own (torch ~0.9 s; transformers' model-loading modules "
-            "pull in `torch.distributed.tensor` ~0.6 s; `sentence_transformers.util.similarity` imports "
-            "scikit-learn and SciPy ~0.9 s); building the model from the bundled weights takes ~0.25 s. The model "
-            "is loaded once per process (`_LOADED`), not twice.")
+            f"- **Cold start** ({cold['total_s']:.2f} s cached, default articles, backend {cold.get('backend')}; "
+            f"torch imported: {cold.get('torch_imported')}): model load {cold['model_s']:.2f} s, opening the "
+            f"cached corpus {cold['open_s'] * 1000:.0f} ms."
+            + (f" With `QA_BACKEND=torch` it takes {ct['total_s']:.2f} s, {ct['model_s']:.2f} s of it loading the "
+               "model, which profiling (`python -X importtime`, pyinstrument) shows is almost all imports: `import "
+               "sentence_transformers` ~3.8 s (torch ~0.9 s; transformers' model-loading modules pull in "
+               "`torch.distributed.tensor` ~0.6 s; `sentence_transformers.util.similarity` imports scikit-learn "
+               "and SciPy ~0.9 s); building the model from the weights ~0.25 s. The ONNX path imports none of "
+               "them once the export exists." if ct else "")
+            + (f" The one-time export (first start on a machine; needs torch) takes {ex['export_s']:.1f} s."
+               if ex.get("export_s") else "")
+            + " The model is loaded once per process (`_LOADED`), not twice.")
     if b:
         tokens = _build_tokens(b)
         share = b["embed_s"] / b["build_s"] * 100
@@ -385,11 +395,12 @@ def notes(r: dict) -> list[str]:
             f"of it; reading, splitting and writing the store {b['read_split_s'] + b['index_write_s']:.1f} s. "
             + what
             + (f"That is {tokens:,} tokens against the reference's {n['tokens']:,} ({tokens / n['tokens']:.2f}x), "
-               f"at {tokens / b['embed_s']:.0f} vs {n['tokens_per_s']:.0f} tokens/s: "
+               f"at {tokens / b['embed_s']:.0f} tokens/s ({b.get('backend')}) against {n['tokens_per_s']:.0f} for "
+               "sentence-transformers with torch at batch 32: "
                if n and tokens else "")
-            + "the torch model itself is the limit. Texts are already sorted by length (and sentence-transformers "
-            "sorts within each call too), which matters: batches in arrival order are much slower; smaller batches "
-            "are a little faster on these 2 cores (table above).")
+            + "the model's forward pass is the limit. Texts are sorted by length before batching, which matters "
+            "(batches in arrival order are much slower), and batches of 4-8 beat 32 and 128 on these 2 cores "
+            "(table above).")
     if w1:
         st = w1["stages_ms_median"]
         lines.append(
@@ -401,8 +412,9 @@ def notes(r: dict) -> list[str]:
         lines.append(
             f"- **Threads**: with 2 threads the same questions took {w2['ask_ms_median']:.2f} ms median and "
             f"{w2['ask_ms_p95']:.2f} ms p95 (1 thread: {w1.get('ask_ms_p95', 0):.2f} ms p95): on 2 cores, a "
-            "second torch thread only helps when nothing else runs, and loses badly when anything does "
-            "(another process, a second request, a build). The engine's default is `threads=0` = all cores.")
+            "second thread only helps when nothing else runs, and loses badly when anything does "
+            "(another process, a second request, a build). The engine's default is `threads=0` = all cores, "
+            "for questions too.")
     if w100:
         st = w100["stages_ms_median"]
         lines.append(
@@ -411,15 +423,12 @@ def notes(r: dict) -> list[str]:
             f"answer {st['answer']:.2f} ms. Memory after the questions {w100['rss_mib']:.0f} MiB."
             + (f" A cached cold start at 100k takes {c100['total_s']:.1f} s, {c100['open_s']:.1f} s of it opening "
                "the corpus (see the proposals)." if c100 else ""))
-    lines += ["", "## Proposed engine changes, measured by monkeypatching (`bench/whatif.py`)", "",
-              "Each row builds the 1,521-paragraph corpus from an empty cache, then answers the 49 labelled seed "
-              "questions (dev + calibration) with the same configuration.", "",
+    lines += ["", "## Backends and batch sizes (`bench/whatif.py`)", "",
+              "Each row builds the 1,521-paragraph corpus from an empty cache with the engine's own settings "
+              "(`backend`, `batch_size`; int8 swaps in a runner on the quantized file), then answers the 49 "
+              "labelled seed questions (dev + calibration) with the same configuration.", "",
               _table(WHATIF_HEAD, _whatif_rows(r), True), ""]
-    if wc and "total_s" in wc:
-        lines.append(f"Cold start with the ONNX fp32 model and a cached index: {wc['total_s']:.2f} s median "
-                     f"({wc['totals']}); torch imported: {wc['torch_imported']}, sentence-transformers imported: "
-                     f"{wc['sentence_transformers_imported']}.")
-        lines.append("")
+    lines += ["## Proposed engine changes", ""]
     lines += [f"{n}. {text}" for n, text in enumerate(proposals(r), 1)]
     return lines
 
@@ -432,80 +441,50 @@ def _whatif(r: dict, backend: str, batch: int) -> dict:
 
 
 def proposals(r: dict) -> list[str]:
-    """The engine changes the figures argue for, each with the file and function to change."""
+    """What the figures still argue for, each with the file and function to change."""
     out = []
-    o = r.get("onnx") or {}
-    cold = _g(r, "cold_default", "cached") or {}
-    wc = r.get("whatif_cold") or {}
-    fp32_8, fp32_32, int8_8, torch_8 = (_whatif(r, "fp32", 8), _whatif(r, "fp32", 32), _whatif(r, "int8", 8),
-                                        _whatif(r, "torch", 8))
-    base = _g(r, "wiki", "build") or {}
-    q = o.get("query_ms_median_1_thread") or {}
-    if fp32_32 and base:
-        out.append(
-            "**Run the default model with ONNX Runtime** (`embeddings/model.py`: `load_embedder` and `Embedder`). "
-            "Export the bundled model once to ONNX fp32 (`torch.onnx.export(..., dynamo=False)` of the BERT module, "
-            "as `bench/whatif.py:export` does: ~2 s, needs the `onnx` package) into the cache folder, or ship the "
-            "file; run it with `onnxruntime` + `tokenizers` (mean pooling + normalising; `hidden()` gives the token "
-            "states `encode_with_parts` needs; `OrtModel` in `bench/whatif.py`); keep torch as the fallback when "
-            "onnxruntime is missing. fp32 gives the same vectors (cosine "
-            f"{_g(o, 'cosine_to_torch', 'fp32', 'min', default=1):.4f} minimum to torch), so cached stores stay valid. "
-            f"Measured here: the build {base['build_s']:.1f} -> {fp32_32['build_s']:.1f} s at batch 32"
-            + (f" ({fp32_8['build_s']:.1f} s at batch 8, {REFERENCE_BUILD_S / fp32_8['build_s']:.2f}x faster than "
-               "the 50 s reference)" if fp32_8 else "")
-            + (f"; a question embeds in {q.get('fp32', 0):.2f} ms instead of {q.get('torch', 0):.2f} ms" if q else "")
-            + (f"; a cold start with a cached index takes {wc['total_s']:.2f} s instead of {cold.get('total_s', 0):.2f} s, "
-               "because neither torch nor sentence-transformers is imported (the ~3.8 s of imports above)"
-               if wc.get("total_s") else "")
-            + ". Same answers on the labelled questions. sentence-transformers' own `backend=\"onnx\"` is not an "
-            "option: it needs `optimum`, whose current release downgrades transformers to 4.x.")
-    runs = {(x["threads"], x["batch"], x["sorted"]): x for x in _g(r, "batch", "runs", default=[]) or []}
-    b8, b32 = runs.get((2, 8, True)), runs.get((2, 32, True))
-    if b8 and b32:
-        out.append(
-            f"**Batch 8 instead of 32** (`qa/config.py`, `Settings.batch_size`): on these 2 cores "
-            f"{b8['texts_per_s']:.0f} vs {b32['texts_per_s']:.0f} passages/s (less padding per batch, smaller "
-            "working set)"
-            + (f"; the whole torch build {base['build_s']:.1f} -> {torch_8['build_s']:.1f} s" if torch_8 and base else "")
-            + ". Queries are single texts and do not change.")
-    if int8_8:
-        out.append(
-            "**int8 as an opt-in setting only** (per-channel `quantize_dynamic`; per-tensor, the usual default, "
-            f"drifts far more: cosine {_g(o, 'cosine_to_torch', 'int8_per_tensor', 'mean', default=0):.3f} mean): "
-            f"build {int8_8['build_s']:.1f} s, question {q.get('int8', 0):.2f} ms, same answers on the 49 labelled "
-            f"questions, but vectors move (cosine {_g(o, 'cosine_to_torch', 'int8', 'mean', default=0):.4f} mean to "
-            f"torch; dense top-5 overlap {_g(o, 'dense_agreement_wiki1521', 'int8', 'top5_overlap', default=0):.2f} "
-            "on the ~1.5k corpus, whose near-duplicate passages exaggerate it), and a store built with it must not be "
-            "mixed with torch's (its manifest's `model_source` must differ).")
     w1, w2 = _g(r, "wiki", "warm_1_thread") or {}, _g(r, "wiki", "warm_2_threads") or {}
     if w1 and w2:
         out.append(
-            "**One thread for questions** (`embeddings/model.py`: `load_embedder` calls "
-            "`set_threads(settings.thread_count)`, all cores by default, for queries too): use all cores inside "
-            "`Embedder.encode`/`encode_with_parts` (builds) and 1 thread for `encode_query`. Here 2 threads gave "
-            f"{w2['ask_ms_median']:.1f} ms median / {w2['ask_ms_p95']:.1f} ms p95 against {w1['ask_ms_median']:.1f} / "
-            f"{w1['ask_ms_p95']:.1f} ms with 1: the second thread fights any other work on the machine.")
+            "**One thread for questions** (`embeddings/model.py`: `load_embedder` gives the runner "
+            "`settings.thread_count` threads, all cores by default, and `_LOADED` keys ignore threads, so queries "
+            "run with what the first caller asked for): give builds all cores (`encode_with_parts`) and questions one "
+            "(`encode_query`; for ONNX Runtime a second session with `intra_op_num_threads=1` on the same file, for "
+            f"torch `torch.set_num_threads(1)` around the call). Here 2 threads gave {w2['ask_ms_median']:.1f} ms "
+            f"median / {w2['ask_ms_p95']:.1f} ms p95 against {w1['ask_ms_median']:.1f} / {w1['ask_ms_p95']:.1f} ms "
+            "with 1.")
     steps = _g(r, "scale", "100k", "warm", "open_steps") or {}
     ret = next((v for k, v in steps.items() if k.startswith("Retriever")), None)
     if ret:
         out.append(
             "**Keep the BM25 index in the store** (`qa/retrieve.py` `Retriever.__init__`, `qa/corpus.py` "
-            "`open_corpus`/`_from_store`, `embeddings/index.py` `FILES`/`write_store`): opening a cached 100k "
-            f"corpus spends {ret['s']:.1f} s rebuilding BM25 (stemming every passage with `terms()`, then "
-            "`bm25s.index`). Save it at build time with `bm25.save(folder / \"bm25\")` (checksummed like the other "
-            "files) and load it with `bm25s.BM25.load(..., mmap=True)` (7 ms for 100k passages here); the "
-            "document frequencies `Retriever.df` come from the index itself (`np.diff(bm25.scores[\"indptr\"])` "
-            "by `bm25.vocab_dict`), so `terms()` need not run on any passage at open.")
-    rec = _g(r, "scale", "100k", "warm", "recall") or {}
-    if rec.get("ef256"):
+            "`open_corpus`/`_from_store`, `embeddings/index.py` `FILES`/`write_store`/`read_store`): opening a cached "
+            f"100k corpus spends {ret['s']:.1f} s rebuilding BM25 (stemming every passage with `terms()`, then "
+            "`bm25s.index`), the largest part of its cold start. Save it at build time with "
+            "`bm25.save(folder / \"bm25\")`, checksummed like the other files, and load it with "
+            "`bm25s.BM25.load(..., mmap=True)` (7 ms for 100k passages here, identical scores); "
+            "`Retriever.df` can come from the index itself (`np.diff(bm25.scores[\"indptr\"])` by "
+            "`bm25.vocab_dict`), so `terms()` runs on no passage at open.")
+    rs = next((v for k, v in steps.items() if k.startswith("read_store")), None)
+    w100 = _g(r, "scale", "100k", "warm") or {}
+    if rs and w100:
         out.append(
-            f"**HNSW efSearch {rec.get('ef_default')} -> 256** (`embeddings/index.py`, `HNSW_EF_SEARCH`): recall@10 "
-            f"against exact search {_g(rec, 'ef' + str(rec.get('ef_default')), 'recall@10')} -> "
-            f"{rec['ef256']['recall@10']} (recall@50, the candidates fusion takes: "
-            f"{_g(rec, 'ef' + str(rec.get('ef_default')), 'recall@50')} -> {rec['ef256']['recall@50']}) for "
-            f"{rec['ef256']['ms_per_query']:.2f} ms a query instead of "
-            f"{_g(rec, 'ef' + str(rec.get('ef_default')), 'ms_per_query'):.2f} ms; exact search would cost "
-            f"{rec['flat_ms_per_query']:.1f} ms. (The borrowed 100k vectors come in near-duplicate clusters of ten, "
-            "harder for HNSW than real passages.)")
+            f"**Memory headroom at 100k** ({w100['rss_mib']:.0f} MiB, peak {w100['peak_rss_mib']:.0f} MiB, limit "
+            f"1536): reading the store adds {rs['rss_mib_after'] - steps.get('rss_mib_before', 0):.0f} MiB with the "
+            "model (sentence vectors as float16 236 MiB, the HNSW index ~170 MiB, the records as Python dicts). "
+            "`Store.records` stays in memory after `_from_store` has made the passages from it (same strings, "
+            "a second set of 100k dicts); dropping it once the corpus is open (re-reading it from disk for the "
+            "incremental path) is the cheapest saving.")
+    o = r.get("onnx") or {}
+    int8 = next((w for w in r.get("whatif") or [] if w.get("backend") == "int8" and "build_s" in w), None)
+    if int8 and o.get("cosine_to_torch"):
+        out.append(
+            "**int8 stays out** (as `embeddings/onnx.py` says): per-channel dynamic quantization builds in "
+            f"{int8['build_s']:.1f} s and embeds a question in {_g(o, 'query_ms_median_1_thread', 'int8', default=0):.2f} ms "
+            "with the same answers on the 49 labelled questions, but vectors move (cosine "
+            f"{_g(o, 'cosine_to_torch', 'int8', 'mean', default=0):.4f} mean; dense top-5 overlap "
+            f"{_g(o, 'dense_agreement_wiki1521', 'int8', 'top5_overlap', default=0):.2f} on the ~1.5k corpus); "
+            "per-tensor, the usual default, moves them more (cosine "
+            f"{_g(o, 'cosine_to_torch', 'int8_per_tensor', 'mean', default=0):.3f}). Worth offering only as an "
+            "opt-in with its own cache key.")
     return out
-
