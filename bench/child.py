@@ -193,6 +193,12 @@ def mode_warm(args: dict) -> dict:
     from qa import load
     import qa.engine as qe
 
+    if args.get("terms_cache"):  # what-if: sentence terms cached instead of re-stemmed per question
+        import functools
+
+        import qa.answer as qa_answer
+
+        qa_answer.terms = functools.lru_cache(maxsize=65536)(qa_answer.terms)
     marks: dict = {}
     _time_model_load(marks, refuse_embedding=bool(args.get("no_embed")))
     opening = _time_open_steps()

@@ -101,7 +101,8 @@ SCALE_HEAD = ["corpus", "passages", "sentences", "index", "build s", "passages/s
 def _stage_rows(r: dict) -> list[list[str]]:
     rows = []
     entries = [("~1.5k (wiki), 1 thread", _g(r, "wiki", "warm_1_thread")),
-               ("~1.5k (wiki), 2 threads", _g(r, "wiki", "warm_2_threads"))]
+               ("~1.5k (wiki), 2 threads", _g(r, "wiki", "warm_2_threads")),
+               ("~1.5k (wiki), 1 thread, what-if: sentence terms cached", _g(r, "wiki", "warm_terms_cached"))]
     entries += [(k, _g(v, "warm")) for k, v in (r.get("scale") or {}).items()]
     for label, w in entries:
         if not w:
@@ -161,7 +162,7 @@ def _build_rows(r: dict) -> list[list[str]]:
     rows = []
     if b:
         tokens = _build_tokens(b)
-        rows.append(["article QA build (engine, empty cache)", str(b["paragraphs"]),
+        rows.append(["article QA build (engine, empty cache)", str(_g(r, "wiki", "meta", "paragraphs") or b["paragraphs"]),
                      _embedded_text(b), str(tokens or ""),
                      f"{b['build_s']:.1f}", f"{b['embed_s']:.1f}", f"{tokens / b['embed_s']:.0f}" if tokens else "",
                      f"{REFERENCE_BUILD_S / b['build_s']:.2f}x"])
@@ -394,7 +395,8 @@ def notes(r: dict) -> list[str]:
                 "vectors are pooled from the same pass (`Embedder.encode_with_parts`). " if pooled else
                 f"The engine embeds {b['passages']} passages **and** all {b['sentences']} of their sentences. ")
         lines.append(
-            f"- **Index build** ({b['build_s']:.1f} s for {b['paragraphs']} paragraphs): embedding is {share:.0f}% "
+            f"- **Index build** ({b['build_s']:.1f} s for {wiki.get('meta', {}).get('paragraphs', b['paragraphs'])} "
+            f"paragraphs): embedding is {share:.0f}% "
             f"of it; reading, splitting and writing the store {b['read_split_s'] + b['index_write_s']:.1f} s. "
             + what
             + (f"That is {tokens:,} tokens against the reference's {n['tokens']:,} ({tokens / n['tokens']:.2f}x), "
@@ -409,15 +411,16 @@ def notes(r: dict) -> list[str]:
         lines.append(
             f"- **Warm ask()** at ~1.5k passages: {w1['ask_ms_median']:.2f} ms median, of which embedding the "
             f"question {st['embed_query']:.2f} ms; FAISS {st['dense_search']:.2f}, BM25 {st['bm25']:.2f}, "
-            f"fusion {st['fusion']:.2f}, answer {st['answer']:.2f} ms. Nothing is re-tokenized or re-embedded per "
-            "question (sentence vectors come from the store) and BM25 is built once per corpus.")
+            f"fusion {st['fusion']:.2f}, answer {st['answer']:.2f} ms. Nothing is re-embedded per question (sentence "
+            "vectors come from the store), the model is loaded once and BM25 is built once per corpus; but the "
+            "retrieved passages' sentences are re-stemmed (`terms()`) for every question (see the proposals).")
     if w2:
         lines.append(
             f"- **Threads**: with 2 threads the same questions took {w2['ask_ms_median']:.2f} ms median and "
-            f"{w2['ask_ms_p95']:.2f} ms p95 (1 thread: {w1.get('ask_ms_p95', 0):.2f} ms p95): on 2 cores, a "
-            "second thread only helps when nothing else runs, and loses badly when anything does "
-            "(another process, a second request, a build). The engine's default is `threads=0` = all cores, "
-            "for questions too.")
+            f"{w2['ask_ms_p95']:.2f} ms p95, against {w1.get('ask_ms_median', 0):.2f} / {w1.get('ask_ms_p95', 0):.2f} "
+            "with 1: a single short question gains little from a second core, and earlier runs of this bench "
+            "(torch, other processes busy) showed 2 threads 2-8x worse at p95. The engine's default is "
+            "`threads=0` = all cores, for questions too.")
     if w100:
         st = w100["stages_ms_median"]
         lines.append(
@@ -447,17 +450,18 @@ def proposals(r: dict) -> list[str]:
     """What the figures still argue for, each with the file and function to change."""
     out = []
     w1, w2 = _g(r, "wiki", "warm_1_thread") or {}, _g(r, "wiki", "warm_2_threads") or {}
-    if w1:
-        st = w1["stages_ms_median"]
-        rest = w1["ask_ms_median"] - st["embed_query"]
+    wt = _g(r, "wiki", "warm_terms_cached") or {}
+    if w1 and wt:
         out.append(
             "**Stop re-stemming the retrieved sentences for every question** (`qa/answer.py`, `score_sentences`: "
-            "`held = set(terms(text))` runs `terms()` on every sentence of the top passages, ~40 a question; "
-            "it is the largest part of the *answer* stage). Cache a passage's sentence term sets (an LRU keyed by "
-            "passage row, or `functools.lru_cache` on `terms` for sentence texts). In a scratch run on the ~1.5k "
-            "corpus this took the time beyond embedding from about 1.0 to 0.8 ms a question (ratio ~1.26 -> ~1.24; "
-            f"this run: {rest:.2f} ms beyond the embedding, ratio {w1['ratio_ask_to_embed']:.2f}), which is margin "
-            "for the 1.3x target, now that the question's embedding is only ~3.5 ms.")
+            "`held = set(terms(text))` runs `terms()` on every sentence of the top passages, ~40 a question, the "
+            "largest part of the *answer* stage in a cProfile of 500 questions). Cache each passage's sentence term "
+            "sets (an LRU keyed by passage row; the what-if wraps `qa.answer.terms` in `functools.lru_cache`). "
+            f"Measured in this run over the same questions (2 rounds, the first with an empty cache): answer stage "
+            f"{w1['stages_ms_median']['answer']:.2f} -> {wt['stages_ms_median']['answer']:.2f} ms, ask "
+            f"{w1['ask_ms_median']:.2f} -> {wt['ask_ms_median']:.2f} ms, ratio to the embedding "
+            f"{w1['ratio_ask_to_embed']:.2f} -> {wt['ratio_ask_to_embed']:.2f}x. With the question embedding at "
+            "~3.3 ms, the ~1 ms of retrieval and answering decides the 1.3x target.")
     if w1 and w2:
         if w2["ask_ms_p95"] > 1.2 * w1["ask_ms_p95"]:
             verdict = ("2 threads lost here, so give builds all cores (`encode_with_parts`) and questions one "
