@@ -153,7 +153,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-_LOADED: dict[tuple[str, str], Embedder] = {}
+_LOADED: dict[tuple[str, str, int], Embedder] = {}
 _LOCK = threading.Lock()
 BACKENDS = ("auto", "onnx", "torch")
 
@@ -170,7 +170,7 @@ def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     source = resolve_model(name)
     with _LOCK:
-        key = (source, backend)
+        key = (source, backend, threads)  # an ONNX session's threads are fixed when it is made
         if key not in _LOADED:
             _LOADED[key] = _load(name, source, threads, backend, cache_dir)
         set_threads(threads)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -214,6 +215,12 @@ def kind_fit(kind: str, sentence: str) -> float:
 W_LEXICAL, W_COSINE, W_PASSAGE, W_FIT, W_CONTEXT, W_HEADER = 1.0, 1.0, 0.3, 0.25, 0.5, 0.5
 
 
+@lru_cache(maxsize=100_000)
+def sentence_terms(text: str) -> frozenset[str]:
+    """A sentence's terms, stemmed once: the same sentences come back question after question."""
+    return frozenset(terms(text))
+
+
 def score_sentences(
     q: Question,
     hits: Sequence[Hit],
@@ -247,7 +254,7 @@ def score_sentences(
         context = sum(w for t, w in context_weights.items() if t in in_passage) / context_total
         for i, (a, b) in enumerate(passage.sentences):
             text = passage.text[a:b]
-            held = set(terms(text))
+            held = sentence_terms(text)
             lexical = sum(w * (1.0 if t in held else W_HEADER if t in header else 0.0)
                           for t, w in weights.items()) / total
             fit = kind_fit(q.kind, text)
