@@ -451,7 +451,9 @@ def proposals(r: dict) -> list[str]:
     out = []
     w1, w2 = _g(r, "wiki", "warm_1_thread") or {}, _g(r, "wiki", "warm_2_threads") or {}
     wt = _g(r, "wiki", "warm_terms_cached") or {}
-    if w1 and wt:
+    import qa.answer
+
+    if w1 and wt and not hasattr(qa.answer, "sentence_terms"):  # done since: qa.answer.sentence_terms
         out.append(
             "**Stop re-stemming the retrieved sentences for every question** (`qa/answer.py`, `score_sentences`: "
             "`held = set(terms(text))` runs `terms()` on every sentence of the top passages, ~40 a question, the "
