@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +80,8 @@ def export(model_dir: Path, target: Path) -> None:
     os.close(fd)
     axes = {0: "batch", 1: "tokens"}
     try:
-        with torch.inference_mode():
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on shapes say nothing a user can act on
             torch.onnx.export(
                 TokenStates(), tuple(sample[n] for n in names), tmp, input_names=names, output_names=["states"],
                 dynamic_axes={**{n: axes for n in names}, "states": axes}, opset_version=17, dynamo=False,
