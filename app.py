@@ -38,6 +38,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import gradio as gr  # noqa: E402
 
 from qa import Answer, Citation, Engine, QAError, Settings, load  # noqa: E402
+from qa.errors import exit_code  # noqa: E402
 from qa.articles import check_size  # noqa: E402
 from qa.config import DEFAULT_ARTICLES, add_arguments, from_arguments  # noqa: E402
 from qa.corpus import ArticleInfo  # noqa: E402
@@ -637,6 +638,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
     for noisy in ("httpx", "uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
+    return exit_code(lambda: _serve(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Check the address, start the page, load the engine meanwhile, serve until Ctrl-C."""
     demo = None
     try:
         settings = Settings.resolve(**from_arguments(args))
@@ -664,11 +670,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr, flush=True)
         demo.block_thread()
         return 0
-    except (QAError, ValueError, TypeError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
     finally:
         if demo is not None:
             with contextlib.suppress(Exception), contextlib.redirect_stdout(io.StringIO()):

@@ -248,6 +248,11 @@ def format_table(r: dict) -> str:
     return "\n".join(parts)
 
 
+def _section(title: str, head: list[str], rows: list[list[str]]) -> list[str]:
+    """A Markdown section that is one table: a blank line, the heading, the table."""
+    return ["", f"## {title}", "", _table(head, rows, True)]
+
+
 def markdown(r: dict) -> str:
     m = r["machine"]
     lines = [
@@ -290,18 +295,9 @@ def markdown(r: dict) -> str:
         "`analyse` + `score_sentences` + `absent_words` + `compose`.",
         "",
         _table(STAGE_HEAD, _stage_rows(r), True),
-        "",
-        "## Index build",
-        "",
-        _table(BUILD_HEAD, _build_rows(r), True),
-        "",
-        "## Scale",
-        "",
-        _table(SCALE_HEAD, _scale_rows(r), True),
-        "",
-        "## Encode throughput",
-        "",
-        _table(BATCH_HEAD, _batch_rows(r), True),
+        *_section("Index build", BUILD_HEAD, _build_rows(r)),
+        *_section("Scale", SCALE_HEAD, _scale_rows(r)),
+        *_section("Encode throughput", BATCH_HEAD, _batch_rows(r)),
         "",
         "## ONNX Runtime",
         "",

@@ -13,14 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 
 from . import load
 from .config import add_arguments, from_arguments
 from .engine import Engine
-from .errors import QAError
+from .errors import QAError, exit_code
 
 
 def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
@@ -78,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         argv[1:] if eval_mode else argv
     )
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
-    try:
+
+    def run() -> int:
         if eval_mode:
             from .evaluate import evaluate, format_report, read_items
 
@@ -92,14 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         answer = engine.ask(" ".join(args.question))
         print(json.dumps(answer.to_dict(), indent=1, ensure_ascii=False) if args.json else answer)
         return 0
-    except (QAError, ValueError, TypeError) as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # output piped into `head`: not an error of ours
-        sys.stderr = open(os.devnull, "w")
-        return 0
+
+    return exit_code(run)
 
 
 if __name__ == "__main__":

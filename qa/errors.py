@@ -11,6 +11,10 @@ A damaged index on disk is not an error a user sees: it is rebuilt (see
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Callable
+
 
 class QAError(Exception):
     """Base of every error article QA raises for a user to act on."""
@@ -26,3 +30,21 @@ class QuestionError(QAError, ValueError):
 
 class ModelUnavailable(QAError):
     """The embedding model cannot be loaded offline, or its name is wrong."""
+
+
+def exit_code(run: Callable[[], int]) -> int:
+    """Run a command-line surface; a user's error becomes one ``Error: ...`` line and exit 1.
+
+    Shared by ``python -m qa`` and ``app.py`` so both say errors the same way:
+    Ctrl-C exits 130, and output cut short by a closed pipe (``| head``) is not an error.
+    """
+    try:
+        return run()
+    except (QAError, ValueError, TypeError) as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        sys.stderr = open(os.devnull, "w")
+        return 0
