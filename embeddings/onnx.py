@@ -61,7 +61,9 @@ def export(model_dir: Path, target: Path) -> None:
     """Export the model's transformer (token states out) to ``target``, atomically."""
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     inner = model[0].auto_model.eval()
     sample = model.tokenizer(["an example", "a second, longer example"], padding=True, return_tensors="pt")
