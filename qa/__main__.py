@@ -3,6 +3,7 @@
     python -m qa "Who attended the talks?"          answer and numbered sources
     python -m qa                                    interactive; follow-ups use the conversation
     python -m qa eval questions.jsonl [--json]      quality and latency on labelled questions
+    python -m qa fit                                refit answering's weights (see qa/fit.py)
 
 Only parsing, calling the engine and printing live here. Errors are one
 ``Error: ...`` line on stderr (exit 1; usage errors exit 2).
@@ -72,6 +73,11 @@ def _interactive(engine: Engine, as_json: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "fit":
+        from .fit import main as fit_main
+
+        logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+        return exit_code(lambda: fit_main(argv[1:]))
     eval_mode = bool(argv) and argv[0] == "eval"
     args = _parser("python -m qa eval" if eval_mode else "python -m qa", eval_mode).parse_args(
         argv[1:] if eval_mode else argv

@@ -14,18 +14,23 @@ import os
 import re
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
-from .answer import Answer, absent_words, analyse, compose, score_sentences
+from .answer import Answer, Candidate, answerability, compose, rank, sentence_features
 from .articles import SUFFIXES, Passage, parse_article
 from .config import Settings
 from .corpus import UPLOADS, ArticleInfo, Corpus, Progress, open_corpus, store_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
-from .retrieve import Retriever, contextual_query
+from .question import Question, analyse
+from .retrieve import Hit, Retriever
+from .weights import Weights, load_weights
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +54,17 @@ def load_model(settings: Settings) -> Embedder:
 class Engine:
     """Question answering over one set of articles."""
 
-    def __init__(self, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None):
+    def __init__(self, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
+                 weights: Weights | None = None):
         self.settings = settings
         self.embedder = embedder or load_model(settings)
+        self.weights: Weights = weights or load_weights(self.embedder.name)
         self._write_lock = threading.Lock()
         self._state = self._open(progress)
 
     def _open(self, progress: Progress | None) -> _State:
         corpus = open_corpus(self.settings, self.embedder, progress)
-        retriever = Retriever(corpus.passages, corpus.store, self.settings.dense_weight, self.settings.lexical_weight)
+        retriever = Retriever(corpus.passages, corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
         return _State(corpus, retriever)
@@ -74,41 +81,75 @@ class Engine:
     def warnings(self) -> list[str]:
         return list(self._state.corpus.warnings)
 
-    def ask(self, question: str, history: History | None = None, k: int | None = None) -> Answer:
+    def ask(self, question: str, history: History | None = None, k: int | None = None,
+            timings: dict[str, float] | None = None) -> Answer:
         """Answer ``question`` from the articles, with numbered citations.
 
         ``history`` holds earlier (question, answer text) pairs so follow-ups
-        ("What did he write?") know who "he" is. Raises QuestionError for an
-        empty or over-long question.
+        ("What did he write?") know who "he" is. ``timings``, when given, gets
+        the seconds each stage took (analyse, embed, retrieve, score, compose).
+        Raises QuestionError for an empty or over-long question.
         """
+        clock = _Clock(timings)
         state = self._state
-        question, query, vector, hits = self._retrieve(state, question, history, k)
-        q = analyse(question, query)
-        candidates = score_sentences(
-            q, hits, state.corpus.passages,
-            lambda row: state.corpus.sentence_vectors(row) @ vector,
-            state.retriever.idf,
-        )
-        absent = absent_words(q, state.retriever.knows)
+        q, candidates = self._candidates(state, question, history, k, clock)
+        vocabulary = state.retriever.vocabulary
+        sure = answerability(q, candidates, vocabulary, self.weights)
+        threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
         s = self.settings
-        return compose(q, candidates, absent, s.min_confidence, s.keep_ratio, s.max_sentences, s.max_list_sentences)
+        answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences)
+        clock.mark("compose")
+        return answer
 
     def search(self, question: str, history: History | None = None, k: int | None = None) -> list[tuple[Passage, float]]:
-        """The passages ``ask`` would answer from, best first, with their fused scores."""
-        state = self._state
-        _, _, _, hits = self._retrieve(state, question, history, k)
-        return [(state.corpus.passages[h.row], h.score) for h in hits]
+        """The passages ``ask`` answers from, best first, each with its best sentence's score."""
+        _, candidates = self._candidates(self._state, question, history, k, _Clock(None))
+        best: dict[int, tuple[Passage, float]] = {}
+        for c in candidates:
+            best.setdefault(c.hit.row, (c.passage, c.score))
+        return list(best.values())
 
-    def _retrieve(self, state: _State, question: object, history: object, k: int | None):
-        """Checked question, retrieval query, its vector, and the hits."""
+    def analyse(self, question: str, history: History | None = None) -> Question:
+        """How the engine reads ``question``: normalised, focused, repaired, its kind and names."""
+        return analyse(self.check_question(question), self._state.retriever.vocabulary, _check_history(history))
+
+    def examine(self, question: str, history: History | None = None) -> tuple[Question, np.ndarray, list[Hit]]:
+        """The analysed question, its vector, and every passage retrieval proposes (fused, best first).
+
+        What fitting the weights reads (``python -m qa fit``); answering uses
+        the first ``settings.candidates`` of these hits.
+        """
+        state = self._state
+        q = analyse(self.check_question(question), state.retriever.vocabulary, _check_history(history))
+        vector = self.embedder.encode_query(q.query)
+        return q, vector, state.retriever.search(q.terms + q.context_terms, vector, None)
+
+    def _candidates(self, state: _State, question: object, history: object, k: int | None,
+                    clock: "_Clock") -> tuple[Question, list[Candidate]]:
+        """The analysed question and the scored sentences of its ``k`` best passages, best first.
+
+        Retrieval hands over more passages than answered from
+        (``settings.candidates``); their best sentences re-rank them.
+        """
         question = self.check_question(question)
         pairs = _check_history(history)
         k = self.settings.top_k if k is None else int(k)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        query = contextual_query(question, pairs)
-        vector = self.embedder.encode_query(query)
-        return question, query, vector, state.retriever.search(query, vector, k)
+        q = analyse(question, state.retriever.vocabulary, pairs)
+        clock.mark("analyse")
+        vector = self.embedder.encode_query(q.query)
+        clock.mark("embed")
+        hits = state.retriever.search(q.terms + q.context_terms, vector, max(k, self.settings.candidates))
+        clock.mark("retrieve")
+        rows, matrix = sentence_features(
+            q, hits, state.corpus.passages,
+            lambda row: state.corpus.sentence_vectors(row) @ vector,
+            state.retriever.vocabulary,
+        )
+        candidates = rank(rows, matrix, self.weights, k)
+        clock.mark("score")
+        return q, candidates
 
     def check_question(self, question: object) -> str:
         """The question stripped, or QuestionError saying what is wrong with it."""
@@ -152,6 +193,20 @@ class Engine:
                     target.write_bytes(previous)
                 raise
         return next(a for a in self.articles if a.name == name)
+
+
+class _Clock:
+    """Stage timings for ``Engine.ask``'s ``timings`` hook; does nothing without one."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.last = time.perf_counter() if timings is not None else 0.0
+
+    def mark(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 def _safe_name(name: str) -> str:

@@ -32,7 +32,7 @@ STOPWORDS = frozenset(
     once only or other our ours ourselves out over own same she should so some such than
     that the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with would
-    you your yours yourself yourselves also say says said tell told according many much
+    you your yours yourself yourselves us also say says said tell told according many much
     article articles text""".split()
 )
 
@@ -57,6 +57,79 @@ IRREGULAR = {
     }.items()
     for form in forms.split()
 }
+
+# Places and the words for their people and things: "Briton", "British" and
+# "UK" all find "Britain". Each line: the place, then its other forms. Folded
+# before stemming, for the articles and the questions alike.
+PLACES = """
+britain british briton britons brit brits
+france french frenchman frenchmen frenchwoman
+germany german germans
+ukraine ukrainian ukrainians
+russia russian russians
+america american americans
+china chinese
+japan japanese
+india indian indians
+italy italian italians
+spain spanish spaniard spaniards
+poland polish pole poles
+turkey turkish turk turks
+israel israeli israelis
+iran iranian iranians
+iraq iraqi iraqis
+syria syrian syrians
+egypt egyptian egyptians
+canada canadian canadians
+mexico mexican mexicans
+brazil brazilian brazilians
+argentina argentine argentinian argentinians
+australia australian australians
+netherlands dutch holland
+belgium belgian belgians
+sweden swedish swede swedes
+norway norwegian norwegians
+denmark danish dane danes
+finland finnish finn finns
+ireland irish
+scotland scottish scot scots
+wales welsh
+greece greek greeks
+portugal portuguese
+austria austrian austrians
+switzerland swiss
+hungary hungarian hungarians
+romania romanian romanians
+belarus belarusian belarusians
+georgia georgian georgians
+korea korean koreans
+vietnam vietnamese
+pakistan pakistani pakistanis
+afghanistan afghan afghans
+saudi saudis
+qatar qatari qataris
+lebanon lebanese
+palestine palestinian palestinians
+nigeria nigerian nigerians
+kenya kenyan kenyans
+europe european europeans
+africa african africans
+asia asian asians
+mongolia mongol mongols mongolian mongolians
+serbia serbian serbians serb serbs
+croatia croatian croatians croat croats
+"""
+PLACE_OF = {form: line.split()[0] for line in PLACES.strip().splitlines() for form in line.split()}
+# Names of places written as several words or with dots, folded to one word first.
+_PLACE_PHRASES = re.compile(
+    r"\b(?:U\.S\.(?:A\.)?|U\.K\.|E\.U\.|United States(?: of America)?|United Kingdom|Great Britain|"
+    r"European Union)(?![A-Za-z])|\b(?-i:US|USA|UK|EU)\b",
+    re.IGNORECASE,
+)
+_PHRASE_PLACE = {"u.s.": "America", "u.s.a.": "America", "united states": "America",
+                 "united states of america": "America", "u.k.": "Britain", "united kingdom": "Britain",
+                 "great britain": "Britain", "e.u.": "Europe", "european union": "Europe",
+                 "us": "America", "usa": "America", "uk": "Britain", "eu": "Europe"}
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?")
 _STEMMER = Stemmer.Stemmer("english")
@@ -132,5 +205,21 @@ def terms(text: str) -> list[str]:
 
     >>> terms("Who attended the talks in Paris?")
     ['attend', 'talk', 'pari']
+    >>> terms("the British envoy, a Briton in the U.S.")
+    ['britain', 'envoy', 'britain', 'america']
     """
-    return [_stem(IRREGULAR.get(w, w)) for w in words(text) if w not in STOPWORDS]
+    return stems(words(fold_places(text)))
+
+
+def fold_places(text: str) -> str:
+    """Names of places written as several words or with dots, as one word.
+
+    >>> fold_places("U.S. and United Kingdom officials")
+    'America and Britain officials'
+    """
+    return _PLACE_PHRASES.sub(lambda m: _PHRASE_PLACE[m.group(0).lower()], text)
+
+
+def stems(tokens: list[str]) -> list[str]:
+    """The terms of already split words (see ``words``): stop words out, places folded, stemmed."""
+    return [_stem(PLACE_OF.get(w) or IRREGULAR.get(w, w)) for w in tokens if w not in STOPWORDS]

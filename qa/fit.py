@@ -1,0 +1,451 @@
+"""Fitting: answering's weights learned from labelled questions, with articles held apart.
+
+    python -m qa fit [--data ARTICLES QUESTIONS ...] [--out FILE]
+
+Every labelled question is asked of a corpus that holds its article (an
+answerable example) and, for the answerability model, of the same corpus with
+that article left out (an unanswerable one: the question is then about an
+article the corpus lacks, as a user's off-topic question is). Then:
+
+1. fusion: the dense/BM25 mix that most often puts the gold passage among the
+   passages retrieval hands to sentence scoring;
+2. sentences: a conditional logit (softmax over each question's candidate
+   sentences) whose positives are the sentences holding a gold string;
+3. answerability: a logistic regression, answerable against unanswerable;
+4. the threshold: the highest that keeps false refusals within target;
+5. how far below the best a further sentence may score and still join the
+   answer: the most accurate margin whose answers stay within the length budget.
+
+Every figure in the report is held apart: each article's questions are scored
+by weights fitted without it. The weights written are then fitted on all.
+Leaves out: reading the weights at answer time (``weights.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import json
+import logging
+import math
+import os
+import statistics
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .answer import (ANSWERABILITY_FEATURES, SENTENCE_FEATURES, Answer, answerability_features, compose, rank,
+                     sentence_features)
+from .articles import article_files
+from .config import PROJECT_DIR, Settings, add_arguments, from_arguments
+from .engine import Engine, load_model
+from .evaluate import Item, read_items
+from .question import Question
+from .retrieve import Hit, fuse
+from .weights import FORMAT, Weights, file_for
+
+log = logging.getLogger(__name__)
+
+SHARED = PROJECT_DIR.parent / "shared" / "eval" / "public-dev"
+NEWS = (PROJECT_DIR / "seeds", PROJECT_DIR / "tests" / "data" / "articles")
+# (articles, questions) fitted on by default: the public SQuAD set (as asked
+# and as people type it), and our own questions about the seed and the test
+# articles, asked of the four news articles together.
+DEFAULT_DATA = (
+    ((SHARED / "articles",), SHARED / "questions.jsonl"),
+    ((SHARED / "articles",), SHARED / "questions_noisy.jsonl"),
+    (NEWS, PROJECT_DIR / "tests" / "data" / "seed_calibration.jsonl"),
+    (NEWS, PROJECT_DIR / "tests" / "data" / "seed_fit.jsonl"),
+    (NEWS, PROJECT_DIR / "tests" / "data" / "articles_questions.jsonl"),
+)
+# Targets the threshold is chosen for (on held-apart questions): the issue's
+# limits are 1% (as asked) and 2% (as typed); a margin below them.
+FALSE_REFUSALS = {"clean": 0.0075, "noisy": 0.015}
+# Answers may grow at most a fifth over the 50 words they had before fitting;
+# the margin is chosen to keep them within a tenth.
+MAX_MEAN_WORDS = 55.0
+L2 = 1e-3
+GRID = [round(x, 2) for x in np.arange(0.0, 1.001, 0.05)]
+MARGINS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+
+
+@dataclass
+class Example:
+    """One labelled question asked of one corpus, with what retrieval proposed."""
+
+    item: Item
+    group: str  # the article it is about: held apart together
+    answerable: bool  # whether this corpus holds that article
+    source: str  # the questions file's name (without .jsonl)
+    engine: Engine
+    q: Question
+    vector: np.ndarray
+    hits: list[Hit]
+    rows: list = None  # type: ignore[assignment]
+    matrix: np.ndarray | None = None
+    positive: np.ndarray | None = None
+
+
+# ---------------------------------------------------------------- data
+
+
+def collect(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, blank: Weights,
+            progress: Callable[[str], None]) -> list[Example]:
+    """Every question, asked of its full corpus and of the corpus without its article."""
+    embedder = load_model(settings)
+    engines: dict[tuple, Engine] = {}
+
+    def engine(sources: Sequence[Path], leave_out: str | None) -> Engine:
+        key = (tuple(sources), leave_out)
+        if key not in engines:
+            engines[key] = _engine(sources, leave_out, settings, embedder, blank)
+        return engines[key]
+
+    examples: list[Example] = []
+    for sources, questions in data:
+        if not questions.exists() or not all(p.exists() for p in sources):
+            progress(f"skipped {questions}: not found")
+            continue
+        items = read_items(questions)
+        raws = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+        full = engine(sources, None)
+        names = [a.name for a in full.articles]
+        progress(f"{questions.name}: {len(items)} questions on {len(names)} article(s)")
+        for item, raw in zip(items, raws):
+            article = raw.get("article") or (_guess_article(item, full) if item.answerable else None)
+            group = f"{sources[0].name}/{article or 'unanswerable'}"
+            examples.append(_example(item, group, item.answerable, questions.stem, full))
+            if item.answerable and article in names and len(names) > 1:
+                examples.append(_example(item, group, False, questions.stem, engine(sources, article)))
+    return examples
+
+
+def _guess_article(item: Item, engine: Engine) -> str:
+    """The article a label's gold strings come from (for sets that do not say): where retrieval finds them."""
+    for passage, _ in engine.search(item.question):
+        if item.gold_found(passage.text):
+            return passage.article
+    for passage in engine.corpus.passages:
+        if item.gold_found(passage.text):
+            return passage.article
+    return "unknown"
+
+
+def _engine(sources: Sequence[Path], leave_out: str | None, settings: Settings, embedder, weights: Weights) -> Engine:
+    """An engine over the articles of ``sources`` but ``leave_out``, through a cached folder of links."""
+    files = [f for source in sources for f in article_files(source) if f.name != leave_out]
+    if len(sources) == 1 and leave_out is None:
+        return Engine(replace(settings, articles=sources[0]), embedder=embedder, weights=weights)
+    key = hashlib.sha1("\n".join(str(f.resolve()) for f in files).encode()).hexdigest()[:10]
+    folder = Path(settings.cache_dir) / "fit" / f"articles-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        link = folder / path.name
+        if not link.exists():
+            link.symlink_to(path.resolve())
+    return Engine(replace(settings, articles=folder), embedder=embedder, weights=weights)
+
+
+def _example(item: Item, group: str, answerable: bool, source: str, engine: Engine) -> Example:
+    history: list[tuple[str, str]] = []
+    for earlier in item.history:
+        history.append((earlier, engine.ask(earlier, history=history).text))
+    q, vector, hits = engine.examine(item.question, history)
+    return Example(item, group, answerable, source, engine, q, vector, hits)
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def fit_fusion(examples: Sequence[Example], candidates: int) -> float:
+    """The dense weight (lexical = 1 - it) that most often keeps a gold passage among the candidates."""
+    usable = [e for e in examples if e.answerable]
+
+    def recall(weight: float) -> tuple[float, float]:
+        at_n = at_1 = 0
+        for e in usable:
+            top = fuse(e.hits, weight, 1 - weight, candidates)
+            found = [e.item.gold_found(e.engine.corpus.passages[h.row].text) for h in top]
+            at_n += any(found)
+            at_1 += bool(found and found[0])
+        return at_n / len(usable), at_1 / len(usable)
+
+    return max(GRID, key=lambda w: recall(w))
+
+
+def featurise(examples: Sequence[Example], dense_weight: float, candidates: int) -> None:
+    """Each example's candidate sentences and their features, as answering will see them."""
+    for e in examples:
+        top = fuse(e.hits, dense_weight, 1 - dense_weight, candidates)
+        corpus = e.engine.corpus
+        e.rows, e.matrix = sentence_features(
+            e.q, top, corpus.passages, lambda row: corpus.sentence_vectors(row) @ e.vector,
+            e.engine._state.retriever.vocabulary,
+        )
+        e.positive = np.array([e.item.gold_found(p.text[p.sentences[i][0]:p.sentences[i][1]])
+                               for _, p, i in e.rows], dtype=bool)
+
+
+def fit_sentences(examples: Sequence[Example]) -> np.ndarray:
+    """Conditional-logit weights: each question's gold sentences should take the softmax."""
+    blocks = [(e.matrix, e.positive) for e in examples
+              if e.answerable and e.positive is not None and e.positive.any() and not e.positive.all()]
+    x = np.vstack([m for m, _ in blocks])
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = (x - mean) / std
+    pos = np.concatenate([p for _, p in blocks])
+    starts = np.cumsum([0] + [len(m) for m, _ in blocks[:-1]])
+    block = np.repeat(np.arange(len(blocks)), [len(m) for m, _ in blocks])
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        top = np.maximum.reduceat(s, starts)[block]
+        e_all = np.exp(s - top)
+        e_pos = e_all * pos
+        sum_all = np.add.reduceat(e_all, starts)
+        sum_pos = np.add.reduceat(e_pos, starts)
+        value = float(np.sum(np.log(sum_all) - np.log(sum_pos))) / len(blocks) + L2 * float(w @ w)
+        p_all = e_all / sum_all[block]
+        p_pos = e_pos / sum_pos[block]
+        grad = ((p_all - p_pos) @ z) / len(blocks) + 2 * L2 * w
+        return value, grad
+
+    w = _minimise(loss, z.shape[1])
+    return w / std
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """Logistic-regression weights and bias, the two classes weighted equally."""
+    mean, std = x.mean(0), x.std(0) + 1e-9
+    z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
+    balance = np.where(y, 0.5 / max(1, y.sum()), 0.5 / max(1, (~y).sum()))
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        p = 1 / (1 + np.exp(-s))
+        eps = 1e-12
+        value = -float(np.sum(balance * (y * np.log(p + eps) + (~y) * np.log(1 - p + eps)))) + L2 * float(w[:-1] @ w[:-1])
+        grad = z.T @ (balance * (p - y)) + 2 * L2 * np.append(w[:-1], 0.0)
+        return value, grad
+
+    w = _minimise(loss, z.shape[1])
+    weights = w[:-1] / std
+    return weights, float(w[-1] - weights @ mean)
+
+
+def _minimise(loss, size: int) -> np.ndarray:
+    from scipy.optimize import minimize
+
+    result = minimize(loss, np.zeros(size), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+    return result.x
+
+
+# ---------------------------------------------------------------- held apart
+
+
+@dataclass
+class Scored:
+    """An example answered with some weights: what answering would say."""
+
+    example: Example
+    sure: float
+    answer: Answer
+
+
+def _weights(base: Weights, **changes) -> Weights:
+    return replace(base, **changes)
+
+
+def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold: float,
+               limit: int = 3, list_limit: int = 4) -> list[Scored]:
+    """Every example answered with ``weights`` (its own sentence and answerability weights)."""
+    out = []
+    for e in examples:
+        candidates = rank(e.rows, e.matrix, weights, k)
+        vocabulary = e.engine._state.retriever.vocabulary
+        if candidates:
+            x = answerability_features(e.q, candidates, vocabulary)
+            sure = float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
+        else:
+            sure = 0.0
+        out.append(Scored(e, sure, compose(e.q, candidates, sure, threshold, weights, limit, list_limit)))
+    return out
+
+
+def held_apart(examples: Sequence[Example], base: Weights, k: int) -> dict[str, Weights]:
+    """For each group, weights fitted without it (sentence and answerability models)."""
+    groups = sorted({e.group for e in examples})
+    out = {}
+    for g in groups:
+        train = [e for e in examples if e.group != g]
+        out[g] = fit_models(train, base, k)
+    return out
+
+
+def fit_models(examples: Sequence[Example], base: Weights, k: int) -> Weights:
+    """Sentence weights, then answerability weights, fitted on ``examples``."""
+    sentence = fit_sentences(examples)
+    weights = _weights(base, sentence=sentence)
+    x, y = [], []
+    for e in examples:
+        candidates = rank(e.rows, e.matrix, weights, k)
+        if candidates:
+            x.append(answerability_features(e.q, candidates, e.engine._state.retriever.vocabulary))
+            y.append(e.answerable)
+    answerable, bias = fit_logistic(np.array(x), np.array(y, dtype=bool))
+    return _weights(weights, answerable=answerable, answerable_bias=bias)
+
+
+def cross_answers(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float | None,
+                  keep: float, list_keep: float) -> list[Scored]:
+    """Each example answered by the weights fitted without its group."""
+    out: list[Scored] = []
+    for g, weights in per_group.items():
+        mine = [e for e in examples if e.group == g]
+        w = _weights(weights, keep_margin=keep, list_margin=list_keep)
+        out += answer_all(mine, w, k, w.threshold if threshold is None else threshold)
+    return out
+
+
+def figures(scored: Sequence[Scored]) -> dict[str, float | int | None]:
+    """Answer accuracy, false refusals, refusal of the unanswerable, answer length."""
+    def share(n: int, total: int) -> float | None:
+        return round(n / total, 4) if total else None
+
+    ans = [s for s in scored if s.example.answerable]
+    una = [s for s in scored if not s.example.answerable]
+    right = sum(s.answer.answered and s.example.item.gold_found(s.answer.text) for s in ans)
+    lengths = [len(_words(s.answer.text)) for s in scored if s.answer.answered]
+    return {
+        "answerable": len(ans),
+        "answer_accuracy": share(right, len(ans)),
+        "false_refusals": share(sum(not s.answer.answered for s in ans), len(ans)),
+        "unanswerable": len(una),
+        "refused": share(sum(not s.answer.answered for s in una), len(una)),
+        "mean_words": round(statistics.mean(lengths), 1) if lengths else None,
+    }
+
+
+def _words(text: str) -> list[str]:
+    import re
+
+    return re.sub(r"\[\d+\]", " ", text).split()
+
+
+def choose_threshold(scored: Sequence[Scored]) -> float:
+    """The highest threshold whose false refusals stay within target on clean and noisy questions."""
+    best = 0.0
+    for t in np.arange(0.0, 1.0, 0.0025):
+        ok = True
+        for noisy, target in ((False, FALSE_REFUSALS["clean"]), (True, FALSE_REFUSALS["noisy"])):
+            ans = [s for s in scored if s.example.answerable and ("noisy" in s.example.source) == noisy]
+            refused = sum(bool(s.example.q.absent) or s.sure < t for s in ans)
+            if ans and refused / len(ans) > target:
+                ok = False
+        if ok:
+            best = float(t)
+        else:
+            break
+    return round(best, 4)
+
+
+def choose_margin(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float,
+                  lists: bool) -> float:
+    """The margin with the most right answers whose answers stay within the length budget."""
+    subset = [e for e in examples if e.answerable and (e.q.is_list and e.q.kind == "person") == lists]
+    if not subset:
+        return MARGINS[2]
+    best, best_key = MARGINS[0], (-1.0, 0.0)
+    for margin in MARGINS:
+        scored = cross_answers(subset, {g: w for g, w in per_group.items()}, k, threshold, margin, margin)
+        fig = figures(scored)
+        if not lists and (fig["mean_words"] or 0) > MAX_MEAN_WORDS:
+            continue
+        key = (fig["answer_accuracy"] or 0.0, -margin)
+        if key > best_key:
+            best, best_key = margin, key
+    return best
+
+
+# ---------------------------------------------------------------- the command
+
+
+def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Path, progress: Callable[[str], None]) -> dict:
+    """Fit every weight, report them held apart, write the weights file; returns its content."""
+    blank = Weights(model=settings.model, dense_weight=0.3, lexical_weight=0.7,
+                    sentence=np.zeros(len(SENTENCE_FEATURES)), answerable=np.zeros(len(ANSWERABILITY_FEATURES)),
+                    answerable_bias=0.0, threshold=0.5, keep_margin=0.5, list_margin=1.0)
+    examples = collect(data, settings, blank, progress)
+    k, n = settings.top_k, settings.candidates
+    dense = fit_fusion(examples, n)
+    progress(f"fusion: dense {dense:.2f}, lexical {1 - dense:.2f}")
+    featurise(examples, dense, n)
+    blank = replace(blank, dense_weight=dense, lexical_weight=round(1 - dense, 2))
+    progress("fitting with each article held apart")
+    per_group = held_apart(examples, blank, k)
+    first = cross_answers(examples, per_group, k, 0.0, 0.5, 1.0)
+    threshold = choose_threshold(first)
+    per_group = {g: _weights(w, threshold=threshold) for g, w in per_group.items()}
+    keep = choose_margin(examples, per_group, k, threshold, lists=False)
+    list_keep = choose_margin(examples, per_group, k, threshold, lists=True)
+    progress(f"threshold {threshold}, keep margin {keep}, list margin {list_keep}")
+    final = fit_models(examples, blank, k)
+    scored = cross_answers(examples, per_group, k, threshold, keep, list_keep)
+    report = _report(scored)
+    content = {
+        "format": FORMAT,
+        "model": settings.model,
+        "fitted": datetime.date.today().isoformat(),
+        "command": "python -m qa fit" + (f" --model {settings.model}" if settings.model != Settings().model else ""),
+        "data": [" + ".join(_short(p) for p in (*sources, questions)) for sources, questions in data
+                 if questions.exists()],
+        "fusion": {"dense": dense, "lexical": round(1 - dense, 2)},
+        "sentence": {"features": list(SENTENCE_FEATURES), "weights": _round(final.sentence)},
+        "answerable": {"features": list(ANSWERABILITY_FEATURES), "weights": _round(final.answerable),
+                       "bias": round(final.answerable_bias, 4), "threshold": threshold},
+        "choose": {"keep_margin": keep, "list_margin": list_keep},
+        "held_apart": report,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    return content
+
+
+def _report(scored: Sequence[Scored]) -> dict:
+    """Held-apart figures by question file."""
+    sources = sorted({s.example.source for s in scored})
+    return {source: figures([s for s in scored if s.example.source == source]) for source in sources}
+
+
+def _short(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def _round(values: np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m qa fit``: refit the weights of the settings' model and print the report."""
+    parser = argparse.ArgumentParser(prog="python -m qa fit", description="Refit answering's weights.")
+    parser.add_argument("--data", nargs=2, action="append", type=Path, metavar=("ARTICLES", "QUESTIONS"),
+                        help="articles and labelled questions to fit on (repeatable; default: public-dev and ours)")
+    parser.add_argument("--out", type=Path, help="weights file to write (default: qa/weights/<model>.json)")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    settings = Settings.resolve(**from_arguments(args))
+    data = [((articles,), questions) for articles, questions in args.data] if args.data else list(DEFAULT_DATA)
+    out = args.out or file_for(settings.model)
+    content = fit(data, settings, out, lambda line: print(line, file=sys.stderr, flush=True))
+    print(json.dumps({k: content[k] for k in ("fusion", "choose", "held_apart")}, indent=1))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,526 @@
+"""Questions: what a question asks, whatever way a person typed it.
+
+``analyse`` turns the raw text into a ``Question``:
+
+- normalised: markup stripped (HTML tags, Markdown emphasis, links), controls
+  and extra whitespace dropped, a shouted question lowered;
+- focused: of a long paste, the sentence that asks; a chatty lead-in
+  ("quick question:", "can you tell me") dropped. The rest never causes a refusal;
+- repaired: a word that neither the articles nor English know is replaced by
+  the nearest word the articles (else English) use, one or two slips away;
+- named things found (people, places, organisations, quoted terms), and
+  those that no article mentions, with case, possessives, plurals, demonyms and
+  typos forgiven;
+- its kind (who, when, where, how many, why, what-did-X-say, list) from one
+  table, ``KINDS``, with the evidence each kind prefers in a sentence.
+
+Follow-ups ("What did he write?", "And the Germans?") borrow the previous
+question: its words guide retrieval, and an elliptical one its kind too.
+Leaves out: scoring sentences and composing answers (``answer.py``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Sequence
+
+from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, words
+from .vocabulary import Vocabulary
+
+# ---------------------------------------------------------------- kinds
+
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozens?|once|twice|thrice|half|several|percent)\b|%",
+    re.IGNORECASE,
+)
+# A time that dates an event ("on Wednesday night", "in 1969", "March 3") and
+# one that only places it loosely ("in the coming weeks", "later").
+_WHEN_EXACT = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
+    r"june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|"
+    r"oct|nov|dec|yesterday|today|tonight|\d{3,4}s?|\d{1,2}(st|nd|rd|th)|(last|this) (night|morning|"
+    r"week|month|year|weekend)|(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten) (days?|weeks?|"
+    r"months?|years?|hours?|decades?|centuries) (ago|earlier|later|after|before)|century|decade)\b",
+    re.IGNORECASE,
+)
+_WHEN_LOOSE = re.compile(
+    r"\b(morning|afternoon|evening|night|weeks?|months?|years?|earlier|later|recently|soon|"
+    r"since|until|during|after|before|when|while|once|then|age|era|period|time)\b",
+    re.IGNORECASE,
+)
+_FUTURE = re.compile(r"\b(will|would|next|coming|upcoming|tomorrow|plans? to|preparing to|expected to|"
+                     r"going to|soon)\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(in|at|to|from|near|across|outside|inside|into|throughout) (the )?[A-Z][a-z]+")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?: (?:[A-Z]\. )?[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)+")
+_QUOTE = re.compile(r"[\"\u201c\u201d]")
+_SPEECH = re.compile(r"\b(said|says|say|told|tells|wrote|writes|added|adds|called|calls|described|describes|"
+                     r"suggested|suggests|stated|states|argued|argues|noted|notes|commented|posted|"
+                     r"according to|in a statement|warned|warns)\b", re.IGNORECASE)
+_REASON = re.compile(r"\b(because|due to|since|as a result|caused|causes|cause|so that|in order to|"
+                     r"blamed|owing to|led to|leads to|stopped|failed|thanks to|therefore|reason|"
+                     r"so as to|to (?:help|allow|make|ensure|prevent|avoid|protect|reduce))\b",
+                     re.IGNORECASE)
+
+
+def _count(pattern: re.Pattern, sentence: str, asked: frozenset[str]) -> int:
+    """Matches of ``pattern`` in ``sentence`` that the question does not already hold."""
+    return sum(1 for m in pattern.finditer(sentence) if not set(words(m.group(0))) <= asked)
+
+
+def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _count(_NUMBER, sentence, asked) else 0.0
+
+
+def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    exact = _count(_WHEN_EXACT, sentence, asked)
+    score = 1.0 if exact else 0.4 if _count(_WHEN_LOOSE, sentence, asked) else 0.0
+    if past and _FUTURE.search(sentence):
+        score *= 0.5  # "When did they launch it?" is not answered by what they will do
+    return score
+
+
+def _place_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    if _count(_PLACE, sentence, asked):
+        return 1.0
+    return 0.5 if any(PLACE_OF.get(w) and w not in asked for w in words(sentence)) else 0.0
+
+
+def _person_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return min(1.0, _count(_NAME, sentence, asked) / 2)
+
+
+def _quote_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _QUOTE.search(sentence) else 0.5 if _SPEECH.search(sentence) else 0.0
+
+
+def _reason_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _REASON.search(sentence) else 0.0
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of question: the patterns that ask it, and the evidence it prefers in a sentence."""
+
+    name: str
+    asks: re.Pattern
+    evidence: Callable[[str, frozenset[str], bool], float]
+    needs_evidence: bool = False  # a sentence without any is no answer ("How many ...?")
+
+
+# Checked in order; the first kind whose pattern matches the (lower-case) focus wins.
+KINDS = (
+    Kind("number", re.compile(r"\b(how (many|much|long|old|far|big|large|tall|high|often|fast|heavy|deep|wide)|"
+                              r"what (number|percentage|percent|share|proportion|amount)|how much)\b"),
+         _number_evidence, needs_evidence=True),
+    Kind("quote", re.compile(r"\b(what|how) (did|does|do|has|have|had) .{1,60}\b(say|said|write|wrote|tell|told|"
+                             r"call|called|describe|described|post|posted|add|added|state|stated|use|used)\b|"
+                             r"\bwhat (word|words|term|phrase|expression)\b"), _quote_evidence),
+    Kind("person", re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose) (is|was|are|were|did|does|do|has|have|had|"
+                              r"will|would|can|could|else|attended|joined|met|led|took|said|wrote|won|"
+                              r"founded|played|invented|discovered|[a-z]+ed)\b|\b(participants?|attendees?|"
+                              r"delegates?|everyone|everybody)\b|\b(which|what) (\w+ ){0,2}"
+                              r"(officials?|people|persons?|leaders?|ministers?|diplomats?|envoys?|participants?|"
+                              r"president|secretary|spokes(wo)?man|spokesperson|adviser|advisor|reporters?|"
+                              r"writers?|actors?|actress(es)?|authors?|scientists?|emperor|king|queen|"
+                              r"general|person|man|woman|men|women|"
+                              + "|".join(sorted({w for w, place in PLACE_OF.items() if w != place}))
+                              + r")\b|\b(name|list) (everyone|everybody|all|the people)\b"),
+         _person_evidence),
+    Kind("place", re.compile(r"^where\b|\bwhere (is|was|are|were|did|does|do|will|can|could)\b|\b(which|what) "
+                             r"(city|cities|country|countries|place|capital|town|region|state|continent|"
+                             r"location|venue|river|island|area|building)\b|\bin what (city|country|place)\b"),
+         _place_evidence),
+    Kind("date", re.compile(r"^when\b|\bwhen (is|was|are|were|did|does|do|will|had|has)\b|\b(what|which) "
+                            r"(day|date|time|year|month|week|decade|century|period|era)\b|\bhow long ago\b"),
+         _date_evidence, needs_evidence=True),
+    Kind("reason", re.compile(r"^why\b|\bwhy (is|was|are|were|did|does|do|has|had|would)\b|\bwhat (caused|led to|"
+                              r"made|prompted|reason)\b|\bfor what (reason|purpose)\b"), _reason_evidence),
+)
+KIND_NAMES = ("other",) + tuple(k.name for k in KINDS)
+_BY_NAME = {k.name: k for k in KINDS}
+
+# Questions whose answer is a list gathered across passages.
+_LIST = re.compile(
+    r"\b(who (else|attended|participated|took part|joined|was there|were there|was at|were at|met|were present|"
+    r"was present|came|showed up|sat)|participants?|attendees?|delegates?|delegations?|everyone|everybody|"
+    r"who all|which (countries|officials|people|leaders|ministers|nations)|list|name (the|all|every))\b"
+)
+_PAST = re.compile(r"\b(did|was|were|had|happened|ago|last)\b|\b\w+ed\b")
+
+
+def evidence(kind: str, sentence: str, asked: frozenset[str] = frozenset(), past: bool = False) -> float:
+    """How well ``sentence`` holds what a question of this kind asks for, 0..1.
+
+    ``asked`` are the question's own words: a name or number the question
+    already holds is no answer to it.
+
+    >>> evidence("date", "a missile hit Dnipro on Wednesday night")
+    1.0
+    >>> evidence("date", "forces are preparing an offensive in the coming weeks", past=True)
+    0.2
+    >>> evidence("person", "Rubio spoke with Sergey Lavrov", frozenset({"rubio"}))
+    0.5
+    """
+    found = _BY_NAME.get(kind)
+    return found.evidence(sentence, asked, past) if found else 0.0
+
+
+def needs_evidence(kind: str) -> bool:
+    """Whether an answer to this kind must hold its evidence (a number, a time)."""
+    found = _BY_NAME.get(kind)
+    return bool(found and found.needs_evidence)
+
+
+def is_speech(sentence: str) -> bool:
+    """Whether a sentence reports what someone said, wrote or called something."""
+    return bool(_SPEECH.search(sentence))
+
+
+# ---------------------------------------------------------------- the question
+
+
+@dataclass(frozen=True)
+class Question:
+    """What answering needs to know about a question."""
+
+    text: str  # as asked (stripped)
+    searched: str  # what is searched: normalised, focused, repaired
+    kind: str  # one of KIND_NAMES
+    is_list: bool
+    terms: tuple[str, ...]  # stemmed content terms of ``searched``
+    context_terms: tuple[str, ...] = ()  # from the conversation, weighted less
+    names: tuple[str, ...] = ()  # named things asked about ("Angela Merkel", "convergence")
+    absent: tuple[str, ...] = ()  # named things no article mentions
+    unknown: tuple[str, ...] = ()  # other terms no article holds
+    repaired: tuple[tuple[str, str], ...] = ()  # (typed, searched) word pairs
+    past: bool = False  # asks about what happened, not what will
+    previous: str = ""  # the question a follow-up leans on
+
+    @property
+    def query(self) -> str:
+        """What the dense side embeds: a follow-up carries the question before it.
+
+        >>> analyse("What did he write?", history=[("Who is Andrii Yermak?", "...")]).query
+        'Who is Andrii Yermak? What did he write?'
+        """
+        return f"{self.previous} {self.searched}" if self.previous else self.searched
+
+    @property
+    def asked_words(self) -> frozenset[str]:
+        return frozenset(words(self.searched))
+
+    @property
+    def speech(self) -> bool:
+        """Whether it asks what someone said (then quotes are answers, not noise)."""
+        return self.kind == "quote"
+
+
+_TAG = re.compile(r"<[^>\n]{1,200}>")
+_LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.)[^)\s]*\)")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`+|~~)(?=\S)(.+?)(?<=\S)\1")
+_CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_WH = r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|does|did|can|could|will|would|" \
+      r"has|have|had|should|name|list|tell|give|describe|explain)"
+# What people type before the question itself: greetings, fillers, requests.
+_LEAD_IN = re.compile(
+    r"^(?:(?:hey|hi|hello|ok|okay|so|well|um+|uh+|oh|right|and|also|btw|please|just|quick|one more|"
+    r"another|a|quick question|question|sorry|thanks|thank you|help|hmm+|yo|dear \w+|"
+    r"i was wondering|i am wondering|i'm wondering|i wonder|i wanted to know|i want to know|"
+    r"i'd like to know|i would like to know|i need to know|i'm curious|i am curious|curious|"
+    r"do you know|does anyone know|anyone know|any idea|can you tell me|could you tell me|"
+    r"can you please tell me|could you please tell me|please tell me|can you|could you|would you|"
+    r"tell me|let me know|remind me|i forgot|i forget)\b[\s,:;.!?\-\u2013\u2014]*)+",
+    re.IGNORECASE,
+)
+_FOLLOW_UP = re.compile(
+    r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|"
+    r"the same|the former|the latter)\b",
+    re.IGNORECASE,
+)
+_ELLIPTICAL = re.compile(r"^(and|what about|how about|and what about|also|or)\b", re.IGNORECASE)
+# Words that frame a question rather than say what it is about: that the
+# articles lack them says nothing ("What happened in Dnipro?").
+FRAME_WORDS = frozenset(
+    """happen happened happens role stand stands mean means meaning thing things kind type sort
+    event events news story situation topic main key point summary summarize summarise describe
+    explain know known learn find fact facts detail details information mention mentioned called
+    call name named everyone everybody anyone anybody someone somebody anything something part
+    take took""".split()
+)
+QUESTION_WORDS = frozenset(
+    "who whom whose what which where when why how is are was were do does did can could "
+    "will would should has have had tell list name names give many much anyone anybody someone "
+    "somebody anything something everyone everybody describe explain".split()
+)
+
+
+def normalise(text: str) -> str:
+    """The question without markup, control characters, extra whitespace or shouting.
+
+    >>> normalise("<b>Who</b> is **Lammy**?")
+    'Who is Lammy?'
+    >>> normalise("WHO ATTENDED THE TALKS")
+    'who attended the talks'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    text = _CONTROL.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _TAG.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    text = " ".join(text.split())
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
+        text = text.lower()  # shouting: case says nothing about names
+    return text
+
+
+def focus(text: str) -> str:
+    """The part of a (normalised) question that asks: its asking sentence, lead-in dropped.
+
+    >>> focus("I read a long thread about Paris. She said more. Which city is next?")
+    'Which city is next?'
+    >>> focus("quick question: how popular was it?")
+    'how popular was it?'
+    >>> focus("can you tell me who attended")
+    'who attended'
+    """
+    spans = split_sentences(text)
+    if len(spans) > 1:
+        pieces = [text[a:b] for a, b in spans]
+        asking = [p for p in pieces if p.rstrip().endswith("?")]
+        if not asking:
+            asking = [p for p in pieces if re.match(_WH + r"\b", _LEAD_IN.sub("", p), re.IGNORECASE)]
+        text = (asking or pieces)[-1]
+    # "Some context: the question?" keeps the question.
+    head, colon, tail = text.partition(": ")
+    if colon and re.match(r"\W*" + _WH + r"\b", _LEAD_IN.sub("", tail), re.IGNORECASE):
+        text = tail
+    stripped = _LEAD_IN.sub("", text).strip()
+    return stripped if terms(stripped) or not terms(text) else text
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the one before: a pronoun, "And ...?", or no words of its own."""
+    return bool(_FOLLOW_UP.search(question) or _ELLIPTICAL.match(question.strip()) or not terms(question))
+
+
+def kind_of(text: str) -> str:
+    """The kind of a question, from the ``KINDS`` table.
+
+    >>> kind_of("When was Dnipro hit?"), kind_of("Which Briton was at the talks?")
+    ('date', 'person')
+    """
+    low = text.lower()
+    return next((k.name for k in KINDS if k.asks.search(low)), "other")
+
+
+def analyse(question: str, vocabulary: Vocabulary | None = None,
+            history: Sequence[tuple[str, str]] | None = None) -> Question:
+    """What a question asks, read against the articles' vocabulary (when given).
+
+    >>> q = analyse("Who did Rubio speak with by phone?")
+    >>> q.kind, q.is_list, q.names
+    ('person', False, ('Rubio',))
+    """
+    text = " ".join(str(question).split())
+    clean = normalise(text)
+    asked = focus(clean)
+    cased = asked != asked.lower() and asked[1:] != asked[1:].lower()
+    repaired: list[tuple[str, str]] = []
+    if vocabulary is not None:
+        asked, repaired = repair_typos(asked, vocabulary, cased)
+    follow = bool(history) and is_follow_up(asked)
+    previous = normalise(str(history[-1][0])) if follow and history else ""
+    kind = kind_of(asked)
+    is_list = bool(_LIST.search(asked.lower()))
+    if follow and kind == "other" and not re.search(_WH + r"\b", asked, re.IGNORECASE):
+        kind, is_list = kind_of(previous), bool(_LIST.search(previous.lower()))  # "And the Germans?"
+    own = tuple(dict.fromkeys(terms(asked)))
+    context_terms = tuple(t for t in dict.fromkeys(terms(previous)) if t not in own)
+    names = named_things(asked, vocabulary, cased)
+    known = vocabulary.knows if vocabulary is not None else (lambda term: True)
+    absent = tuple(n for n in names if not all(known(t) for t in terms(n)))
+    name_terms = {t for n in names for t in terms(n)}
+    framing = set(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
+    unknown = tuple(t for t in own if not known(t) and t not in name_terms and t not in framing)
+    return Question(
+        text=text,
+        searched=asked,
+        kind=kind,
+        is_list=is_list,
+        terms=own,
+        context_terms=context_terms,
+        names=names,
+        absent=absent,
+        unknown=unknown,
+        repaired=tuple(repaired),
+        past=bool(_PAST.search(asked.lower())) and not _FUTURE.search(asked),
+        previous=previous,
+    )
+
+
+def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:
+    """People, places, organisations and quoted terms a question asks about.
+
+    A capitalised word counts where case means something (not at the start,
+    not a question word); a word the articles write capitalised counts always.
+
+    >>> named_things("What did Angela Merkel say about the 'coalition'?")
+    ('coalition', 'Angela Merkel')
+    """
+    found = [(a or b).strip() for a, b in re.findall(r"\"([^\"]{2,60})\"|(?<!\w)'([^']{2,60})'(?!\w)", text)]
+    run: list[str] = []
+    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\sA-Za-z]+", text)
+    at_start = True
+    for token in tokens + ["."]:
+        bare = re.sub(r"'s$", "", token)
+        low = bare.lower()
+        is_word = bare[:1].isalpha()
+        capital = cased and bare[:1].isupper() and not at_start
+        if is_word and low not in QUESTION_WORDS and low not in STOPWORDS and (
+            capital or (vocabulary is not None and vocabulary.is_name(low))
+        ):
+            run.append(bare)
+        else:
+            if run:
+                found.append(" ".join(run))
+            run = []
+        if is_word:
+            at_start = False
+        elif re.search(r"[.?!:;]", token):
+            at_start = True
+    return tuple(dict.fromkeys(found))
+
+
+# ---------------------------------------------------------------- typo repair
+
+# Slips forgiven by word length: short words are too easily another word.
+MIN_REPAIR_LENGTH = 5
+LONG_WORD = 8  # from this length two slips are forgiven, below it one
+# An English word the articles lack is a repair only if it is common (the
+# 40,000 most frequent words): rarer ones are mostly names ("merkel" is one
+# slip from "terkel"), and a name must not become another name.
+COMMON_ENGLISH = 250_000
+
+
+@lru_cache(maxsize=1)
+def english() -> dict[str, int]:
+    """An English word list with frequencies (the one ``symspellpy`` ships), loaded once."""
+    try:
+        data = (resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return {}
+    out = {}
+    for line in data.splitlines():
+        word, _, count = line.partition(" ")
+        if count.isdigit():
+            out[word] = int(count)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _english_by_length() -> dict[int, list[str]]:
+    by: dict[int, list[str]] = {}
+    for word in english():
+        by.setdefault(len(word), []).append(word)
+    return by
+
+
+def repair_typos(text: str, vocabulary: Vocabulary, cased: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """The text with each word the articles and English both lack replaced by its nearest known word.
+
+    A name (capitalised where case means something) is repaired only to a word
+    the articles hold, so a name they lack stays absent.
+    """
+    repaired: list[tuple[str, str]] = []
+
+    def fix(match: re.Match) -> str:
+        word = match.group(0)
+        low = word.lower()
+        is_name = cased and word[:1].isupper() and match.start() > 0
+        if len(low) < MIN_REPAIR_LENGTH or low in STOPWORDS or not low.isalpha() or _known(low, vocabulary):
+            return word
+        if not is_name and low in english():
+            return word  # a real word the articles don't use: not a slip
+        better = nearest(low, vocabulary, articles_only=is_name)
+        if better is None:
+            return word
+        better = better.capitalize() if word[:1].isupper() else better
+        repaired.append((word, better))
+        return better
+
+    return re.sub(r"[A-Za-z]+(?:'[a-z]+)?", fix, text), repaired
+
+
+def _known(word: str, vocabulary: Vocabulary) -> bool:
+    return vocabulary.knows_word(word) or all(vocabulary.knows(t) for t in terms(word))
+
+
+def nearest(word: str, vocabulary: Vocabulary, articles_only: bool = False) -> str | None:
+    """The known word one slip (two for long words) from ``word``, or None.
+
+    The nearest by slips (``slips``); among equally near, the articles' own
+    words first, then the more frequent.
+    """
+    from rapidfuzz import process
+    from rapidfuzz.distance import OSA
+
+    limit = 1 if len(word) < LONG_WORD else 2
+    pools = [vocabulary.words_near_length(len(word), limit)]
+    if not articles_only:
+        by_length = _english_by_length()
+        pools.append([w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())
+                      if english()[w] >= COMMON_ENGLISH])
+    best: tuple | None = None
+    choice = None
+    for own, pool in enumerate(pools):
+        for candidate, distance, _ in process.extract(word, pool, scorer=OSA.distance, score_cutoff=limit,
+                                                     limit=20):
+            if candidate[0] != word[0] and distance > 1:
+                continue  # two slips and a different first letter: another word
+            count = vocabulary.words.get(candidate, 0) if own == 0 else english().get(candidate, 0)
+            key = (slips(word, candidate), own, -count)
+            if best is None or key < best:
+                best, choice = key, candidate
+    return choice
+
+
+def slips(typed: str, meant: str) -> float:
+    """How many typing slips turn ``meant`` into ``typed``: a dropped, doubled or
+    swapped letter counts 1, a wrong or stray letter 1.5 (rarer).
+
+    >>> slips("scince", "science"), slips("scince", "since"), slips("caerer", "career")
+    (1.0, 1.5, 1.0)
+    """
+    n, m = len(typed), len(meant)
+    d = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(1, n + 1):
+        d[i][0] = d[i - 1][0] + _stray(typed, i - 1)
+    for j in range(1, m + 1):
+        d[0][j] = float(j)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            same = typed[i - 1] == meant[j - 1]
+            best = min(
+                d[i - 1][j] + _stray(typed, i - 1),  # a letter too many in what was typed
+                d[i][j - 1] + 1.0,  # a letter dropped
+                d[i - 1][j - 1] + (0.0 if same else 1.5),  # a wrong letter
+            )
+            if i > 1 and j > 1 and typed[i - 1] == meant[j - 2] and typed[i - 2] == meant[j - 1] and not same:
+                best = min(best, d[i - 2][j - 2] + 1.0)  # two letters swapped
+            d[i][j] = best
+    return d[n][m]
+
+
+def _stray(typed: str, i: int) -> float:
+    """Cost of an extra letter at ``typed[i]``: 1 when it doubles a neighbour, else 1.5."""
+    doubled = (i > 0 and typed[i - 1] == typed[i]) or (i + 1 < len(typed) and typed[i + 1] == typed[i])
+    return 1.0 if doubled else 1.5

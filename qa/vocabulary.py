@@ -1,0 +1,75 @@
+"""What the articles' words are: term statistics and surface words, built once per corpus.
+
+Retrieval weighs terms by their document frequency (BM25, IDF); question
+analysis needs the surface words too: typo repair looks for the nearest word
+the articles use, and a word the articles mostly write capitalised
+("Lavrov", "Dnipro") is a name even in a question typed in lower case.
+Leaves out: tokenising rules (``sentences.py``) and the BM25 index itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Iterable
+
+from .sentences import fold_places, stems, words
+
+# A capitalised word that does not start a sentence, a quote or a line.
+_CAPITALISED = re.compile(r"(?<![.!?\"\u201c\n]\s)(?<![.!?\"\u201c\n])(?<!^)\b[A-Z][a-z]+(?=['\u2019]s\b|[^\w'\u2019]|$)")
+_LOWER = re.compile(r"\b[a-z]+(?=['\u2019]s\b|[^\w'\u2019]|$)")
+# A word the articles write capitalised (where a sentence does not start) at
+# least this often, against its lower-case uses, is a name.
+NAME_SHARE = 0.7
+
+
+class Vocabulary:
+    """Terms with document frequencies and surface words with counts and capitalisation."""
+
+    def __init__(self, texts: Iterable[tuple[str, str]]):
+        """``texts``: for each passage, what is indexed (title, header, text) and its body text."""
+        self.df: Counter[str] = Counter()
+        self.words: Counter[str] = Counter()
+        self.capitalised: Counter[str] = Counter()  # capitalised uses, not starting a sentence
+        self.lower: Counter[str] = Counter()  # lower-case uses
+        self.docs: list[list[str]] = []  # each text's terms, in order (what BM25 indexes)
+        for text, body in texts:
+            text = fold_places(text)
+            tokens = words(text)
+            doc = stems(tokens)
+            self.docs.append(doc)
+            self.df.update(set(doc))
+            self.words.update(tokens)
+            self.capitalised.update(w.lower() for w in _CAPITALISED.findall(body))
+            self.lower.update(_LOWER.findall(body))
+        self.doc_count = len(self.docs)
+        self._by_length: dict[int, list[str]] | None = None
+
+    def idf(self, term: str) -> float:
+        """Inverse document frequency; a term no passage holds weighs the most."""
+        df = self.df.get(term, 0)
+        return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def knows(self, term: str) -> bool:
+        """Whether any passage holds the (stemmed) term."""
+        return term in self.df
+
+    def knows_word(self, word: str) -> bool:
+        """Whether the articles use this lower-case surface word."""
+        return word in self.words
+
+    def is_name(self, word: str) -> bool:
+        """Whether the articles write this word capitalised: a person, place or organisation."""
+        word = word.lower()
+        capital = self.capitalised.get(word, 0)
+        return capital > 0 and capital >= NAME_SHARE * (capital + self.lower.get(word, 0))
+
+    def words_near_length(self, length: int, spread: int) -> list[str]:
+        """The articles' words whose length is within ``spread`` of ``length`` (typo candidates)."""
+        if self._by_length is None:
+            by: dict[int, list[str]] = {}
+            for w in self.words:
+                by.setdefault(len(w), []).append(w)
+            self._by_length = by
+        return [w for n in range(length - spread, length + spread + 1) for w in self._by_length.get(n, ())]

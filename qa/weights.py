@@ -1,0 +1,91 @@
+"""Fitted weights: the numbers answering learns from labelled questions, read from a data file.
+
+Each embedding model has its own small JSON file in ``qa/weights/`` (written by
+``python -m qa fit``, with what it was fitted on and how it did on articles
+held apart). A model without its own file gets the default model's weights,
+with a one-line warning: its cosines are on another scale, so refit for it.
+Leaves out: the fitting itself (``fit.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FOLDER = Path(__file__).resolve().parent / "weights"
+FORMAT = 1
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class WeightsError(ValueError):
+    """A weights file that does not fit this code: refit it."""
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Fusion, sentence, answerability and selection numbers for one embedding model."""
+
+    model: str
+    dense_weight: float
+    lexical_weight: float
+    sentence: np.ndarray  # one weight per ``answer.SENTENCE_FEATURES``
+    answerable: np.ndarray  # one weight per ``answer.ANSWERABILITY_FEATURES``
+    answerable_bias: float
+    threshold: float  # refuse below this answerability
+    keep_margin: float  # a further sentence joins the answer within this score of the best
+    list_margin: float  # the same for lists of people
+    path: Path | None = None
+
+    def __hash__(self) -> int:
+        return hash((self.model, str(self.path)))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Weights) and (self.model, self.path) == (other.model, other.path)
+
+
+def file_for(model: str) -> Path:
+    """The weights file of a model name or path."""
+    name = re.sub(r"[^A-Za-z0-9.-]+", "_", Path(model).name or model)
+    return FOLDER / f"{name}.json"
+
+
+@lru_cache(maxsize=8)
+def load_weights(model: str = DEFAULT_MODEL) -> Weights:
+    """The fitted weights for ``model``; the default model's (with a warning) when it has none."""
+    from .answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+
+    path = file_for(model)
+    if not path.exists():
+        path = file_for(DEFAULT_MODEL)
+        log.warning("no fitted weights for model %s: using %s's (refit with `python -m qa fit --model ...`)",
+                    model, DEFAULT_MODEL)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WeightsError(f"cannot read fitted weights {path}: {exc}") from exc
+    if data.get("format") != FORMAT:
+        raise WeightsError(f"{path} has format {data.get('format')!r}, this code reads {FORMAT}: refit it")
+    sentence, answerable = data["sentence"], data["answerable"]
+    for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES)):
+        if list(part["features"]) != list(names):
+            raise WeightsError(f"{path} was fitted on other features than this code computes: refit it")
+    return Weights(
+        model=data["model"],
+        dense_weight=float(data["fusion"]["dense"]),
+        lexical_weight=float(data["fusion"]["lexical"]),
+        sentence=np.array(sentence["weights"], dtype=np.float64),
+        answerable=np.array(answerable["weights"], dtype=np.float64),
+        answerable_bias=float(answerable["bias"]),
+        threshold=float(answerable["threshold"]),
+        keep_margin=float(data["choose"]["keep_margin"]),
+        list_margin=float(data["choose"]["list_margin"]),
+        path=path,
+    )
