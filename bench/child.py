@@ -191,14 +191,7 @@ def mode_warm(args: dict) -> dict:
     """Warm ask() latency split into stages; the floor is embedding the question alone."""
     from embeddings.index import index_kind
     from qa import load
-    import qa.engine as qe
 
-    if args.get("terms_cache"):  # what-if: sentence terms cached instead of re-stemmed per question
-        import functools
-
-        import qa.answer as qa_answer
-
-        qa_answer.terms = functools.lru_cache(maxsize=65536)(qa_answer.terms)
     marks: dict = {}
     _time_model_load(marks, refuse_embedding=bool(args.get("no_embed")))
     opening = _time_open_steps()
@@ -214,17 +207,8 @@ def mode_warm(args: dict) -> dict:
     for q in questions[:5]:  # warm-up: first calls allocate
         engine.ask(q)
 
-    totals: dict[str, float] = {}
     state = engine._state
-    retriever = state.retriever
     plain_query = embedder.encode_query
-    embedder.encode_query = _timed("embed", plain_query, totals)
-    retriever.bm25.get_scores = _timed("bm25", retriever.bm25.get_scores, totals)
-    retriever.store.search = _timed("dense", retriever.store.search, totals)
-    retriever.search = _timed("retrieve", retriever.search, totals)
-    for name in ("analyse", "score_sentences", "absent_words", "compose"):
-        setattr(qe, name, _timed("answer", getattr(qe, name), totals))
-
     rows = []
     alone = []
     answered = 0
@@ -233,26 +217,25 @@ def mode_warm(args: dict) -> dict:
             t = time.perf_counter()
             plain_query(q)
             alone.append(time.perf_counter() - t)
-            totals.clear()
+            timings: dict[str, float] = {}
             t = time.perf_counter()
-            answer = engine.ask(q)
+            answer = engine.ask(q, timings=timings)
             total = time.perf_counter() - t
             answered += answer.answered
-            rows.append({"total": total, **totals})
-    embedder.encode_query = plain_query
+            rows.append({"total": total, **timings})
 
     def col(name):
         return [r.get(name, 0.0) for r in rows]
 
-    fusion = [r.get("retrieve", 0) - r.get("bm25", 0) - r.get("dense", 0) for r in rows]
-    other = [r["total"] - r.get("embed", 0) - r.get("retrieve", 0) - r.get("answer", 0) for r in rows]
+    # The engine's own stage timings (``Engine.ask(timings=...)``).
     stages = {
+        "analyse": col("analyse"),
         "embed_query": col("embed"),
-        "dense_search": col("dense"),
-        "bm25": col("bm25"),
-        "fusion": fusion,
-        "answer": col("answer"),
-        "other": other,
+        "retrieve": col("retrieve"),
+        "score": col("score"),
+        "compose": col("compose"),
+        "other": [r["total"] - sum(r.get(k, 0.0) for k in ("analyse", "embed", "retrieve", "score", "compose"))
+                  for r in rows],
     }
     out = {
         "questions": len(questions),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 REFERENCE_BUILD_S = 50.0
-STAGES = ("embed_query", "dense_search", "bm25", "fusion", "answer", "other")
+STAGES = ("analyse", "embed_query", "retrieve", "score", "compose", "other")
 
 
 def _g(d: dict | None, *keys, default=None):
@@ -101,8 +101,7 @@ SCALE_HEAD = ["corpus", "passages", "sentences", "index", "build s", "passages/s
 def _stage_rows(r: dict) -> list[list[str]]:
     rows = []
     entries = [("~1.5k (wiki), 1 thread", _g(r, "wiki", "warm_1_thread")),
-               ("~1.5k (wiki), 2 threads", _g(r, "wiki", "warm_2_threads")),
-               ("~1.5k (wiki), 1 thread, what-if: sentence terms cached", _g(r, "wiki", "warm_terms_cached"))]
+               ("~1.5k (wiki), 2 threads", _g(r, "wiki", "warm_2_threads"))]
     entries += [(k, _g(v, "warm")) for k, v in (r.get("scale") or {}).items()]
     for label, w in entries:
         if not w:
@@ -113,8 +112,8 @@ def _stage_rows(r: dict) -> list[list[str]]:
     return rows
 
 
-STAGE_HEAD = ["corpus", "embed alone", "embed query", "dense (FAISS)", "BM25 scores", "fusion", "answer",
-              "other", "ask median", "ask p95"]
+STAGE_HEAD = ["corpus", "embed alone", "analyse", "embed query", "retrieve (BM25 + FAISS + fusion)",
+              "score sentences", "compose", "other", "ask median", "ask p95"]
 
 
 def _cold_rows(r: dict) -> list[list[str]]:
@@ -406,10 +405,11 @@ def notes(r: dict) -> list[str]:
         st = w1["stages_ms_median"]
         lines.append(
             f"- **Warm ask()** at ~1.5k passages: {w1['ask_ms_median']:.2f} ms median, of which embedding the "
-            f"question {st['embed_query']:.2f} ms; FAISS {st['dense_search']:.2f}, BM25 {st['bm25']:.2f}, "
-            f"fusion {st['fusion']:.2f}, answer {st['answer']:.2f} ms. Nothing is re-embedded per question (sentence "
-            "vectors come from the store), the model is loaded once and BM25 is built once per corpus; but the "
-            "retrieved passages' sentences are re-stemmed (`terms()`) for every question (see the proposals).")
+            f"question {st['embed_query']:.2f} ms; analysing it {st['analyse']:.2f}, retrieval (BM25, FAISS, "
+            f"fusion) {st['retrieve']:.2f}, scoring the candidate sentences {st['score']:.2f}, composing "
+            f"{st['compose']:.2f} ms (the engine's own stage timings, `Engine.ask(timings=...)`). Nothing is "
+            "re-embedded per question (sentence vectors come from the store) and each passage's sentences are "
+            "read (stemmed, their word pairs and lengths) once, then cached.")
     if w2:
         lines.append(
             f"- **Threads**: with 2 threads the same questions took {w2['ask_ms_median']:.2f} ms median and "
@@ -421,8 +421,8 @@ def notes(r: dict) -> list[str]:
         st = w100["stages_ms_median"]
         lines.append(
             f"- **100k passages**: ask {w100['ask_ms_median']:.2f} ms median (p95 {w100['ask_ms_p95']:.2f}); "
-            f"BM25 scores {st['bm25']:.2f} ms, fusion {st['fusion']:.2f} ms, HNSW {st['dense_search']:.2f} ms, "
-            f"answer {st['answer']:.2f} ms. Memory after the questions {w100['rss_mib']:.0f} MiB."
+            f"retrieval (BM25, HNSW, fusion) {st['retrieve']:.2f} ms, scoring {st['score']:.2f} ms. Memory after "
+            f"the questions {w100['rss_mib']:.0f} MiB."
             + (f" A cached cold start at 100k takes {c100['total_s']:.1f} s, {c100['open_s']:.1f} s of it opening "
                "the corpus (see the proposals)." if c100 else ""))
     lines += ["", "## Backends and batch sizes (`bench/whatif.py`)", "",
@@ -446,20 +446,6 @@ def proposals(r: dict) -> list[str]:
     """What the figures still argue for, each with the file and function to change."""
     out = []
     w1, w2 = _g(r, "wiki", "warm_1_thread") or {}, _g(r, "wiki", "warm_2_threads") or {}
-    wt = _g(r, "wiki", "warm_terms_cached") or {}
-    import qa.answer
-
-    if w1 and wt and not hasattr(qa.answer, "sentence_terms"):  # done since: qa.answer.sentence_terms
-        out.append(
-            "**Stop re-stemming the retrieved sentences for every question** (`qa/answer.py`, `score_sentences`: "
-            "`held = set(terms(text))` runs `terms()` on every sentence of the top passages, ~40 a question, the "
-            "largest part of the *answer* stage in a cProfile of 500 questions). Cache each passage's sentence term "
-            "sets (an LRU keyed by passage row; the what-if wraps `qa.answer.terms` in `functools.lru_cache`). "
-            f"Measured in this run over the same questions (2 rounds, the first with an empty cache): answer stage "
-            f"{w1['stages_ms_median']['answer']:.2f} -> {wt['stages_ms_median']['answer']:.2f} ms, ask "
-            f"{w1['ask_ms_median']:.2f} -> {wt['ask_ms_median']:.2f} ms, ratio to the embedding "
-            f"{w1['ratio_ask_to_embed']:.2f} -> {wt['ratio_ask_to_embed']:.2f}x. With the question embedding at "
-            "~3.3 ms, the ~1 ms of retrieval and answering decides the 1.3x target.")
     if w1 and w2:
         if w2["ask_ms_p95"] > 1.2 * w1["ask_ms_p95"]:
             verdict = ("2 threads lost here, so give builds all cores (`encode_with_parts`) and questions one "

@@ -157,11 +157,8 @@ def step_wiki(results: dict, repeats: int, questions_n: int) -> None:
     log("warm ask(), 2 threads")
     warm2 = child("warm", {"articles": folder, "cache": cache_for(WIKI.name), "threads": 2, "questions": questions,
                            "rounds": 1})
-    log("warm ask(), 1 thread, what-if: sentence terms cached (qa.answer.terms wrapped in an LRU)")
-    warm_cached = child("warm", {"articles": folder, "cache": cache_for(WIKI.name), "threads": 1,
-                                 "questions": questions, "rounds": 2, "terms_cache": True})
     results["wiki"] = {"meta": meta, "build": build, "naive": naive, "cold_cached": cached,
-                       "warm_1_thread": warm1, "warm_2_threads": warm2, "warm_terms_cached": warm_cached}
+                       "warm_1_thread": warm1, "warm_2_threads": warm2}
 
 
 def step_reembed(results: dict) -> None:

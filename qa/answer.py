@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .articles import END_MATTER, LEAD, Passage, embed_text
-from .question import KIND_NAMES, Question, evidence, is_speech, needs_evidence
+from .question import KIND_NAMES, Question, evidence, is_speech, needs_evidence, related
 from .retrieve import Hit
 from .sentences import terms, words
 from .vocabulary import Vocabulary
@@ -39,7 +39,7 @@ class Citation:
     section: str
     text: str
     sentence: str
-    score: float
+    score: float  # the sentence's share of the answer (0..1): how likely it holds it, among the candidates
     title: str = ""
     paragraphs: tuple[int, int] = (0, 0)
     start: int = 0  # offset of the passage in the repaired article text
@@ -106,6 +106,8 @@ def _para(span: tuple[int, int]) -> str:
 SENTENCE_FEATURES = (
     "coverage",  # share of the question's IDF weight the sentence holds (its header counts half)
     "window",  # the same over the sentence and its neighbours
+    "previous_coverage",  # the same for the sentence before (the question's words there, the answer here)
+    "next_coverage",  # and for the sentence after
     "passage_coverage",  # the same over the whole passage (and the conversation's terms, at half)
     "names",  # share of the question's named things the sentence holds
     "bigrams",  # share of the question's word pairs the sentence holds in order
@@ -153,16 +155,31 @@ class Candidate:
         return float(self.features[SENTENCE_FEATURES.index(name)])
 
 
-@lru_cache(maxsize=200_000)
-def sentence_terms(text: str) -> tuple[str, ...]:
-    """A sentence's terms in order, stemmed once: the same sentences come back question after question."""
-    return tuple(terms(text))
+@dataclass(frozen=True)
+class _Read:
+    """What scoring needs of a passage's sentences, worked out once per passage."""
+
+    header: frozenset[str]
+    held: tuple[frozenset[str], ...]  # each sentence's terms
+    pairs: tuple[frozenset[tuple[str, str]], ...]  # each sentence's adjacent term pairs
+    length: np.ndarray  # log(1 + words) per sentence
+    speech: np.ndarray  # 1 where the sentence reports speech
+    terms: frozenset[str]  # every term of the passage and its header
 
 
-@lru_cache(maxsize=200_000)
-def _bigrams(text: str) -> frozenset[tuple[str, str]]:
-    t = sentence_terms(text)
-    return frozenset(zip(t, t[1:]))
+@lru_cache(maxsize=100_000)
+def _read(passage: Passage) -> _Read:
+    header = frozenset(terms(embed_text(passage.section, "")))
+    held, pairs, length, speech = [], [], [], []
+    for a, b in passage.sentences:
+        text = passage.text[a:b]
+        t = terms(text)
+        held.append(frozenset(t))
+        pairs.append(frozenset(zip(t, t[1:])))
+        length.append(math.log(1 + len(words(text))))
+        speech.append(1.0 if is_speech(text) else 0.0)
+    return _Read(header, tuple(held), tuple(pairs), np.array(length), np.array(speech),
+                 header.union(*held))
 
 
 def sentence_features(
@@ -173,60 +190,67 @@ def sentence_features(
     vocabulary: Vocabulary,
 ) -> tuple[list[tuple[Hit, Passage, int]], np.ndarray]:
     """Every sentence of the retrieved passages and its feature row (``SENTENCE_FEATURES``)."""
-    weights = {t: vocabulary.idf(t) for t in q.terms}
-    total = sum(weights.values()) or 1.0
+    # Coverage is of the terms the articles know (a term is held when any of its
+    # family is): an unknown term lowers every sentence alike, and the
+    # answerability model weighs the unknown share on its own.
+    alts = [f for f in (related(t) for t in q.terms) if any(vocabulary.knows(a) for a in f)]
+    w = np.array([min(vocabulary.idf(a) for a in family if vocabulary.knows(a)) for family in alts])
+    total = float(w.sum()) or 1.0
     context = {t: 0.5 * vocabulary.idf(t) for t in q.context_terms}
     context_total = total + sum(context.values())
-    name_terms = [set(terms(n)) for n in q.names]
-    pairs = set(zip(q.terms, q.terms[1:]))
+    name_terms = [frozenset(terms(n)) for n in q.names]
+    asked_pairs = set(zip(q.terms, q.terms[1:]))
+    own = frozenset(q.terms)
     asked = q.asked_words
-    kind_column = KIND_NAMES.index(q.kind) - 1  # -1 for "other": no evidence column
+    column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    kind_column = column.get(f"evidence_{q.kind}")
     rows: list[tuple[Hit, Passage, int]] = []
-    table: list[list[float]] = []
-    for rank, hit in enumerate(hits):
+    blocks: list[np.ndarray] = []
+    for rank_, hit in enumerate(hits):
         passage = passages[hit.row]
+        read = _read(passage)
+        n = len(read.held)
+        if not n:
+            continue
+        held = np.array([[bool(f & h) for f in alts] for h in read.held], dtype=bool).reshape(n, len(alts))
+        in_header = np.array([bool(f & read.header) for f in alts], dtype=bool)
+        before = np.vstack([np.zeros((1, len(alts)), bool), held[:-1]])
+        after = np.vstack([held[1:], np.zeros((1, len(alts)), bool)])
+        in_context = read.terms
+        if context and hit.row > 0:
+            previous = passages[hit.row - 1]
+            if (previous.article, previous.section) == (passage.article, passage.section):
+                in_context = read.terms | _read(previous).terms  # "he" was named a paragraph back
+        in_passage = held.any(0) | in_header
+        block = np.zeros((n, len(SENTENCE_FEATURES)))
+        block[:, column["coverage"]] = (held @ w + 0.5 * ((~held & in_header) @ w)) / total
+        block[:, column["window"]] = ((held | before | after | in_header) @ w) / total
+        block[:, column["previous_coverage"]] = (before @ w) / total
+        block[:, column["next_coverage"]] = (after @ w) / total
+        block[:, column["passage_coverage"]] = (float(in_passage @ w) + sum(
+            v for t, v in context.items() if t in in_context)) / context_total
         cosines = sentence_cosines(hit.row)
-        header = set(terms(embed_text(passage.section, "")))
-        held_by = [set(sentence_terms(passage.text[a:b])) for a, b in passage.sentences]
-        in_passage = set().union(header, *held_by)
-        in_context = in_passage
-        if q.context_terms and hit.row > 0:
-            before = passages[hit.row - 1]
-            if (before.article, before.section) == (passage.article, passage.section):
-                in_context = in_passage | set(terms(before.text))  # "he" was named a paragraph back
-        passage_coverage = (sum(w for t, w in weights.items() if t in in_passage)
-                            + sum(w for t, w in context.items() if t in in_context)) / context_total
-        for i, (a, b) in enumerate(passage.sentences):
-            text = passage.text[a:b]
-            held = held_by[i]
-            near = held.union(*held_by[max(0, i - 1):i + 2])
-            coverage = sum(w * (1.0 if t in held else 0.5 if t in header else 0.0) for t, w in weights.items())
-            window = sum(w for t, w in weights.items() if t in near or t in header)
-            n_words = len(words(text))
-            row = [
-                coverage / total,
-                window / total,
-                passage_coverage,
-                sum(1 for n in name_terms if n and n <= held) / len(name_terms) if name_terms else 0.0,
-                len(pairs & _bigrams(text)) / len(pairs) if pairs else 0.0,
-                float(cosines[i]) if i < len(cosines) else 0.0,
-                0.0,  # cosine_gap, once every cosine is known
-                hit.z_dense,
-                hit.z_lexical,
-                1.0 if rank == 0 else 0.0,
-                len(held - set(q.terms)) / len(held) if held else 0.0,
-                math.log(1 + n_words),
-                1.0 if is_speech(text) else 0.0,
-                *([0.0] * (len(KIND_NAMES) - 1)),
-            ]
-            if kind_column >= 0:
-                row[SENTENCE_FEATURES.index("evidence_number") + kind_column] = evidence(q.kind, text, asked, q.past)
-            rows.append((hit, passage, i))
-            table.append(row)
-    matrix = np.array(table, dtype=np.float64).reshape(len(table), len(SENTENCE_FEATURES))
+        block[:, column["cosine"]] = cosines[:n] if len(cosines) >= n else np.resize(cosines, n)
+        block[:, column["passage_dense"]] = hit.z_dense
+        block[:, column["passage_lexical"]] = hit.z_lexical
+        block[:, column["passage_first"]] = 1.0 if rank_ == 0 else 0.0
+        block[:, column["length"]] = read.length
+        block[:, column["speech"]] = read.speech
+        for i, h in enumerate(read.held):
+            if name_terms:
+                block[i, column["names"]] = sum(1 for t in name_terms if t and t <= h) / len(name_terms)
+            if asked_pairs:
+                block[i, column["bigrams"]] = len(asked_pairs & read.pairs[i]) / len(asked_pairs)
+            block[i, column["novelty"]] = len(h - own) / len(h) if h else 0.0
+            if kind_column is not None:
+                a, b = passage.sentences[i]
+                block[i, kind_column] = evidence(q.kind, passage.text[a:b], asked, q.past)
+        rows.extend((hit, passage, i) for i in range(n))
+        blocks.append(block)
+    matrix = np.vstack(blocks) if blocks else np.zeros((0, len(SENTENCE_FEATURES)))
     if len(matrix):
-        cos = SENTENCE_FEATURES.index("cosine")
-        matrix[:, SENTENCE_FEATURES.index("cosine_gap")] = matrix[:, cos] - matrix[:, cos].max()
+        cos = column["cosine"]
+        matrix[:, column["cosine_gap"]] = matrix[:, cos] - matrix[:, cos].max()
     return rows, matrix
 
 
@@ -279,24 +303,43 @@ def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Voca
 # ---------------------------------------------------------------- composing
 
 
+def shares(candidates: Sequence[Candidate]) -> np.ndarray:
+    """Each candidate's share of the answer: the softmax of the fitted scores, 0..1."""
+    if not candidates:
+        return np.zeros(0)
+    scores = np.array([c.score for c in candidates])
+    e = np.exp(scores - scores.max())
+    return e / e.sum()
+
+
 def choose(q: Question, candidates: Sequence[Candidate], weights: Weights, limit: int, list_limit: int) -> list[Candidate]:
-    """The answer's sentences: the best, then near-best ones (lists gather more), no repeats."""
+    """The answer's sentences: the best, then those likely enough to hold the answer too.
+
+    A list of people ("Who attended?") gathers, within ``list_margin`` of the
+    best, every sentence naming people, but not those quoting what someone
+    said (a commentator is not a participant) nor the credits.
+    """
     if not candidates:
         return []
-    best = candidates[0]
+    share = shares(candidates)
+    gather = q.is_list and q.kind == "person"
+    pool = list(zip(candidates, share))
+    if gather:
+        named = [(c, p) for c, p in pool if c.feature("evidence_person") > 0 and c.passage.section != END_MATTER
+                 and not (is_speech(c.sentence) and not q.speech)]
+        pool = named or pool[:1]
+    best = pool[0][0]
     chosen = [best]
     seen = {best.sentence.strip().lower()}
-    gather = q.is_list and q.kind == "person"
-    margin = weights.list_margin if gather else weights.keep_margin
     cap = list_limit if gather else limit
-    for cand in candidates[1:]:
-        if len(chosen) >= cap or cand.score < best.score - margin:
+    for cand, p in pool[1:]:
+        if len(chosen) >= cap:
+            break
+        if (cand.score < best.score - weights.list_margin) if gather else (p < weights.keep_share):
             break
         key = cand.sentence.strip().lower()
         if key in seen or len(words(cand.sentence)) < 4:
             continue
-        if gather and (cand.feature("evidence_person") <= 0 or (is_speech(cand.sentence) and not q.speech)):
-            continue  # a list of people gathers sentences naming them, not those quoting them
         seen.add(key)
         chosen.append(cand)
     return chosen
@@ -320,8 +363,9 @@ def compose(
     if q.absent or sure < threshold:
         return refuse(q, candidates, sure)
     chosen = choose(q, candidates, weights, limit, list_limit)
+    share = dict(zip(map(id, candidates), shares(candidates)))
     chosen.sort(key=lambda c: (c.passage.article, c.passage.start + c.passage.sentences[c.index][0]))
-    citations = [_cite(n, c) for n, c in enumerate(chosen, 1)]
+    citations = [_cite(n, c, share[id(c)]) for n, c in enumerate(chosen, 1)]
     text = " ".join(f"{c.sentence} [{cit.n}]" for c, cit in zip(chosen, citations))
     return Answer(text, True, citations, q.text, round(sure, 3), q.searched)
 
@@ -341,11 +385,12 @@ def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:
             closest.append(cand)
         if len(closest) == 3:
             break
-    citations = [_cite(n, c) for n, c in enumerate(closest, 1)]
+    share = dict(zip(map(id, candidates), shares(candidates)))
+    citations = [_cite(n, c, share[id(c)]) for n, c in enumerate(closest, 1)]
     return Answer(text, False, citations, q.text, round(sure, 3), q.searched)
 
 
-def _cite(n: int, cand: Candidate) -> Citation:
+def _cite(n: int, cand: Candidate, share: float) -> Citation:
     p = cand.passage
     return Citation(
         n=n,
@@ -353,7 +398,7 @@ def _cite(n: int, cand: Candidate) -> Citation:
         section=p.section,
         text=p.text,
         sentence=cand.sentence,
-        score=round(cand.score, 3),
+        score=round(float(share), 3),
         title=p.title,
         paragraphs=p.paragraphs,
         start=p.start,

@@ -122,7 +122,7 @@ class Engine:
         state = self._state
         q = analyse(self.check_question(question), state.retriever.vocabulary, _check_history(history))
         vector = self.embedder.encode_query(q.query)
-        return q, vector, state.retriever.search(q.terms + q.context_terms, vector, None)
+        return q, vector, state.retriever.search(q.search_terms, vector, None)
 
     def _candidates(self, state: _State, question: object, history: object, k: int | None,
                     clock: "_Clock") -> tuple[Question, list[Candidate]]:
@@ -140,7 +140,7 @@ class Engine:
         clock.mark("analyse")
         vector = self.embedder.encode_query(q.query)
         clock.mark("embed")
-        hits = state.retriever.search(q.terms + q.context_terms, vector, max(k, self.settings.candidates))
+        hits = state.retriever.search(q.search_terms, vector, max(k, self.settings.candidates))
         clock.mark("retrieve")
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,

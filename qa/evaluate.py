@@ -1,10 +1,11 @@
 """Evaluation: labelled questions in, quality and latency figures out.
 
 Reads JSONL in either form:
-  {"question", "all"|"any"|"min_of", "answerable", "history": [earlier questions]}
+  {"question", "all"|"any"|"min_of"|"none_of", "answerable", "history": [earlier questions]}
   {"question", "answers": [...], "impossible": bool}
-and reports answer accuracy, refusal accuracy, retrieval recall@1/3/5 (the
-gold strings inside the top passages), citation validity and latency.
+and reports answer accuracy, refusal accuracy, false refusals, retrieval
+recall@1/3/5 (the gold strings inside the top passages), citation validity,
+the mean answer length in words and latency.
 Leaves out: judging answers by meaning; a gold string must appear verbatim
 (case-insensitive).
 """
@@ -36,6 +37,7 @@ class Item:
     all: list[str] = field(default_factory=list)
     any: list[str] = field(default_factory=list)
     min_of: tuple[list[str], int] | None = None
+    none_of: list[str] = field(default_factory=list)  # strings a right answer must not hold
     history: list[str] = field(default_factory=list)
 
     def gold_found(self, text: str) -> bool:
@@ -48,6 +50,16 @@ class Item:
         if self.min_of and sum(s.lower() in low for s in self.min_of[0]) < self.min_of[1]:
             return False
         return bool(self.all or self.any or self.min_of)
+
+    def holds_some(self, text: str) -> bool:
+        """Whether ``text`` holds any one gold string (a sentence of a longer answer)."""
+        low = text.lower()
+        return any(s.lower() in low for s in self.all + self.any + (self.min_of[0] if self.min_of else []))
+
+    def right_answer(self, text: str) -> bool:
+        """Whether an answer holds the gold and none of what it must not say."""
+        low = text.lower()
+        return self.gold_found(text) and not any(s.lower() in low for s in self.none_of)
 
 
 def read_items(path: Path) -> list[Item]:
@@ -87,6 +99,7 @@ def _item(raw: dict[str, Any], number: int) -> Item:
         all=[str(s) for s in raw.get("all") or []],
         any=[str(s) for s in raw.get("any") or []],
         min_of=(list(min_of[0]), int(min_of[1])) if min_of else None,
+        none_of=[str(s) for s in raw.get("none_of") or []],
         history=list(raw.get("history") or []),
     )
 
@@ -124,7 +137,7 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
         latencies.append((time.perf_counter() - start) * 1000)
         problems = citation_problems(answer, engine)
         if item.answerable:
-            correct = answer.answered and item.gold_found(answer.text)
+            correct = answer.answered and item.right_answer(answer.text)
             passages = [p.text for p, _ in engine.search(item.question, history=history, k=max(recall))]
             retrievable += 1
             for depth in recall:
@@ -134,7 +147,8 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
         rows.append({
             "id": item.id, "question": item.question, "answerable": item.answerable,
             "correct": bool(correct), "answered": answer.answered, "answer": answer.text,
-            "confidence": answer.confidence, "problems": problems,
+            "confidence": answer.confidence, "problems": problems, "searched": answer.searched,
+            "words": answer_words(answer) if answer.answered else None,
         })
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -143,12 +157,20 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
         "answer_accuracy": _share(sum(r["correct"] for r in answerable), len(answerable)),
         "refusal_accuracy": _share(sum(r["correct"] for r in unanswerable), len(unanswerable)),
         "false_refusals": sum(not r["answered"] for r in answerable),
+        "false_refusal_rate": _share(sum(not r["answered"] for r in answerable), len(answerable)),
+        "mean_answer_words": round(statistics.mean(lengths), 1) if (lengths := [r["words"] for r in rows
+                                                                                  if r["words"] is not None]) else None,
         **{f"recall@{d}": _share(n, retrievable) for d, n in recall.items()},
         "citation_validity": _share(sum(not r["problems"] for r in rows), len(rows)),
         "latency_ms_median": round(statistics.median(latencies), 1),
         "latency_ms_p95": round(_percentile(latencies, 95), 1),
         "results": rows,
     }
+
+
+def answer_words(answer: Answer) -> int:
+    """Words of an answer's text, its ``[n]`` markers left out."""
+    return len(re.sub(r"\[\d+\]", " ", answer.text).split())
 
 
 def _share(n: int, total: int) -> float | None:
@@ -170,8 +192,10 @@ def format_report(report: dict[str, Any]) -> str:
         f"questions            {report['questions']}",
         f"answer accuracy      {pct(report['answer_accuracy'])}",
         f"refusal accuracy     {pct(report['refusal_accuracy'])}",
+        f"false refusals       {report['false_refusals']} ({pct(report['false_refusal_rate'])} of answerable)",
         f"retrieval recall@1/3/5  {pct(report['recall@1'])} / {pct(report['recall@3'])} / {pct(report['recall@5'])}",
         f"citation validity    {pct(report['citation_validity'])}",
+        f"mean answer words    {report['mean_answer_words']}",
         f"latency median/p95   {report['latency_ms_median']} / {report['latency_ms_p95']} ms",
     ]
     wrong = [r for r in report["results"] if not r["correct"] or r["problems"]]
@@ -180,5 +204,6 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("missed:")
         for r in wrong:
             why = "; ".join(r["problems"]) or ("refused" if not r["answered"] else "wrong answer")
-            lines.append(f"  {r['id']}: {r['question']} -> {why} (confidence {r['confidence']})")
+            shown = r["question"] if len(r["question"]) <= 120 else r["question"][:117] + "..."
+            lines.append(f"  {r['id']}: {shown} -> {why} (confidence {r['confidence']})")
     return "\n".join(lines)

@@ -13,8 +13,9 @@ article the corpus lacks, as a user's off-topic question is). Then:
    sentences) whose positives are the sentences holding a gold string;
 3. answerability: a logistic regression, answerable against unanswerable;
 4. the threshold: the highest that keeps false refusals within target;
-5. how far below the best a further sentence may score and still join the
-   answer: the most accurate margin whose answers stay within the length budget.
+5. the share of the answer (softmax of the scores) a further sentence needs to
+   join it: the most accurate whose answers stay within the length budget; and
+   how far below the best a sentence naming people may score and join a list.
 
 Every figure in the report is held apart: each article's questions are scored
 by weights fitted without it. The weights written are then fitted on all.
@@ -65,12 +66,14 @@ DEFAULT_DATA = (
 # Targets the threshold is chosen for (on held-apart questions): the issue's
 # limits are 1% (as asked) and 2% (as typed); a margin below them.
 FALSE_REFUSALS = {"clean": 0.0075, "noisy": 0.015}
-# Answers may grow at most a fifth over the 50 words they had before fitting;
-# the margin is chosen to keep them within a tenth.
-MAX_MEAN_WORDS = 55.0
+# Answers had 50 words on average before fitting (public-dev); the issue lets
+# them grow a fifth. The share is chosen to keep them at 50: gains must come
+# from choosing better, not saying more.
+MAX_MEAN_WORDS = 50.0
 L2 = 1e-3
 GRID = [round(x, 2) for x in np.arange(0.0, 1.001, 0.05)]
-MARGINS = [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+SHARES = [0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0]
+MARGINS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0]
 
 
 @dataclass
@@ -169,7 +172,7 @@ def fit_fusion(examples: Sequence[Example], candidates: int) -> float:
         at_n = at_1 = 0
         for e in usable:
             top = fuse(e.hits, weight, 1 - weight, candidates)
-            found = [e.item.gold_found(e.engine.corpus.passages[h.row].text) for h in top]
+            found = [e.item.holds_some(e.engine.corpus.passages[h.row].text) for h in top]
             at_n += any(found)
             at_1 += bool(found and found[0])
         return at_n / len(usable), at_1 / len(usable)
@@ -186,7 +189,7 @@ def featurise(examples: Sequence[Example], dense_weight: float, candidates: int)
             e.q, top, corpus.passages, lambda row: corpus.sentence_vectors(row) @ e.vector,
             e.engine._state.retriever.vocabulary,
         )
-        e.positive = np.array([e.item.gold_found(p.text[p.sentences[i][0]:p.sentences[i][1]])
+        e.positive = np.array([e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
                                for _, p, i in e.rows], dtype=bool)
 
 
@@ -306,7 +309,7 @@ def cross_answers(examples: Sequence[Example], per_group: dict[str, Weights], k:
     out: list[Scored] = []
     for g, weights in per_group.items():
         mine = [e for e in examples if e.group == g]
-        w = _weights(weights, keep_margin=keep, list_margin=list_keep)
+        w = _weights(weights, keep_share=keep, list_margin=list_keep)
         out += answer_all(mine, w, k, w.threshold if threshold is None else threshold)
     return out
 
@@ -318,7 +321,7 @@ def figures(scored: Sequence[Scored]) -> dict[str, float | int | None]:
 
     ans = [s for s in scored if s.example.answerable]
     una = [s for s in scored if not s.example.answerable]
-    right = sum(s.answer.answered and s.example.item.gold_found(s.answer.text) for s in ans)
+    right = sum(s.answer.answered and s.example.item.right_answer(s.answer.text) for s in ans)
     lengths = [len(_words(s.answer.text)) for s in scored if s.answer.answered]
     return {
         "answerable": len(ans),
@@ -337,34 +340,48 @@ def _words(text: str) -> list[str]:
 
 
 def choose_threshold(scored: Sequence[Scored]) -> float:
-    """The highest threshold whose false refusals stay within target on clean and noisy questions."""
+    """The highest threshold whose false refusals stay within target on clean and noisy questions.
+
+    Questions naming something absent are refused whatever the threshold; the
+    target then bounds what the threshold adds to them.
+    """
+    limits = []
+    for noisy, target in ((False, FALSE_REFUSALS["clean"]), (True, FALSE_REFUSALS["noisy"])):
+        ans = [s for s in scored if s.example.answerable and ("noisy" in s.example.source) == noisy]
+        if ans:
+            gated = sum(bool(s.example.q.absent) for s in ans) / len(ans)
+            limits.append((ans, max(target, gated + 0.0025)))
     best = 0.0
     for t in np.arange(0.0, 1.0, 0.0025):
-        ok = True
-        for noisy, target in ((False, FALSE_REFUSALS["clean"]), (True, FALSE_REFUSALS["noisy"])):
-            ans = [s for s in scored if s.example.answerable and ("noisy" in s.example.source) == noisy]
-            refused = sum(bool(s.example.q.absent) or s.sure < t for s in ans)
-            if ans and refused / len(ans) > target:
-                ok = False
-        if ok:
-            best = float(t)
-        else:
+        if any(sum(bool(s.example.q.absent) or s.sure < t for s in ans) / len(ans) > limit for ans, limit in limits):
             break
+        best = float(t)
     return round(best, 4)
 
 
-def choose_margin(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float,
-                  lists: bool) -> float:
-    """The margin with the most right answers whose answers stay within the length budget."""
-    subset = [e for e in examples if e.answerable and (e.q.is_list and e.q.kind == "person") == lists]
+def choose_share(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float) -> float:
+    """The share a further sentence needs: the most right answers within the length budget."""
+    subset = [e for e in examples if e.answerable and not (e.q.is_list and e.q.kind == "person")]
+    best, best_key = SHARES[-1], (-1.0, 0.0)
+    for share in SHARES:
+        fig = figures(cross_answers(subset, per_group, k, threshold, share, 1.0))
+        if (fig["mean_words"] or 0) > MAX_MEAN_WORDS:
+            continue
+        key = (fig["answer_accuracy"] or 0.0, share)
+        if key > best_key:
+            best, best_key = share, key
+    return best
+
+
+def choose_list_margin(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float,
+                       share: float) -> float:
+    """How far below the best a sentence naming people may score and join a list: the most right lists."""
+    subset = [e for e in examples if e.answerable and e.q.is_list and e.q.kind == "person"]
     if not subset:
-        return MARGINS[2]
+        return 1.0
     best, best_key = MARGINS[0], (-1.0, 0.0)
     for margin in MARGINS:
-        scored = cross_answers(subset, {g: w for g, w in per_group.items()}, k, threshold, margin, margin)
-        fig = figures(scored)
-        if not lists and (fig["mean_words"] or 0) > MAX_MEAN_WORDS:
-            continue
+        fig = figures(cross_answers(subset, per_group, k, threshold, share, margin))
         key = (fig["answer_accuracy"] or 0.0, -margin)
         if key > best_key:
             best, best_key = margin, key
@@ -378,7 +395,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
     """Fit every weight, report them held apart, write the weights file; returns its content."""
     blank = Weights(model=settings.model, dense_weight=0.3, lexical_weight=0.7,
                     sentence=np.zeros(len(SENTENCE_FEATURES)), answerable=np.zeros(len(ANSWERABILITY_FEATURES)),
-                    answerable_bias=0.0, threshold=0.5, keep_margin=0.5, list_margin=1.0)
+                    answerable_bias=0.0, threshold=0.5, keep_share=0.2, list_margin=1.0)
     examples = collect(data, settings, blank, progress)
     k, n = settings.top_k, settings.candidates
     dense = fit_fusion(examples, n)
@@ -387,12 +404,12 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
     blank = replace(blank, dense_weight=dense, lexical_weight=round(1 - dense, 2))
     progress("fitting with each article held apart")
     per_group = held_apart(examples, blank, k)
-    first = cross_answers(examples, per_group, k, 0.0, 0.5, 1.0)
+    first = cross_answers(examples, per_group, k, 0.0, 0.2, 1.0)
     threshold = choose_threshold(first)
     per_group = {g: _weights(w, threshold=threshold) for g, w in per_group.items()}
-    keep = choose_margin(examples, per_group, k, threshold, lists=False)
-    list_keep = choose_margin(examples, per_group, k, threshold, lists=True)
-    progress(f"threshold {threshold}, keep margin {keep}, list margin {list_keep}")
+    keep = choose_share(examples, per_group, k, threshold)
+    list_keep = choose_list_margin(examples, per_group, k, threshold, keep)
+    progress(f"threshold {threshold}, keep share {keep}, list margin {list_keep}")
     final = fit_models(examples, blank, k)
     scored = cross_answers(examples, per_group, k, threshold, keep, list_keep)
     report = _report(scored)
@@ -407,7 +424,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
         "sentence": {"features": list(SENTENCE_FEATURES), "weights": _round(final.sentence)},
         "answerable": {"features": list(ANSWERABILITY_FEATURES), "weights": _round(final.answerable),
                        "bias": round(final.answerable_bias, 4), "threshold": threshold},
-        "choose": {"keep_margin": keep, "list_margin": list_keep},
+        "choose": {"keep_share": keep, "list_margin": list_keep},
         "held_apart": report,
     }
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -69,7 +69,13 @@ _REASON = re.compile(r"\b(because|due to|since|as a result|caused|causes|cause|s
 
 def _count(pattern: re.Pattern, sentence: str, asked: frozenset[str]) -> int:
     """Matches of ``pattern`` in ``sentence`` that the question does not already hold."""
-    return sum(1 for m in pattern.finditer(sentence) if not set(words(m.group(0))) <= asked)
+    return sum(1 for found in _matches(pattern, sentence) if not found <= asked)
+
+
+@lru_cache(maxsize=200_000)
+def _matches(pattern: re.Pattern, sentence: str) -> tuple[frozenset[str], ...]:
+    """The words of each match of ``pattern`` in ``sentence`` (sentences come back question after question)."""
+    return tuple(frozenset(words(m.group(0))) for m in pattern.finditer(sentence))
 
 
 def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
@@ -79,7 +85,7 @@ def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
 def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
     exact = _count(_WHEN_EXACT, sentence, asked)
     score = 1.0 if exact else 0.4 if _count(_WHEN_LOOSE, sentence, asked) else 0.0
-    if past and _FUTURE.search(sentence):
+    if past and _matches(_FUTURE, sentence):
         score *= 0.5  # "When did they launch it?" is not answered by what they will do
     return score
 
@@ -95,11 +101,11 @@ def _person_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
 
 
 def _quote_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
-    return 1.0 if _QUOTE.search(sentence) else 0.5 if _SPEECH.search(sentence) else 0.0
+    return 1.0 if _matches(_QUOTE, sentence) else 0.5 if _matches(_SPEECH, sentence) else 0.0
 
 
 def _reason_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
-    return 1.0 if _REASON.search(sentence) else 0.0
+    return 1.0 if _matches(_REASON, sentence) else 0.0
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,56 @@ def needs_evidence(kind: str) -> bool:
 
 def is_speech(sentence: str) -> bool:
     """Whether a sentence reports what someone said, wrote or called something."""
-    return bool(_SPEECH.search(sentence))
+    return bool(_matches(_SPEECH, sentence))
+
+
+# Words people ask with for what articles say in other words: each line is a
+# family; a question's word also finds the others (at the same weight, in
+# retrieval and in sentence coverage). Kept to families whose members stand in
+# for each other in news questions about events, people and numbers.
+RELATED = """
+attend attended attendee attendees participate participated participant participants join joined
+    delegate delegates delegation
+meet met meeting meetings talk talks summit negotiation negotiations
+die died dead death deaths kill killed killing fatalities victims
+injure injured injuries wounded hurt
+say said tell told state stated statement remark remarks comment commented
+write wrote written post posted tweet tweeted
+begin began start started launch launched open opened
+end ended finish finished conclude concluded close closed
+win won victory beat defeat defeated
+lose lost loss
+buy bought purchase purchased acquire acquired
+build built construct constructed
+cost costs price paid spend spent budget
+lead led head headed chair chaired
+host hosted organise organised organize organized
+visit visited trip travel travelled traveled
+ask asked request requested demand demanded
+agree agreed agreement deal
+attack attacks attacked strike strikes struck hit raid bombing
+fight fighting war conflict battle
+leader leaders president prime-minister chancellor
+country countries nation nations
+city cities town towns
+job role position title
+wife husband spouse married
+born birth birthplace
+"""
+RELATED_TERMS: dict[str, frozenset[str]] = {}
+for _family in re.sub(r"\n\s+", " ", RELATED.strip()).splitlines():
+    _stems = frozenset(t for word in _family.split() for t in terms(word.replace("-", " ")))
+    for _t in _stems:
+        RELATED_TERMS[_t] = RELATED_TERMS.get(_t, frozenset()) | _stems
+
+
+def related(term: str) -> frozenset[str]:
+    """A term and those of its family in ``RELATED`` ("attend" finds "join", "particip").
+
+    >>> sorted(related("attend"))
+    ['attend', 'attende', 'deleg', 'join', 'particip']
+    """
+    return RELATED_TERMS.get(term, frozenset((term,)))
 
 
 # ---------------------------------------------------------------- the question
@@ -209,6 +264,14 @@ class Question:
         'Who is Andrii Yermak? What did he write?'
         """
         return f"{self.previous} {self.searched}" if self.previous else self.searched
+
+    @property
+    def search_terms(self) -> list[str]:
+        """What BM25 searches for: the question's terms, their families (``RELATED``), the conversation's."""
+        out = list(self.terms)
+        for t in self.terms:
+            out += sorted(related(t) - {t})
+        return out + [t for t in self.context_terms if t not in out]
 
     @property
     def asked_words(self) -> frozenset[str]:
@@ -260,6 +323,14 @@ QUESTION_WORDS = frozenset(
 )
 
 
+_FRAMING = frozenset(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
+# Phrases that ask with several words what one word of ``RELATED`` says.
+_PHRASE_WORD = {"take part": "participate", "took part": "participated", "taking part": "participating",
+                "takes part": "participates", "show up": "attend", "showed up": "attended",
+                "turn up": "attend", "turned up": "attended"}
+_PHRASES = re.compile(r"\b(" + "|".join(_PHRASE_WORD) + r")\b", re.IGNORECASE)
+
+
 def normalise(text: str) -> str:
     """The question without markup, control characters, extra whitespace or shouting.
 
@@ -309,7 +380,9 @@ def focus(text: str) -> str:
 
 def is_follow_up(question: str) -> bool:
     """Whether a question leans on the one before: a pronoun, "And ...?", or no words of its own."""
-    return bool(_FOLLOW_UP.search(question) or _ELLIPTICAL.match(question.strip()) or not terms(question))
+    if _FOLLOW_UP.search(question) or _ELLIPTICAL.match(question.strip()) or not terms(question):
+        return True
+    return len(terms(question)) <= 2 and not re.search(_WH + r"\b", question, re.IGNORECASE)  # "the Germans?"
 
 
 def kind_of(text: str) -> str:
@@ -337,20 +410,21 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     repaired: list[tuple[str, str]] = []
     if vocabulary is not None:
         asked, repaired = repair_typos(asked, vocabulary, cased)
-    follow = bool(history) and is_follow_up(asked)
+    follow = bool(history) and (is_follow_up(asked) or is_follow_up(clean))
     previous = normalise(str(history[-1][0])) if follow and history else ""
     kind = kind_of(asked)
     is_list = bool(_LIST.search(asked.lower()))
     if follow and kind == "other" and not re.search(_WH + r"\b", asked, re.IGNORECASE):
         kind, is_list = kind_of(previous), bool(_LIST.search(previous.lower()))  # "And the Germans?"
-    own = tuple(dict.fromkeys(terms(asked)))
+    own = tuple(t for t in dict.fromkeys(terms(_PHRASES.sub(lambda m: _PHRASE_WORD[m.group(0).lower()], asked)))
+                if t not in _FRAMING)
     context_terms = tuple(t for t in dict.fromkeys(terms(previous)) if t not in own)
     names = named_things(asked, vocabulary, cased)
-    known = vocabulary.knows if vocabulary is not None else (lambda term: True)
-    absent = tuple(n for n in names if not all(known(t) for t in terms(n)))
+    known = (lambda term: any(vocabulary.knows(t) for t in related(term))) if vocabulary is not None else (
+        lambda term: True)
+    absent = tuple(n for n in names if not _mentioned(n, vocabulary))
     name_terms = {t for n in names for t in terms(n)}
-    framing = set(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
-    unknown = tuple(t for t in own if not known(t) and t not in name_terms and t not in framing)
+    unknown = tuple(t for t in own if not known(t) and t not in name_terms)
     return Question(
         text=text,
         searched=asked,
@@ -367,6 +441,15 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     )
 
 
+def _mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
+    """Whether the articles mention a named thing: every word of it, or it as an acronym."""
+    if vocabulary is None:
+        return True
+    if re.fullmatch(r"[A-Z]{2,6}s?", name) and vocabulary.knows_acronym(name):
+        return True
+    return all(vocabulary.knows(t) or (t.endswith("s") and vocabulary.knows(t[:-1])) for t in terms(name))
+
+
 def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:
     """People, places, organisations and quoted terms a question asks about.
 
@@ -378,11 +461,11 @@ def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = 
     """
     found = [(a or b).strip() for a, b in re.findall(r"\"([^\"]{2,60})\"|(?<!\w)'([^']{2,60})'(?!\w)", text)]
     run: list[str] = []
-    tokens = re.findall(r"[A-Za-z][\w'-]*|[^\sA-Za-z]+", text)
+    tokens = re.findall(r"(?:[A-Z]\.){2,}|[A-Za-z][\w'&-]*|[^\sA-Za-z]+", text)
     at_start = True
     for token in tokens + ["."]:
         bare = re.sub(r"'s$", "", token)
-        low = bare.lower()
+        low = bare.lower().rstrip(".")
         is_word = bare[:1].isalpha()
         capital = cased and bare[:1].isupper() and not at_start
         if is_word and low not in QUESTION_WORDS and low not in STOPWORDS and (
@@ -404,7 +487,7 @@ def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = 
 
 # Slips forgiven by word length: short words are too easily another word.
 MIN_REPAIR_LENGTH = 5
-LONG_WORD = 8  # from this length two slips are forgiven, below it one
+LONG_WORD = 7  # from this length two slips are forgiven, below it one
 # An English word the articles lack is a repair only if it is common (the
 # 40,000 most frequent words): rarer ones are mostly names ("merkel" is one
 # slip from "terkel"), and a name must not become another name.
@@ -428,9 +511,11 @@ def english() -> dict[str, int]:
 
 @lru_cache(maxsize=1)
 def _english_by_length() -> dict[int, list[str]]:
+    """The common English words (see ``COMMON_ENGLISH``) by length: typo candidates."""
     by: dict[int, list[str]] = {}
-    for word in english():
-        by.setdefault(len(word), []).append(word)
+    for word, count in english().items():
+        if count >= COMMON_ENGLISH:
+            by.setdefault(len(word), []).append(word)
     return by
 
 
@@ -443,21 +528,21 @@ def repair_typos(text: str, vocabulary: Vocabulary, cased: bool = True) -> tuple
     repaired: list[tuple[str, str]] = []
 
     def fix(match: re.Match) -> str:
-        word = match.group(0)
+        word, possessive = match.group(1), match.group(2) or ""
         low = word.lower()
         is_name = cased and word[:1].isupper() and match.start() > 0
-        if len(low) < MIN_REPAIR_LENGTH or low in STOPWORDS or not low.isalpha() or _known(low, vocabulary):
-            return word
+        if len(low) < MIN_REPAIR_LENGTH or low in STOPWORDS or _known(low, vocabulary):
+            return match.group(0)
         if not is_name and low in english():
-            return word  # a real word the articles don't use: not a slip
+            return match.group(0)  # a real word the articles don't use: not a slip
         better = nearest(low, vocabulary, articles_only=is_name)
         if better is None:
-            return word
+            return match.group(0)
         better = better.capitalize() if word[:1].isupper() else better
         repaired.append((word, better))
-        return better
+        return better + possessive
 
-    return re.sub(r"[A-Za-z]+(?:'[a-z]+)?", fix, text), repaired
+    return re.sub(r"\b([A-Za-z]+)('s\b|'(?=\s|$))?", fix, text), repaired
 
 
 def _known(word: str, vocabulary: Vocabulary) -> bool:
@@ -477,8 +562,7 @@ def nearest(word: str, vocabulary: Vocabulary, articles_only: bool = False) -> s
     pools = [vocabulary.words_near_length(len(word), limit)]
     if not articles_only:
         by_length = _english_by_length()
-        pools.append([w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())
-                      if english()[w] >= COMMON_ENGLISH])
+        pools.append([w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())])
     best: tuple | None = None
     choice = None
     for own, pool in enumerate(pools):

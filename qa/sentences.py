@@ -9,6 +9,7 @@ Leaves out: languages other than English.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -131,7 +132,12 @@ _PHRASE_PLACE = {"u.s.": "America", "u.s.a.": "America", "united states": "Ameri
                  "great britain": "Britain", "e.u.": "Europe", "european union": "Europe",
                  "us": "America", "usa": "America", "uk": "Britain", "eu": "Europe"}
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:['\u2019][A-Za-z]+)?")
+# Letters of any script (a possessive or contraction kept on), or digits:
+# "Romans3" is two words, "Müntzer" is "muntzer" once accents are folded.
+_TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?|\d+")
+# Scripts written without spaces between words: each run is cut into
+# overlapping pairs of characters, the usual way to index them for BM25.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]+")
 _STEMMER = Stemmer.Stemmer("english")
 
 
@@ -186,17 +192,53 @@ def _stem(word: str) -> str:
 
 
 def words(text: str) -> list[str]:
-    """All word tokens of ``text``, lower case, possessives dropped.
+    """All word tokens of ``text``, lower case, accents folded, possessives dropped.
 
-    >>> words("Trump's envoy, Steve Witkoff")
-    ['trump', 'envoy', 'steve', 'witkoff']
+    >>> words("Trump's envoy, Steve Witkoff in Romans3 and Müntzer")
+    ['trump', 'envoy', 'steve', 'witkoff', 'in', 'romans', '3', 'and', 'muntzer']
+    >>> words("巴黎会谈")
+    ['巴黎', '黎会', '会谈']
     """
+    if not text.isascii():
+        text = fold_accents(text)
     out = []
     for token in _TOKEN.findall(text):
         token = token.lower().replace("\u2019", "'")
         if token.endswith("'s"):
             token = token[:-2]
-        out.append(token)
+        if _UNSPACED.search(token):
+            out.extend(_pairs(token))
+        else:
+            out.append(token)
+    return out
+
+
+def fold_accents(text: str) -> str:
+    """Latin letters without their accents (other scripts unchanged).
+
+    >>> fold_accents("Müntzer, Sekulić, Тесла")
+    'Muntzer, Sekulic, Тесла'
+    """
+    out: list[str] = []
+    for c in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(c) and out and out[-1] < "\u0250":
+            continue  # an accent on a Latin letter
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _pairs(token: str) -> list[str]:
+    """A token with runs of unspaced script cut into overlapping character pairs."""
+    out: list[str] = []
+    at = 0
+    for run in _UNSPACED.finditer(token):
+        if run.start() > at:
+            out.append(token[at:run.start()])
+        chars = run.group(0)
+        out.extend([chars] if len(chars) == 1 else [chars[i:i + 2] for i in range(len(chars) - 1)])
+        at = run.end()
+    if at < len(token):
+        out.append(token[at:])
     return out
 
 

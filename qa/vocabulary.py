@@ -14,11 +14,15 @@ import re
 from collections import Counter
 from typing import Iterable
 
-from .sentences import fold_places, stems, words
+from .sentences import fold_accents, fold_places, stems, words
 
 # A capitalised word that does not start a sentence, a quote or a line.
 _CAPITALISED = re.compile(r"(?<![.!?\"\u201c\n]\s)(?<![.!?\"\u201c\n])(?<!^)\b[A-Z][a-z]+(?=['\u2019]s\b|[^\w'\u2019]|$)")
 _LOWER = re.compile(r"\b[a-z]+(?=['\u2019]s\b|[^\w'\u2019]|$)")
+# Runs of capitalised words whose initials make an acronym: "Distinguished
+# Service Medal" is a DSM, "Center for European Policy Analysis" a CEPA.
+_CAP = r"[A-Z][a-z]*"
+_RUN = re.compile(rf"{_CAP}(?:(?:[ /-]+(?:of|and|for|the|on|in|de|du|von|van)(?= ))*[ /-]+{_CAP})+")
 # A word the articles write capitalised (where a sentence does not start) at
 # least this often, against its lower-case uses, is a name.
 NAME_SHARE = 0.7
@@ -33,8 +37,11 @@ class Vocabulary:
         self.words: Counter[str] = Counter()
         self.capitalised: Counter[str] = Counter()  # capitalised uses, not starting a sentence
         self.lower: Counter[str] = Counter()  # lower-case uses
+        self.acronyms: set[str] = set()  # initials of capitalised runs, lower case
         self.docs: list[list[str]] = []  # each text's terms, in order (what BM25 indexes)
         for text, body in texts:
+            if not body.isascii():
+                body = fold_accents(body)
             text = fold_places(text)
             tokens = words(text)
             doc = stems(tokens)
@@ -43,6 +50,10 @@ class Vocabulary:
             self.words.update(tokens)
             self.capitalised.update(w.lower() for w in _CAPITALISED.findall(body))
             self.lower.update(_LOWER.findall(body))
+            for run in _RUN.findall(body):
+                initials = [w[0] for w in re.findall(_CAP, run)]
+                self.acronyms.update("".join(initials[i:j]).lower() for i in range(len(initials))
+                                     for j in range(i + 2, min(len(initials), i + 6) + 1))
         self.doc_count = len(self.docs)
         self._by_length: dict[int, list[str]] | None = None
 
@@ -58,6 +69,12 @@ class Vocabulary:
     def knows_word(self, word: str) -> bool:
         """Whether the articles use this lower-case surface word."""
         return word in self.words
+
+    def knows_acronym(self, word: str) -> bool:
+        """Whether ``word`` ("DSM", "DVDs") is the initials of a capitalised run, or a known word."""
+        low = word.lower()
+        bare = low[:-1] if low.endswith("s") and len(low) > 2 else low
+        return low in self.acronyms or bare in self.acronyms or low in self.words or bare in self.words
 
     def is_name(self, word: str) -> bool:
         """Whether the articles write this word capitalised: a person, place or organisation."""

@@ -40,8 +40,8 @@ class Weights:
     answerable: np.ndarray  # one weight per ``answer.ANSWERABILITY_FEATURES``
     answerable_bias: float
     threshold: float  # refuse below this answerability
-    keep_margin: float  # a further sentence joins the answer within this score of the best
-    list_margin: float  # the same for lists of people
+    keep_share: float  # a further sentence joins the answer with at least this share (``answer.shares``)
+    list_margin: float  # a sentence naming people joins a list within this score of the best
     path: Path | None = None
 
     def __hash__(self) -> int:
@@ -60,15 +60,20 @@ def file_for(model: str) -> Path:
 @lru_cache(maxsize=8)
 def load_weights(model: str = DEFAULT_MODEL) -> Weights:
     """The fitted weights for ``model``; the default model's (with a warning) when it has none."""
-    from .answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
-
     path = file_for(model)
     if not path.exists():
         path = file_for(DEFAULT_MODEL)
         log.warning("no fitted weights for model %s: using %s's (refit with `python -m qa fit --model ...`)",
                     model, DEFAULT_MODEL)
+    return read_weights(path)
+
+
+def read_weights(path: Path) -> Weights:
+    """A weights file, checked against the features this code computes; WeightsError if it does not fit."""
+    from .answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise WeightsError(f"cannot read fitted weights {path}: {exc}") from exc
     if data.get("format") != FORMAT:
@@ -85,7 +90,7 @@ def load_weights(model: str = DEFAULT_MODEL) -> Weights:
         answerable=np.array(answerable["weights"], dtype=np.float64),
         answerable_bias=float(answerable["bias"]),
         threshold=float(answerable["threshold"]),
-        keep_margin=float(data["choose"]["keep_margin"]),
+        keep_share=float(data["choose"]["keep_share"]),
         list_margin=float(data["choose"]["list_margin"]),
-        path=path,
+        path=Path(path),
     )

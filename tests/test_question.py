@@ -1,0 +1,124 @@
+"""Question analysis without a model: normalising, focus, kinds, typo repair, named things."""
+
+import pytest
+
+from qa.articles import parse_article, split_passages
+from qa.question import analyse, evidence, focus, kind_of, normalise, slips
+from tests.conftest import SEED
+from qa.vocabulary import Vocabulary
+
+
+@pytest.fixture(scope="module")
+def vocabulary():
+    article = parse_article(SEED.name, SEED.read_bytes())
+    passages = split_passages(article, lambda t: len(t.split()) + 2, 256, 160)
+    return Vocabulary((f"{p.title}\n{p.embed_text}", p.text) for p in passages)
+
+
+@pytest.mark.parametrize(
+    "typed, clean",
+    [
+        ("<b>Who</b> is **Lammy**?", "Who is Lammy?"),
+        ("WHO ATTENDED THE TALKS", "who attended the talks"),
+        ("Who   is\tthere?\u200b", "Who is there?"),
+        ("see [the story](https://example.com/x) now", "see the story now"),
+        ("What did \u201cRubio\u201d say\u2019s", 'What did "Rubio" say\'s'),
+    ],
+)
+def test_normalise(typed, clean):
+    assert normalise(typed) == clean
+
+
+@pytest.mark.parametrize(
+    "typed, asked",
+    [
+        ("quick question: how many countries are in the coalition?", "how many countries are in the coalition?"),
+        ("hey, who is Lammy?", "who is Lammy?"),
+        ("I was wondering, where will the talks continue?", "where will the talks continue?"),
+        ("can you tell me what Rubio wrote", "what Rubio wrote"),
+        ("I read about the Elysee. It was long. Which city hosts the next round?", "Which city hosts the next round?"),
+        ("The outside of the CM was covered in what kind of material?",
+         "The outside of the CM was covered in what kind of material?"),
+    ],
+)
+def test_focus_drops_lead_ins_and_preambles(typed, asked):
+    assert focus(typed) == asked
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("Who attended the talks?", "person"),
+        ("attendees?", "person"),
+        ("Which Briton was at the talks?", "person"),
+        ("How many countries joined?", "number"),
+        ("Where will the talks continue?", "place"),
+        ("In which city is the next round?", "place"),
+        ("When was Dnipro hit?", "date"),
+        ("What did Yermak write?", "quote"),
+        ("What word did the French leader use for the talks?", "quote"),
+        ("Why did the talks stall?", "reason"),
+        ("What is the ferry called?", "other"),
+    ],
+)
+def test_kinds(question, kind):
+    assert kind_of(question) == kind
+
+
+def test_list_questions(vocabulary):
+    for question in ("Who attended?", "attendees?", "Name everyone who took part in the Paris talks.",
+                     "Which officials took part?", "who else was there"):
+        assert analyse(question, vocabulary).is_list, question
+    assert not analyse("Who is Lammy?", vocabulary).is_list
+
+
+def test_time_evidence_prefers_the_dated_event():
+    dated = "Hours earlier, a missile hit the Ukrainian city of Dnipro on Wednesday night, killing three people."
+    vague = "Russian forces are preparing to launch a fresh military offensive in the coming weeks."
+    assert evidence("date", dated, past=True) > evidence("date", vague, past=True)
+
+
+def test_typos_are_repaired_against_the_articles(vocabulary):
+    q = analyse("who atended the tlaks", vocabulary)
+    assert q.searched == "who attended the talks"
+    assert ("tlaks", "talks") in q.repaired and not q.absent
+
+
+def test_real_words_and_missing_names_are_not_repaired(vocabulary):
+    assert analyse("what's the weather in Paris", vocabulary).repaired == ()
+    q = analyse("What did Angela Merkel say about the talks?", vocabulary)
+    assert q.absent == ("Angela Merkel",) and q.repaired == ()
+    assert analyse("What did Xi say?", vocabulary).absent == ("Xi",)
+
+
+def test_a_misspelt_name_of_the_articles_is_found(vocabulary):
+    q = analyse("What did Polyakva say?", vocabulary)
+    assert not q.absent and "Polyakova" in q.searched
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which Briton was at the talks?", "What did the Ukrainians want?", "Who from the U.S. joined?",
+     "<b>Who</b> is **Lammy**?", "WHO IS LAMMY", "Who are the Lammys?", "What does CEPA stand for?"],
+)
+def test_named_things_forgive_surface_form(vocabulary, question):
+    assert analyse(question, vocabulary).absent == ()
+
+
+def test_a_preamble_never_causes_a_refusal(vocabulary):
+    q = analyse("I saw coverage from the Elysee and Brussels this morning. Which city hosts the next round?",
+                vocabulary)
+    assert q.absent == () and "Elysee" not in q.searched
+
+
+def test_follow_ups_borrow_the_question_before(vocabulary):
+    q = analyse("What did he write?", vocabulary, [("Who is Andrii Yermak?", "...")])
+    assert q.query == "Who is Andrii Yermak? What did he write?" and "yermak" in q.context_terms
+    q = analyse("And the Germans?", vocabulary, [("Who attended the talks?", "...")])
+    assert q.kind == "person" and q.is_list
+    assert analyse("Where is Dnipro?", vocabulary, [("Who is Andrii Yermak?", "...")]).query == "Where is Dnipro?"
+
+
+def test_slips_weigh_common_typos_less():
+    assert slips("atended", "attended") < slips("atended", "amended")
+    assert slips("tlaks", "talks") == 1.0
