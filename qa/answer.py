@@ -113,6 +113,7 @@ SENTENCE_FEATURES = (
     "bigrams",  # share of the question's word pairs the sentence holds in order
     "cosine",  # cosine of the sentence (pooled in its passage) to the question
     "cosine_gap",  # that cosine minus the best of any candidate sentence
+    "cosine_z",  # that cosine in standard deviations above the question's mean cosine to the corpus's sentences
     "passage_dense",  # the passage's cosine, in standard deviations above the corpus's mean
     "passage_lexical",  # the passage's BM25 score, the same way
     "passage_first",  # 1 for the passage retrieval ranked first
@@ -127,11 +128,14 @@ ANSWERABILITY_FEATURES = (
     "best_coverage",
     "best_cosine",
     "max_cosine",  # the best cosine of any candidate sentence
+    "max_cosine_z",  # the same on the question's own scale (``cosine_z``)
     "passage_coverage",  # of the best sentence's passage
     "top_passage_score",
     "unknown_share",  # share of the question's IDF weight on terms no article holds
     "unknown_count",
+    "focus_unknown",  # 1 when every word asked about the question's names is one no article holds
     "evidence_missing",  # a how-many/when question and no candidate holds a number/time
+    "list_support",  # for a list of people: sentences naming people that hold every term asked (up to 3)
     "term_count",  # log(1 + the question's content terms)
 )
 
@@ -188,8 +192,13 @@ def sentence_features(
     passages: Sequence[Passage],
     sentence_cosines: Callable[[int], np.ndarray],
     vocabulary: Vocabulary,
+    cosine_scale: tuple[float, float] = (0.0, 1.0),
 ) -> tuple[list[tuple[Hit, Passage, int]], np.ndarray]:
-    """Every sentence of the retrieved passages and its feature row (``SENTENCE_FEATURES``)."""
+    """Every sentence of the retrieved passages and its feature row (``SENTENCE_FEATURES``).
+
+    ``cosine_scale`` is the question's mean cosine to the corpus's sentences
+    and its spread (``Retriever.sentence_scale``).
+    """
     # Coverage is of the terms the articles know (a term is held when any of its
     # family is): an unknown term lowers every sentence alike, and the
     # answerability model weighs the unknown share on its own.
@@ -251,6 +260,7 @@ def sentence_features(
     if len(matrix):
         cos = column["cosine"]
         matrix[:, column["cosine_gap"]] = matrix[:, cos] - matrix[:, cos].max()
+        matrix[:, column["cosine_z"]] = (matrix[:, cos] - cosine_scale[0]) / cosine_scale[1]
     return rows, matrix
 
 
@@ -283,13 +293,32 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         best.features[column["coverage"]],
         best.features[column["cosine"]],
         max(c.features[column["cosine"]] for c in candidates),
+        max(c.features[column["cosine_z"]] for c in candidates),
         best.features[column["passage_coverage"]],
         fused,
         sum(idf[t] for t in unknown) / total,
         len(unknown),
+        1.0 if _focus_unknown(q) else 0.0,
         1.0 if evidence_missing else 0.0,
+        _list_support(q, candidates),
         math.log(1 + len(q.terms)),
     ], dtype=np.float64)
+
+
+def _focus_unknown(q: Question) -> bool:
+    """Whether the question asks about something no article holds a word for ("How old is Rubio?": old)."""
+    name_terms = {t for n in q.names for t in terms(n)}
+    focus = [t for t in q.terms if t not in name_terms]
+    return bool(focus) and all(t in q.unknown for t in focus)
+
+
+def _list_support(q: Question, candidates: Sequence[Candidate]) -> float:
+    """How many sentences (up to 3) name people and hold every term a list-of-people question asks."""
+    if not (q.is_list and q.kind == "person") or q.unknown or not q.terms:
+        return 0.0
+    full = [c for c in candidates if c.feature("coverage") >= 0.999 and c.feature("evidence_person") > 0
+            and not is_speech(c.sentence) and c.passage.section != END_MATTER]
+    return float(min(3, len(full)))
 
 
 def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary, weights: Weights) -> float:

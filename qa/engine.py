@@ -74,6 +74,11 @@ class Engine:
         return self._state.corpus
 
     @property
+    def retriever(self) -> Retriever:
+        """The current corpus's retriever (its vocabulary and term statistics too)."""
+        return self._state.retriever
+
+    @property
     def articles(self) -> list[ArticleInfo]:
         return list(self._state.corpus.articles)
 
@@ -145,7 +150,7 @@ class Engine:
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,
             lambda row: state.corpus.sentence_vectors(row) @ vector,
-            state.retriever.vocabulary,
+            state.retriever.vocabulary, state.retriever.sentence_scale(vector),
         )
         candidates = rank(rows, matrix, self.weights, k)
         clock.mark("score")

@@ -187,7 +187,7 @@ def featurise(examples: Sequence[Example], dense_weight: float, candidates: int)
         corpus = e.engine.corpus
         e.rows, e.matrix = sentence_features(
             e.q, top, corpus.passages, lambda row: corpus.sentence_vectors(row) @ e.vector,
-            e.engine._state.retriever.vocabulary,
+            e.engine.retriever.vocabulary, e.engine.retriever.sentence_scale(e.vector),
         )
         e.positive = np.array([e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
                                for _, p, i in e.rows], dtype=bool)
@@ -221,11 +221,12 @@ def fit_sentences(examples: Sequence[Example]) -> np.ndarray:
     return w / std
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """Logistic-regression weights and bias, the two classes weighted equally."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Logistic-regression weights and bias, the two classes weighted equally (each example by ``weight``)."""
     mean, std = x.mean(0), x.std(0) + 1e-9
     z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
-    balance = np.where(y, 0.5 / max(1, y.sum()), 0.5 / max(1, (~y).sum()))
+    weight = np.ones(len(y)) if weight is None else weight
+    balance = weight * np.where(y, 0.5 / max(1e-9, weight[y].sum()), 0.5 / max(1e-9, weight[~y].sum()))
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         s = z @ w
@@ -269,7 +270,7 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
     out = []
     for e in examples:
         candidates = rank(e.rows, e.matrix, weights, k)
-        vocabulary = e.engine._state.retriever.vocabulary
+        vocabulary = e.engine.retriever.vocabulary
         if candidates:
             x = answerability_features(e.q, candidates, vocabulary)
             sure = float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
@@ -297,7 +298,7 @@ def fit_models(examples: Sequence[Example], base: Weights, k: int) -> Weights:
     for e in examples:
         candidates = rank(e.rows, e.matrix, weights, k)
         if candidates:
-            x.append(answerability_features(e.q, candidates, e.engine._state.retriever.vocabulary))
+            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary))
             y.append(e.answerable)
     answerable, bias = fit_logistic(np.array(x), np.array(y, dtype=bool))
     return _weights(weights, answerable=answerable, answerable_bias=bias)

@@ -509,14 +509,10 @@ def english() -> dict[str, int]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _english_by_length() -> dict[int, list[str]]:
-    """The common English words (see ``COMMON_ENGLISH``) by length: typo candidates."""
-    by: dict[int, list[str]] = {}
-    for word, count in english().items():
-        if count >= COMMON_ENGLISH:
-            by.setdefault(len(word), []).append(word)
-    return by
+@lru_cache(maxsize=64)
+def _english_near_length(length: int, spread: int) -> tuple[str, ...]:
+    """The common English words (see ``COMMON_ENGLISH``) within ``spread`` of a length: typo candidates."""
+    return tuple(w for w, count in english().items() if count >= COMMON_ENGLISH and abs(len(w) - length) <= spread)
 
 
 def repair_typos(text: str, vocabulary: Vocabulary, cased: bool = True) -> tuple[str, list[tuple[str, str]]]:
@@ -561,8 +557,7 @@ def nearest(word: str, vocabulary: Vocabulary, articles_only: bool = False) -> s
     limit = 1 if len(word) < LONG_WORD else 2
     pools = [vocabulary.words_near_length(len(word), limit)]
     if not articles_only:
-        by_length = _english_by_length()
-        pools.append([w for n in range(len(word) - limit, len(word) + limit + 1) for w in by_length.get(n, ())])
+        pools.append(_english_near_length(len(word), limit))
     best: tuple | None = None
     choice = None
     for own, pool in enumerate(pools):

@@ -61,6 +61,20 @@ class Retriever:
         size = store.size
         sample = np.sort(rng.choice(size, min(size, DENSE_SAMPLE), replace=False)) if size else []
         self._dense_sample = store.vectors(sample)
+        sentences = len(store.sentence_vectors)
+        picked = np.sort(rng.choice(sentences, min(sentences, DENSE_SAMPLE), replace=False)) if sentences else []
+        self._sentence_sample = np.asarray(store.sentence_vectors[picked], dtype=np.float32)
+
+    def sentence_scale(self, vector: np.ndarray) -> tuple[float, float]:
+        """Mean and spread of a query's cosine to the corpus's sentences (from a fixed sample).
+
+        A terse question ("Who attended?") is far from every sentence; its
+        best sentence still stands out against this scale.
+        """
+        if not len(self._sentence_sample):
+            return 0.0, 1.0
+        cosines = self._sentence_sample @ vector
+        return float(cosines.mean()), float(cosines.std()) + 1e-6
 
     def search(self, query_terms: Sequence[str], vector: np.ndarray, k: int | None = None) -> list[Hit]:
         """The ``k`` best passages for a query: its terms for BM25, its vector for FAISS.

@@ -55,7 +55,7 @@ class Vocabulary:
                 self.acronyms.update("".join(initials[i:j]).lower() for i in range(len(initials))
                                      for j in range(i + 2, min(len(initials), i + 6) + 1))
         self.doc_count = len(self.docs)
-        self._by_length: dict[int, list[str]] | None = None
+        self._near: dict[tuple[int, int], list[str]] = {}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term no passage holds weighs the most."""
@@ -84,9 +84,7 @@ class Vocabulary:
 
     def words_near_length(self, length: int, spread: int) -> list[str]:
         """The articles' words whose length is within ``spread`` of ``length`` (typo candidates)."""
-        if self._by_length is None:
-            by: dict[int, list[str]] = {}
-            for w in self.words:
-                by.setdefault(len(w), []).append(w)
-            self._by_length = by
-        return [w for n in range(length - spread, length + spread + 1) for w in self._by_length.get(n, ())]
+        key = (length, spread)
+        if key not in self._near:
+            self._near[key] = [w for w in self.words if abs(len(w) - length) <= spread]
+        return self._near[key]
