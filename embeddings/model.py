@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+from . import offline
+from .files import cache_lock, sweep
 
 if TYPE_CHECKING:
     from .onnx import OnnxRunner
@@ -158,12 +160,15 @@ _LOCK = threading.Lock()
 BACKENDS = ("auto", "onnx", "torch")
 
 
-def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
+def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None,
+                  apply_threads: bool = True) -> Embedder:
     """The embedder for ``name``, loaded once per process.
 
     ``backend``: "onnx" runs a local mean-pooling model with ONNX Runtime (its
     export is kept under ``cache_dir/onnx``), "torch" runs sentence-transformers,
     "auto" takes ONNX where the model and the installed packages allow.
+    ``apply_threads``: also set FAISS's and torch's process-wide thread count
+    (False for a second, one-thread ONNX copy that indexes in the background).
     Raises ModelLoadError with what to install when it cannot be loaded.
     """
     if backend not in BACKENDS:
@@ -173,7 +178,8 @@ def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir:
         key = (source, backend, threads)  # an ONNX session's threads are fixed when it is made
         if key not in _LOADED:
             _LOADED[key] = _load(name, source, threads, backend, cache_dir)
-        set_threads(threads)
+        if apply_threads:
+            set_threads(threads)
         return _LOADED[key]
 
 
@@ -182,7 +188,9 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
 
     local = Path(source).is_dir()
     if local:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # bundled or local weights: never ask a hub
+        offline.hub_offline()  # bundled or local weights: never ask a hub
+    if cache_dir is not None:
+        offline.scratch_in(cache_dir)  # before torch or sentence-transformers is imported
     usable = local and cache_dir is not None and onnx.available() and onnx.supports(Path(source))
     if backend == "onnx" and not usable:
         raise ModelLoadError(
@@ -192,10 +200,7 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
     if usable and backend in ("auto", "onnx"):
         target = _onnx_path(Path(source), cache_dir)
         try:
-            if not target.is_file():
-                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
-                onnx.export(Path(source), target)
-            runner = onnx.OnnxRunner(target, Path(source), threads)
+            runner = _onnx_runner(name, Path(source), target, threads)
             dim = int(runner.run(["dimension probe"])[0].shape[1])
             return Embedder(name, source, runner, dim, runner.max_tokens, "onnx")
         except Exception as exc:  # an export or runtime failure: torch still answers
@@ -203,6 +208,32 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
                 raise ModelLoadError(f"cannot run {name!r} with ONNX Runtime ({exc})") from exc
             log.warning("ONNX Runtime unavailable for %s (%s); using torch", name, exc)
     return _load_torch(name, source, local)
+
+
+def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> OnnxRunner:
+    """A session on the verified export, exporting (again) when it is missing or damaged.
+
+    Checking and exporting hold the export folder's lock, so two processes
+    never export over each other; leftovers of a killed export are removed.
+    """
+    from . import onnx
+
+    with cache_lock(target.parent):
+        sweep(target.parent, onnx.LEFTOVERS)
+        try:
+            data = onnx.read_export(target)
+        except onnx.ExportDamaged as exc:
+            if target.exists():
+                log.warning("the ONNX export of %s is damaged (%s): exporting it again", name, exc)
+            else:
+                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
+            onnx.export(model_dir, target)
+            data = onnx.read_export(target)
+    runner = onnx.OnnxRunner(data, model_dir, threads)
+    probe = runner.run(["dimension probe"])[0]
+    if not np.isfinite(probe).all():  # a checksum-valid file that still computes garbage: say so, never serve it
+        raise RuntimeError(f"the ONNX export in {target.parent} gives non-finite vectors")
+    return runner
 
 
 def _onnx_path(model_dir: Path, cache_dir: Path) -> Path:

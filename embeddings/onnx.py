@@ -6,13 +6,18 @@ vectors match torch's to cosine 1.0000 and cached indexes stay valid) with the
 once the export exists, so a cached start takes under a second instead of
 four. ``supports(model_dir)`` says whether a model qualifies: a local folder
 whose modules are Transformer, mean Pooling and optionally Normalize.
-``export(model_dir, target)`` writes the file (needs torch; done on first use).
+``export(model_dir, target)`` writes the file (needs torch; done on first use)
+and beside it ``model.onnx.json`` with its size and SHA-256; ``read_export``
+returns the file's bytes only when they match, so a truncated or scrambled
+export (which gave NaN vectors, silently) is re-exported instead of served.
+The caller holds the export folder's lock around checking and exporting.
 Leaves out: other pooling modes, Dense layers, quantisation (int8 moved vectors
 enough to change a fifth of the top-5 passages in bench/).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -21,7 +26,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write, sha256_file
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# What a killed export leaves in its folder (cleaned by the next holder of the folder's lock).
+LEFTOVERS = (".export-*.onnx", ".*.tmp")
 _MEAN_POOLING = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                  "sentence_transformers.models.Normalize"}
 
@@ -88,15 +97,49 @@ def export(model_dir: Path, target: Path) -> None:
                 TokenStates(), tuple(sample[n] for n in names), tmp, input_names=names, output_names=["states"],
                 dynamic_axes={**{n: axes for n in names}, "states": axes}, opset_version=17, dynamo=False,
             )
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
+    record = {"bytes": target.stat().st_size, "sha256": sha256_file(target)}
+    atomic_write(_record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
+
+
+def _record_path(target: Path) -> Path:
+    return Path(target).with_name(Path(target).name + ".json")
+
+
+class ExportDamaged(Exception):
+    """An export that must not be run: missing, truncated, scrambled, or without its checksum."""
+
+
+def read_export(target: Path) -> bytes:
+    """The export's bytes, verified against the checksum written with it; ExportDamaged otherwise.
+
+    Reading once and handing the bytes to ONNX Runtime means the session runs
+    exactly what was checked.
+    """
+    target = Path(target)
+    try:
+        record = json.loads(_record_path(target).read_text())
+        data = target.read_bytes()
+    except FileNotFoundError as exc:
+        raise ExportDamaged(f"{Path(exc.filename).name} is missing") from exc
+    except (OSError, ValueError) as exc:
+        raise ExportDamaged(f"unreadable export ({exc})") from exc
+    if not isinstance(record, dict) or len(data) != record.get("bytes"):
+        raise ExportDamaged(f"{target.name} is truncated ({len(data):,} bytes)")
+    if hashlib.sha256(data).hexdigest() != record.get("sha256"):
+        raise ExportDamaged(f"{target.name} does not match its checksum")
+    return data
 
 
 class OnnxRunner:
     """Token states of a batch from ONNX Runtime; pooled like sentence-transformers' mean Pooling."""
 
-    def __init__(self, onnx_path: Path, model_dir: Path, threads: int):
+    def __init__(self, model: Path | bytes, model_dir: Path, threads: int):
+        """``model``: the export's path, or its verified bytes (``read_export``)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -104,7 +147,8 @@ class OnnxRunner:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between calls
-        self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        source = model if isinstance(model, bytes) else str(model)
+        self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.max_tokens = max_tokens(model_dir)
         self._count = Tokenizer.from_file(str(Path(model_dir) / "tokenizer.json"))
