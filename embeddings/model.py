@@ -148,6 +148,18 @@ class Embedder:
         """One unit-length float32 vector for a question."""
         return self.runner.run([text])[0][0]
 
+    def one_thread_copy(self) -> "Embedder | None":
+        """A separate copy that computes on one thread (ONNX Runtime only: torch's threads are per process).
+
+        For background indexing, so questions keep the other cores; not kept
+        by ``load_embedder``, so it is freed when its user drops it (it holds
+        its own ~120 MB of weights).
+        """
+        if self.backend != "onnx":
+            return None
+        runner = _onnx_runner(self.name, self.runner.model_dir, self.runner.path, 1)  # verified again
+        return Embedder(self.name, self.source, runner, self.dim, self.max_tokens, "onnx")
+
 
 def _unit(v: np.ndarray) -> np.ndarray:
     """Rows (or one vector) scaled to unit length."""
@@ -160,15 +172,12 @@ _LOCK = threading.Lock()
 BACKENDS = ("auto", "onnx", "torch")
 
 
-def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None,
-                  apply_threads: bool = True) -> Embedder:
+def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
     """The embedder for ``name``, loaded once per process.
 
     ``backend``: "onnx" runs a local mean-pooling model with ONNX Runtime (its
     export is kept under ``cache_dir/onnx``), "torch" runs sentence-transformers,
     "auto" takes ONNX where the model and the installed packages allow.
-    ``apply_threads``: also set FAISS's and torch's process-wide thread count
-    (False for a second, one-thread ONNX copy that indexes in the background).
     Raises ModelLoadError with what to install when it cannot be loaded.
     """
     if backend not in BACKENDS:
@@ -178,8 +187,7 @@ def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir:
         key = (source, backend, threads)  # an ONNX session's threads are fixed when it is made
         if key not in _LOADED:
             _LOADED[key] = _load(name, source, threads, backend, cache_dir)
-        if apply_threads:
-            set_threads(threads)
+        set_threads(threads)
         return _LOADED[key]
 
 
@@ -221,15 +229,15 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> Onnx
     with cache_lock(target.parent):
         sweep(target.parent, onnx.LEFTOVERS)
         try:
-            data = onnx.read_export(target)
+            onnx.verify_export(target)
         except onnx.ExportDamaged as exc:
             if target.exists():
                 log.warning("the ONNX export of %s is damaged (%s): exporting it again", name, exc)
             else:
                 log.warning("exporting %s to ONNX once, into %s", name, target.parent)
             onnx.export(model_dir, target)
-            data = onnx.read_export(target)
-    runner = onnx.OnnxRunner(data, model_dir, threads)
+            onnx.verify_export(target)
+        runner = onnx.OnnxRunner(target, model_dir, threads)  # opened while no one can re-export it
     probe = runner.run(["dimension probe"])[0]
     if not np.isfinite(probe).all():  # a checksum-valid file that still computes garbage: say so, never serve it
         raise RuntimeError(f"the ONNX export in {target.parent} gives non-finite vectors")

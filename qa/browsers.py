@@ -23,7 +23,7 @@ import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
-from embeddings.model import Embedder, load_embedder
+from embeddings.model import Embedder
 
 from .corpus import ArticleInfo, upload_files, upload_folder
 from .engine import Engine
@@ -38,6 +38,8 @@ KEEP_ENGINES = 8
 MAX_WAITING = 20
 # How often the indexing thread removes uploads unused for ``upload_days``.
 SWEEP_EVERY_S = 24 * 3600
+# The one-thread model copy (~120 MB) is made for the first upload and let go after this long idle.
+INDEXER_IDLE_S = 300
 STAGES = {"waiting": "waiting for another process", "reading": "reading articles",
           "embedding": "embedding passages", "indexing": "building the index"}
 
@@ -86,7 +88,8 @@ class Browsers:
         self.base = base
         self.settings = base.settings
         self.shared = base.settings.shared_uploads
-        self.indexer = _one_thread_copy(base)
+        self._indexer: Embedder | None = None
+        self._idle_since = time.monotonic()
         self._keep = keep
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.Lock()  # guards _engines and _waiting
@@ -115,8 +118,7 @@ class Browsers:
         return engine
 
     def _private(self, browser: str) -> Engine:
-        return Engine(self.settings, embedder=self.base.embedder, owner=browser, donor=self.base,
-                      indexer=self.indexer)
+        return Engine(self.settings, embedder=self.base.embedder, owner=browser, donor=self.base)
 
     def _trim(self) -> None:
         while len(self._engines) > self._keep:
@@ -153,13 +155,31 @@ class Browsers:
             self.base.reload()
         return len(removed)
 
+    def _one_thread_copy(self) -> Embedder | None:
+        """The one-thread model copy for indexing, made on first use (None: index with the engine's own).
+
+        torch's thread count is per process, so a torch model has no such copy;
+        neither does an engine that uses one thread anyway.
+        """
+        if self._indexer is None and self.settings.thread_count > 1:
+            try:
+                self._indexer = self.base.embedder.one_thread_copy()
+            except Exception as exc:  # noqa: BLE001 - indexing still works on the main copy
+                log.warning("no one-thread model copy for indexing (%s); uploads share the question threads", exc)
+        return self._indexer
+
     # ---------------------------------------------------------------- the indexing thread
 
     def _work(self) -> None:
         while True:
             with self._lock:
                 while not self._waiting:
-                    if not self._wake.wait(timeout=600) and time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
+                    self._wake.wait(timeout=min(INDEXER_IDLE_S, 600))
+                    if self._waiting:
+                        break
+                    if time.monotonic() - self._idle_since > INDEXER_IDLE_S:
+                        self._indexer = None  # idle: give its memory back
+                    if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
                         break
                 upload = self._waiting.popleft() if self._waiting else None
                 for later in self._waiting:
@@ -180,37 +200,23 @@ class Browsers:
                 upload.error = QAError(f"{upload.name} could not be indexed ({type(exc).__name__}: {exc})")
             finally:
                 upload.data = b""
+                self._idle_since = time.monotonic()
                 upload.finished.set()
 
     def _index(self, upload: Upload) -> None:
         name = safe_name(upload.name)
         browser = upload.browser
         upload.replaced = (upload_folder(self.settings, browser) / name).is_file()
+        indexer = self._one_thread_copy()
         if self.shared or browser is None:
-            upload.info = self.base.add_article(name, upload.data, upload.progress, owner=browser)
+            upload.info = self.base.add_article(name, upload.data, upload.progress, owner=browser, indexer=indexer)
             return
         with self._lock:
             engine = self._engines.get(browser)
         if engine is None:
             engine = self._private(browser)
-        upload.info = engine.add_article(name, upload.data, upload.progress)
+        upload.info = engine.add_article(name, upload.data, upload.progress, indexer=indexer)
         with self._lock:
             self._engines[browser] = engine
             self._engines.move_to_end(browser)
             self._trim()
-
-
-def _one_thread_copy(base: Engine) -> Embedder | None:
-    """A one-thread ONNX session of the base model for indexing, so questions keep the other cores.
-
-    torch's thread count is per process, so a torch model indexes with the
-    engine's own copy (None: use the engine's embedder).
-    """
-    s = base.settings
-    if base.embedder.backend != "onnx" or s.thread_count == 1:
-        return None
-    try:
-        return load_embedder(s.model, 1, "onnx", s.cache_dir, apply_threads=False)
-    except Exception as exc:  # noqa: BLE001 - indexing still works on the main copy
-        log.warning("no one-thread model copy for indexing (%s); uploads share the question threads", exc)
-        return None

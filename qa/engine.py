@@ -53,25 +53,24 @@ class Engine:
     """Question answering over one set of articles."""
 
     def __init__(self, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
-                 *, owner: str | None = None, donor: "Engine | None" = None, indexer: Embedder | None = None):
+                 *, owner: str | None = None, donor: "Engine | None" = None):
         """Load (or build) the corpus. ``owner``: also read that browser's uploads, into its own store;
         ``donor``: the base engine, whose vectors are reused and whose snapshot is shared while the
-        owner has no uploads; ``indexer``: the model copy that embeds new articles (default: ``embedder``).
+        owner has no uploads.
         """
         self.settings = settings
         self.embedder = embedder or (donor.embedder if donor is not None else load_model(settings))
         self.owner = owner
         self._donor = donor
-        self._indexer = indexer
         self._write_lock = threading.Lock()
         if donor is not None and not upload_files(upload_folder(settings, owner)):
             self._state = donor._state  # nothing of its own yet: the same articles, no copy
         else:
             self._state = self._open(progress)
 
-    def _open(self, progress: Progress | None) -> _State:
+    def _open(self, progress: Progress | None, indexer: Embedder | None = None) -> _State:
         donor = self._donor.corpus.store if self._donor is not None else None
-        corpus = open_corpus(self.settings, self._indexer or self.embedder, progress, self.owner, donor)
+        corpus = open_corpus(self.settings, indexer or self.embedder, progress, self.owner, donor)
         retriever = Retriever(corpus.passages, corpus.store, self.settings.dense_weight, self.settings.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
@@ -166,8 +165,8 @@ class Engine:
             pair = (_text(item[0]), _text(item[1]))
             chars += len(pair[0]) + len(pair[1])
             if chars > s.max_history_chars:
-                raise QuestionError(f"the conversation history is over {s.max_history_chars:,} characters long, "
-                                    f"the limit: pass only the latest turns")
+                raise QuestionError(f"the conversation history is over the limit of {s.max_history_chars:,} "
+                                    f"characters: pass only the latest turns")
             pairs.append(pair)
         return pairs
 
@@ -184,14 +183,15 @@ class Engine:
         return kept[::-1]
 
     def add_article(self, name: str, data: bytes, progress: Progress | None = None,
-                    owner: str | None = None) -> ArticleInfo:
+                    owner: str | None = None, indexer: Embedder | None = None) -> ArticleInfo:
         """Add an uploaded article to this corpus and index it; nothing changes if it is bad.
 
         The file is checked and parsed before anything is written, and kept in
         ``owner``'s upload folder (default: this engine's owner; None: the
         shared uploads) so it is there on the next start. The same name
         replaces only the owner's own file; a name another article already has
-        is refused, as is an upload past the limits. Raises ArticleError.
+        is refused, as is an upload past the limits. ``indexer``: the model
+        copy that embeds it (default: the engine's). Raises ArticleError.
         """
         owner = self.owner if owner is None else owner
         name = safe_name(name)
@@ -207,7 +207,7 @@ class Engine:
             check_room(self.settings, owner, name, len(data))
             previous = write_upload(self.settings, owner, name, data)
             try:
-                self._state = self._open(progress)
+                self._state = self._open(progress, indexer)
             except Exception:
                 undo_upload(self.settings, owner, name, previous)
                 raise
