@@ -514,6 +514,7 @@ class Page:
             finally:
                 with contextlib.suppress(OSError):
                     os.unlink(path)  # Gradio's copy: read once, never kept
+                    os.rmdir(Path(path).parent)  # and its folder, when empty
         for upload in queued:
             while True:  # the progress line: how many are ahead, then how far indexing is
                 progress(upload.fraction, desc=upload.text)
