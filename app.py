@@ -512,9 +512,7 @@ class Page:
                 ok_all = False
                 messages.append(f"Not added: {name} could not be read ({exc.strerror or exc}).")
             finally:
-                with contextlib.suppress(OSError):
-                    os.unlink(path)  # Gradio's copy: read once, never kept
-                    os.rmdir(Path(path).parent)  # and its folder, when empty
+                _discard_upload(Path(path))
         for upload in queued:
             while True:  # the progress line: how many are ahead, then how far indexing is
                 progress(upload.fraction, desc=upload.text)
@@ -549,6 +547,14 @@ class Page:
         if self._browsers is not None:
             self._browsers.answered(engine, answer)
         return answer.to_dict()
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete Gradio's copy of an uploaded file once read (and the folder Gradio made for it, when empty)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+        if path.parent.parent.resolve() == Path(gr.utils.get_upload_folder()).resolve():
+            path.parent.rmdir()
 
 
 class _Blocks(gr.Blocks):

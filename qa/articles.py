@@ -104,10 +104,22 @@ def article_files(path: Path) -> list[Path]:
     return files
 
 
+def human_size(size: int) -> str:
+    """A byte count as people read it.
+
+    >>> human_size(1_500), human_size(52_428_800), human_size(1_000_000_000)
+    ('1.5 KB', '52.4 MB', '1 GB')
+    """
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def check_size(name: str, size: int, max_bytes: int) -> None:
     """Refuse a file too large to be an article, before reading it into memory."""
     if size > max_bytes:
-        raise ArticleError(f"{name} is {size / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB")
+        raise ArticleError(f"{name} is {human_size(size)}; articles are limited to {human_size(max_bytes)}")
 
 
 def check_bytes(name: str, data: bytes, max_bytes: int) -> None:

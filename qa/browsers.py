@@ -94,6 +94,7 @@ class Browsers:
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._lock = threading.Lock()  # guards _engines and _waiting
         self._waiting: deque[Upload] = deque()
+        self._current: Upload | None = None  # the upload being indexed
         self._wake = threading.Condition(self._lock)
         self._last_sweep = time.monotonic()
         self._thread = threading.Thread(target=self._work, name="upload-indexer", daemon=True)
@@ -133,7 +134,7 @@ class Browsers:
                                        "try again in a minute")
                 upload.finished.set()
                 return upload
-            upload.ahead = len(self._waiting)
+            upload.ahead = len(self._waiting) + (self._current is not None)
             self._waiting.append(upload)
             self._wake.notify()
         return upload
@@ -182,8 +183,7 @@ class Browsers:
                     if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
                         break
                 upload = self._waiting.popleft() if self._waiting else None
-                for later in self._waiting:
-                    later.ahead = max(0, later.ahead - 1)
+                self._current = upload
             if upload is None:
                 self._last_sweep = time.monotonic()
                 try:
@@ -200,6 +200,10 @@ class Browsers:
                 upload.error = QAError(f"{upload.name} could not be indexed ({type(exc).__name__}: {exc})")
             finally:
                 upload.data = b""
+                with self._lock:
+                    self._current = None
+                    for later in self._waiting:  # one fewer ahead of each
+                        later.ahead = max(0, later.ahead - 1)
                 self._idle_since = time.monotonic()
                 upload.finished.set()
 

@@ -28,6 +28,7 @@ from embeddings.files import cache_lock, sweep
 
 from .config import Settings
 from .corpus import BROWSERS, UPLOAD_LEFTOVERS, Corpus, store_folder, upload_files, upload_folder
+from .articles import human_size
 from .errors import ArticleError
 
 log = logging.getLogger(__name__)
@@ -63,14 +64,6 @@ def safe_name(name: object) -> str:
     return base
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:,.1f} MB" if size < 1e9 else f"{size / 1e9:,.2f} GB"
-
-
-def _limit(size: int) -> str:
-    return f"{size / 1e6:,.0f} MB" if size < 1e9 else f"{size / 1e9:,.0f} GB"
-
-
 def _sizes(files: Iterable[Path]) -> dict[Path, int]:
     sizes = {}
     for path in files:
@@ -99,13 +92,14 @@ def check_room(settings: Settings, owner: str | None, name: str, size: int) -> N
     if len(mine) + 1 > settings.max_upload_files:
         raise ArticleError(f"{name}: {whose} uploads already hold {len(mine)} files, the limit is "
                            f"{settings.max_upload_files}; uploads not used for {settings.upload_days} days are removed")
-    if sum(mine.values()) + size > settings.max_upload_bytes:
-        raise ArticleError(f"{name}: {whose} uploads would hold {_mb(sum(mine.values()) + size)}, the limit is "
-                           f"{_limit(settings.max_upload_bytes)}")
-    everyone = sum(s for p, s in _sizes(all_upload_files(settings)).items() if p != target)
-    if everyone + size > settings.max_uploads_total_bytes:
-        raise ArticleError(f"{name}: this server's uploads would hold {_mb(everyone + size)}, the limit for all "
-                           f"uploads together is {_limit(settings.max_uploads_total_bytes)}; try again later")
+    total = sum(mine.values()) + size
+    if total > settings.max_upload_bytes:
+        raise ArticleError(f"{name}: {whose} uploads would hold {human_size(total)}, the limit is "
+                           f"{human_size(settings.max_upload_bytes)}")
+    everyone = sum(s for p, s in _sizes(all_upload_files(settings)).items() if p != target) + size
+    if everyone > settings.max_uploads_total_bytes:
+        raise ArticleError(f"{name}: this server's uploads would hold {human_size(everyone)}, the limit for all "
+                           f"uploads together is {human_size(settings.max_uploads_total_bytes)}; try again later")
 
 
 def write_upload(settings: Settings, owner: str | None, name: str, data: bytes) -> bytes | None:
