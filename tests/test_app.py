@@ -273,6 +273,37 @@ def test_api_errors_are_clear_and_only_ask_is_public(client):
     assert not info["unnamed_endpoints"]
 
 
+def _raw_ask(url: str, data: list) -> str:
+    """A raw REST call to /ask, as curl would make it (no gradio_client filling in defaults): the event stream."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as http:
+        event = http.post("gradio_api/call/ask", json={"data": data}).json()["event_id"]
+        return http.get(f"gradio_api/call/ask/{event}").text
+
+
+@pytest.mark.model
+def test_raw_api_calls_without_history_work_and_history_is_bounded(served):
+    url = served[0]
+    out = _raw_ask(url, ["Where will the talks continue next week?"])
+    assert "event: complete" in out and "London" in out
+    out = _raw_ask(url, ["What did he write?", [["q" * 500, "a" * 500]] * 10_000])  # ~10 MB of history
+    assert "event: error" in out and "10000 turns; the limit is 20: pass only the latest turns" in out
+    out = _raw_ask(url, ["What did he write?", "not a list"])
+    assert "event: error" in out and "history must be a list of (question, answer_text) pairs" in out
+
+
+@pytest.mark.model
+def test_chat_sends_only_the_latest_turns_that_fit(seed_engine):
+    page = app.Page(app.EngineHandle(seed_engine))
+    old = [(f"Earlier question {i}?", "An earlier answer. " * 50) for i in range(40)]
+    chat = chat_messages(*old, ("Who is Andrii Yermak?", seed_engine.ask("Who is Andrii Yermak?").text))
+    follow, _, box, _ = last(page.respond("What did he write?", chat, {}))
+    text = app.plain_text(follow[-1]["content"])
+    assert "substantive conversation" in text or "continue our work" in text, text
+    assert box == ""
+
+
 @pytest.mark.model
 def test_twenty_concurrent_api_questions_all_come_back_right(client, seed_engine, served):
     demo = served[1]
@@ -523,3 +554,44 @@ def test_browser_chat_shows_answer_and_its_sources(served, seed_engine, tmp_path
             browser.close()
     print(f"\nbrowser: first answer {first_answer * 1000:.0f} ms after Enter; screenshots in {tmp_path}")
     assert (tmp_path / "answer.png").stat().st_size > 10_000
+
+
+@pytest.mark.model
+@pytest.mark.browser
+def test_browser_uploads_stay_with_their_browser(served, tmp_path):
+    """Two browsers (separate storage): one uploads, only it sees the article, also after a reload."""
+    sync_playwright = _chromium()
+    article = tmp_path / "festival.txt"
+    article.write_text("Harbor festival\n\nThe harbor festival in Skalholt drew twelve thousand visitors on "
+                       "Saturday, the mayor said.\n")
+    question = "How many visitors did the harbor festival draw?"
+
+    def ask(page, n):
+        box = page.locator("#qa-question textarea")
+        box.fill(question)
+        box.press("Enter")
+        answer = page.locator("#qa-chat .qa-answer").nth(n)
+        answer.wait_for(timeout=30_000)
+        return answer.inner_text()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for _ in range(2):
+                page = browser.new_context().new_page()
+                page.goto(served[0], wait_until="load")
+                page.locator(".qa-articles").wait_for(timeout=30_000)
+                pages.append(page)
+            a, b = pages
+            a.locator("#qa-upload input[type=file]").set_input_files(str(article))
+            a.locator(".qa-upload-msg").wait_for(timeout=30_000)
+            assert "only this browser can see it" in a.locator(".qa-upload-msg").inner_text()
+            assert "twelve thousand" in ask(a, 0)
+            assert "twelve thousand" not in ask(b, 0)
+            assert "festival.txt" not in b.locator(".qa-articles").inner_text()
+            a.reload(wait_until="load")
+            a.wait_for_function("document.querySelector('.qa-articles')?.innerText.includes('festival.txt')",
+                                timeout=30_000)
+        finally:
+            browser.close()
