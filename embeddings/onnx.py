@@ -18,8 +18,6 @@ enough to change a fifth of the top-5 passages in bench/).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -28,8 +26,9 @@ import numpy as np
 from .files import atomic_write, sha256_file
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-# What a killed export leaves in its folder (cleaned by the next holder of the folder's lock).
-LEFTOVERS = (".export-*.onnx", ".*.tmp")
+# What a killed export leaves in its folder (cleaned by the next holder of the folder's lock);
+# .export-*.onnx is what exports before embeddings.files.atomic_write left.
+LEFTOVERS = (".*.tmp", ".export-*.onnx")
 _MEAN_POOLING = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                  "sentence_transformers.models.Normalize"}
 
@@ -85,23 +84,18 @@ def export(model_dir: Path, target: Path) -> None:
         def forward(self, *tensors):
             return self.inner(**dict(zip(names, tensors))).last_hidden_state
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
-    os.close(fd)
     axes = {0: "batch", 1: "tokens"}
-    try:
+
+    def write(tmp: str) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on shapes say nothing a user can act on
             torch.onnx.export(
                 TokenStates(), tuple(sample[n] for n in names), tmp, input_names=names, output_names=["states"],
                 dynamic_axes={**{n: axes for n in names}, "states": axes}, opset_version=17, dynamo=False,
             )
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    record = {"bytes": target.stat().st_size, "sha256": sha256_file(target)}
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    record = {"sha256": atomic_write(target, write), "bytes": target.stat().st_size}
     atomic_write(_record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
 
 

@@ -39,9 +39,10 @@ log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int], None]
 UPLOADS = "uploads"
 BROWSERS = "browsers"
-# What a killed build or upload leaves behind (see embeddings.files.atomic_write).
+# What a killed build or upload leaves behind (see embeddings.files.atomic_write; .upload-*
+# is what uploads left before they were written through it).
 STORE_LEFTOVERS = (".*.tmp",)
-UPLOAD_LEFTOVERS = (".upload-*",)
+UPLOAD_LEFTOVERS = (".*.tmp", ".upload-*")
 
 
 @dataclass(frozen=True)

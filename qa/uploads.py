@@ -19,16 +19,15 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterable
 
-from embeddings.files import cache_lock, sweep
+from embeddings.files import atomic_write, cache_lock, sweep
 
+from .articles import human_size
 from .config import Settings
 from .corpus import BROWSERS, UPLOAD_LEFTOVERS, Corpus, store_folder, upload_files, upload_folder
-from .articles import human_size
 from .errors import ArticleError
 
 log = logging.getLogger(__name__)
@@ -109,14 +108,7 @@ def write_upload(settings: Settings, owner: str | None, name: str, data: bytes) 
     sweep(folder, UPLOAD_LEFTOVERS)
     target = folder / name
     previous = target.read_bytes() if target.is_file() else None
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(target, lambda tmp: Path(tmp).write_bytes(data))
     return previous
 
 
@@ -126,7 +118,7 @@ def undo_upload(settings: Settings, owner: str | None, name: str, previous: byte
     if previous is None:
         target.unlink(missing_ok=True)
     else:
-        target.write_bytes(previous)
+        atomic_write(target, lambda tmp: Path(tmp).write_bytes(previous))
 
 
 def mark_used(corpus: Corpus, names: Iterable[str]) -> None:
