@@ -226,7 +226,8 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> Onnx
     """
     from . import onnx
 
-    with cache_lock(target.parent):
+    waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)  # noqa: E731
+    with cache_lock(target.parent, waiting):
         sweep(target.parent, onnx.LEFTOVERS)
         try:
             onnx.verify_export(target)

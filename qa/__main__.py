@@ -38,8 +38,9 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
 
 def _progress(stage: str, done: int, total: int) -> None:
     """Indexing progress on stderr, one rewritten line."""
-    if not total:  # a stage without steps, e.g. waiting for another process's build
-        print(f"{stage}\u2026", file=sys.stderr, flush=True)
+    if not total:  # a stage without steps: waiting for another process's build of the same articles
+        text = "waiting for another process to finish indexing" if stage == "waiting" else stage
+        print(f"{text}\u2026", file=sys.stderr, flush=True)
         return
     if not sys.stderr.isatty() and done < total:
         return

@@ -174,3 +174,15 @@ def test_python_add_article_shares_and_is_bounded_too(base):
     assert (upload_folder(engine.settings) / "ferry.txt").exists()
     with pytest.raises(ArticleError, match="the shared uploads already hold 1 files"):
         engine.add_article("other.txt", FERRY)
+
+
+def test_a_damaged_private_store_is_rebuilt_not_served(base):
+    browsers = Browsers(base())
+    _add(browsers, A, "ferry.txt", FERRY)
+    (store_folder(browsers.settings, A) / "index.faiss").write_bytes(b"garbage")
+    restarted = Browsers(base())  # a new app over the same cache
+    engine = restarted.engine(A)
+    # rebuilt: only A's own article is embedded again, the base's vectors come from the base store
+    assert engine.corpus.embedded == next(a.passages for a in engine.articles if a.name == "ferry.txt")
+    assert engine.search("ferry Skalholt")[0][0].article == "ferry.txt"
+    assert [a.name for a in engine.articles] == ["paris.txt", "ferry.txt"]
