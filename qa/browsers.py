@@ -64,9 +64,11 @@ class Upload:
         self.stage, self.done, self.total = stage, done, total
 
     @property
-    def fraction(self) -> float | None:
-        """Share of the work done, when known."""
-        return self.done / self.total if self.stage == "embedding" and self.total else None
+    def fraction(self) -> float:
+        """Share of the work done: embedding is nearly all of it (0 while waiting, 1 when indexing)."""
+        if self.stage == "embedding" and self.total:
+            return self.done / self.total
+        return 1.0 if self.stage == "indexing" else 0.0
 
     @property
     def text(self) -> str:
@@ -74,8 +76,9 @@ class Upload:
         if self.finished.is_set():
             return f"{self.name}: done"
         if not self.stage:
-            ahead = f"{self.ahead} upload{'s' if self.ahead != 1 else ''} ahead" if self.ahead else "starting"
-            return f"{self.name}: waiting to be indexed ({ahead})"
+            if not self.ahead:
+                return f"{self.name}: starting"
+            return f"{self.name}: waiting to be indexed ({self.ahead} upload{'s' if self.ahead != 1 else ''} ahead)"
         label = STAGES.get(self.stage, self.stage)
         count = f" {self.done}/{self.total}" if self.total and self.stage != "indexing" else ""
         return f"{self.name}: {label}{count}"
