@@ -33,8 +33,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from embeddings import offline  # noqa: E402  (telemetry off before anything else is imported)
-from qa.config import DEFAULT_CACHE, ENV  # noqa: E402
+from embeddings import offline  # first: telemetry off before anything else is imported
+from qa.config import DEFAULT_CACHE, ENV
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -526,9 +526,9 @@ class Page:
             sections = len(info.sections)
             verb = "Replaced your" if upload.replaced else "Added"
             who = "everyone using this app" if browsers.shared else "only this browser"
-            messages.append(f"{verb} \u201c{info.title}\u201d ({info.name}): {info.passages} passages in "
-                            f"{sections} section{'s' if sections != 1 else ''}. You can ask about it now; "
-                            f"{who} can see it.")
+            messages.append(f"{verb} \u201c{info.title}\u201d ({info.name}): {info.passages} "
+                            f"passage{'s' if info.passages != 1 else ''} in {sections} "
+                            f"section{'s' if sections != 1 else ''}. You can ask about it now; {who} can see it.")
         engine = browsers.engine(browser)
         return (upload_message(" ".join(messages), ok_all), articles_html(engine.articles),
                 status_html(self.handle, engine), None, browser)
