@@ -194,6 +194,8 @@ class Engine:
         copy that embeds it (default: the engine's). Raises ArticleError.
         """
         owner = self.owner if owner is None else owner
+        if self.owner is not None and owner != self.owner:
+            raise ValueError(f"this engine reads the uploads of {self.owner!r}, not of {owner!r}")
         name = safe_name(name)
         if Path(name).suffix.lower() not in SUFFIXES:
             raise ArticleError(f"{name}: only {', '.join(SUFFIXES)} files can be added")
