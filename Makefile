@@ -1,5 +1,6 @@
 # Two commands do everything: `make run` serves the chat, `make test` runs the tests.
-# Both create .venv and install on first use; nothing is downloaded from a model hub.
+# Both create .venv and install on first use; nothing is downloaded from a model hub
+# (the package itself turns hub access and telemetry off for the bundled model: embeddings/offline.py).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -7,8 +8,6 @@ STAMP := $(VENV)/.installed
 # CPU build of torch, found on this machine's disk; installed before
 # sentence-transformers so pip never pulls the multi-GB CUDA build.
 TORCH := torch==2.13.0
-export HF_HUB_OFFLINE := 1
-export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: run test bench install eval clean

@@ -10,8 +10,11 @@ chat, each citation's passage (cited sentence highlighted) beside it. All
 article and user text is HTML-escaped before it reaches the page. The engine
 loads in a background thread, so the page is served at once and a question
 asked early waits for it. The answer is also a named API endpoint, ``/ask``,
-returning ``Answer.to_dict()``. Leaves out: authentication, multiple users'
-private corpora (an upload is added to the one shared corpus).
+returning ``Answer.to_dict()``; it answers from the base articles and the
+shared uploads. Uploads are private to the browser that made them (an id the
+page keeps in the browser's storage; ``qa.browsers``) unless the app runs
+with ``--shared-uploads``. Gradio's temporary files live in the cache folder
+and are deleted after an hour. Leaves out: authentication.
 """
 
 from __future__ import annotations
@@ -30,18 +33,33 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+from embeddings import offline  # first: telemetry off before anything else is imported
+from qa.config import DEFAULT_CACHE, ENV
+
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+
+def _cache_dir(argv: list[str] | None) -> Path:
+    """The cache folder ``--cache-dir`` or the environment names, known before Gradio is imported (it reads
+    GRADIO_TEMP_DIR then); the rest of the settings are resolved later, as usual."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--cache-dir")
+    known, _ = early.parse_known_args(argv or [])
+    return Path(known.cache_dir or os.environ.get(ENV["cache_dir"]) or DEFAULT_CACHE).expanduser()
+
+
+offline.scratch_in(_cache_dir(sys.argv[1:] if __name__ == "__main__" else None))
+
 import gradio as gr  # noqa: E402
+from gradio.components.api_component import Api  # noqa: E402
 
 from qa import Answer, Citation, Engine, QAError, Settings, load  # noqa: E402
-from qa.errors import exit_code  # noqa: E402
 from qa.articles import check_size  # noqa: E402
+from qa.browsers import Browsers, Upload  # noqa: E402
 from qa.config import DEFAULT_ARTICLES, add_arguments, from_arguments  # noqa: E402
 from qa.corpus import ArticleInfo  # noqa: E402
+from qa.errors import exit_code  # noqa: E402
+from qa.uploads import browser_secret, new_owner, remove_unused, valid_owner  # noqa: E402
 
 log = logging.getLogger("app")
 
@@ -62,7 +80,11 @@ CONCURRENCY = 4
 QUEUE_SIZE = 200
 LOAD_TIMEOUT = 600.0  # seconds a question waits for the engine to finish loading
 STAGES = {"model": "loading the model", "reading": "reading articles", "embedding": "embedding passages",
-          "indexing": "building the index"}
+          "indexing": "building the index", "waiting": "waiting for another process to finish indexing"}
+# Gradio's temporary files (uploads as received) are deleted hourly once an hour old;
+# each upload's copy is deleted as soon as it is read.
+DELETE_CACHE = (3600, 3600)
+BROWSER_KEY = "article-qa-browser"  # where the page keeps its browser id (encrypted) in localStorage
 
 
 # ---------------------------------------------------------------- the engine, loading in the background
@@ -212,20 +234,15 @@ def history_pairs(messages: Iterable[Any] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-def api_history(history: Any) -> list[tuple[str, str]]:
-    """The API's history: [[question, answer], ...] pairs, or chat messages with role/content."""
-    if not history:
-        return []
-    if not isinstance(history, (list, tuple)):
-        raise QAError("history must be a list of [question, answer] pairs")
-    if all(isinstance(m, dict) and "role" in m for m in history):
+def api_history(history: Any) -> Any:
+    """The API's history as ``ask`` takes it: chat messages (role/content) become (question, answer) pairs.
+
+    Anything else goes to the engine as it came: ``Engine.check_history`` is
+    the one place that checks a history's shape and size.
+    """
+    if isinstance(history, (list, tuple)) and history and all(isinstance(m, dict) and "role" in m for m in history):
         return history_pairs(history)
-    pairs = []
-    for item in history:
-        if not isinstance(item, (list, tuple)) or len(item) != 2:
-            raise QAError("history must be a list of [question, answer] pairs")
-        pairs.append((str(item[0] or ""), str(item[1] or "")))
-    return pairs
+    return history
 
 
 def passage_html(c: Citation) -> str:
@@ -291,14 +308,14 @@ def articles_html(articles: list[ArticleInfo]) -> str:
             f'<th class="qa-num">Passages ({total})</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
-def status_html(handle: EngineHandle) -> str:
-    """The line under the title: loading progress, the loading error, or what is loaded."""
+def status_html(handle: EngineHandle, engine: Engine | None = None) -> str:
+    """The line under the title: loading progress, the loading error, or what is loaded (for this browser)."""
     if not handle.ready:
         text = handle.progress_text
         return f'<div class="qa-status qa-loading">{esc(text[:1].upper() + text[1:])}\u2026 (you can ask already)</div>'
     if handle.error is not None:
         return f'<div class="qa-status qa-failed">Could not load the articles: {esc(handle.error)}</div>'
-    engine = handle.get()
+    engine = engine or handle.get()
     articles = engine.articles
     passages = sum(a.passages for a in articles)
     noun = "article" if len(articles) == 1 else "articles"
@@ -382,18 +399,45 @@ THEME = gr.themes.Soft(
 
 
 class Page:
-    """What the page's events do, over one engine handle; testable without a browser."""
+    """What the page's events do, over one engine handle; testable without a browser.
+
+    ``browser`` arguments are the id the page keeps in the browser's storage
+    (see ``start``): each browser asks its own view of the articles.
+    """
 
     def __init__(self, handle: EngineHandle):
         self.handle = handle
+        self._browsers: Browsers | None = None
+        self._lock = threading.Lock()
 
-    def respond(self, message: str, chat: list | None, panels: dict | None = None) -> Iterator[tuple]:
+    def browsers(self, timeout: float | None = LOAD_TIMEOUT) -> Browsers:
+        """The per-browser engines and upload queue, once the base engine has loaded."""
+        engine = self.handle.get(timeout)
+        with self._lock:
+            if self._browsers is None or self._browsers.base is not engine:
+                self._browsers = Browsers(engine)
+            return self._browsers
+
+    def engine(self, browser: str | None) -> Engine:
+        """The engine this browser asks (waiting for loading): its own if it has uploads, else the base one."""
+        if valid_owner(browser) is None:
+            return self.handle.get()
+        return self.browsers().engine(browser)
+
+    def start(self, browser: str | None) -> tuple:
+        """Page load: keep the browser's id (or give it one), then show its status and articles."""
+        browser = valid_owner(browser) or new_owner()
+        return (browser, *self.refresh(browser))
+
+    def respond(self, message: str, chat: list | None, panels: dict | None = None,
+                browser: str | None = None) -> Iterator[tuple]:
         """Chat: append the question and the engine's answer; the sources panel follows it.
 
         Yields (chat messages, sources HTML, text box, panels); ``panels`` keeps
         each answer's sources by its message index, so clicking an earlier
         answer shows its sources again. A question asked while the engine loads
-        shows a "One moment" note, then its answer.
+        shows a "One moment" note, then its answer. Only the latest turns that
+        fit the history limits go with the question.
         """
         handle = self.handle
         chat = list(chat or [])
@@ -409,7 +453,8 @@ class Page:
             yield shown + [{"role": "assistant", "content": notice_html(note)}], gr.skip(), "", panels
             handle.wait(0.5)
         try:
-            answer = handle.get().ask(question, history=history_pairs(chat))
+            engine = self.engine(browser)
+            answer = engine.ask(question, history=engine.recent_history(history_pairs(chat)))
         except QAError as exc:  # e.g. an over-long question: keep it in the box to edit
             gr.Warning(str(exc))
             yield chat, gr.skip(), message, panels
@@ -419,6 +464,8 @@ class Page:
             yield (shown + [{"role": "assistant", "content": notice_html(f"Error: {exc}", "error")}],
                    gr.skip(), "", panels)
             return
+        if self._browsers is not None:
+            self._browsers.answered(engine, answer)
         panel = sources_html(answer)
         panels[len(shown)] = panel
         yield shown + [{"role": "assistant", "content": answer_html(answer)}], panel, "", panels
@@ -431,71 +478,119 @@ class Page:
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         return (panels or {}).get(index, gr.skip())
 
-    def refresh(self) -> tuple:
-        """Status line and article list; the timer stops once loading has ended."""
+    def refresh(self, browser: str | None = None) -> tuple:
+        """Status line and this browser's article list; the timer stops once loading has ended."""
         handle = self.handle
-        articles = articles_html(handle.get().articles) if handle.ready and handle.error is None else ""
-        return status_html(handle), articles, gr.Timer(active=not handle.ready)
+        if handle.ready and handle.error is None:
+            engine = self.engine(browser)
+            return status_html(handle, engine), articles_html(engine.articles), gr.Timer(active=False)
+        return status_html(handle), "", gr.Timer(active=not handle.ready)
 
-    def add_files(self, files: Any, progress: gr.Progress = gr.Progress()) -> tuple:
-        """Upload: check, store and index each file; a bad file changes nothing and says why.
+    def add_files(self, files: Any, browser: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
+        """Upload: check, store and index each file, one at a time in the background; a bad file changes
+        nothing and says why. The progress line says how many uploads are ahead, then how far indexing is.
 
-        Returns (message HTML, article list HTML, status HTML, None to empty the upload box).
+        Returns (message HTML, article list HTML, status HTML, None to empty the upload box, browser id).
         """
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         if not paths:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        engine = self.handle.get()
-        limit = engine.settings.max_article_bytes
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        browsers = self.browsers()
+        browser = valid_owner(browser) or new_owner()
+        limit = browsers.settings.max_article_bytes
         messages, ok_all = [], True
+        queued: list[Upload] = []
         for path in paths:
             name = Path(path).name
             try:
                 check_size(name, os.path.getsize(path), limit)  # before reading a huge file into memory
-                data = Path(path).read_bytes()
-                progress(0, desc=f"Indexing {name}")
-                info = engine.add_article(
-                    name, data,
-                    progress=lambda stage, done, total: progress(
-                        (done, max(total, 1)), desc=f"{name}: {STAGES.get(stage, stage)}"),
-                )
+                queued.append(browsers.submit(browser, name, Path(path).read_bytes()))
             except QAError as exc:
                 ok_all = False
                 messages.append(f"Not added: {exc}. Nothing was changed.")
-                continue
             except OSError as exc:
                 ok_all = False
                 messages.append(f"Not added: {name} could not be read ({exc.strerror or exc}).")
+            finally:
+                _discard_upload(Path(path))
+        for upload in queued:
+            while True:  # the progress line: how many are ahead, then how far indexing is
+                progress(upload.fraction, desc=upload.text)
+                if upload.finished.wait(0.25):
+                    break
+            if upload.error is not None:
+                ok_all = False
+                messages.append(f"Not added: {upload.error}. Nothing was changed.")
                 continue
+            info = upload.info
             sections = len(info.sections)
-            messages.append(f"Added \u201c{info.title}\u201d ({info.name}): {info.passages} passages in "
-                            f"{sections} section{'s' if sections != 1 else ''}. You can ask about it now.")
+            verb = "Replaced your" if upload.replaced else "Added"
+            who = "everyone using this app" if browsers.shared else "only this browser"
+            messages.append(f"{verb} \u201c{info.title}\u201d ({info.name}): {info.passages} "
+                            f"passage{'s' if info.passages != 1 else ''} in {sections} "
+                            f"section{'s' if sections != 1 else ''}. You can ask about it now; {who} can see it.")
+        engine = browsers.engine(browser)
         return (upload_message(" ".join(messages), ok_all), articles_html(engine.articles),
-                status_html(self.handle), None)
+                status_html(self.handle, engine), None, browser)
 
     def api_ask(self, question: str, history: list[list[str]] | None = None) -> dict[str, Any]:
         """Answer a question from the articles, as Answer.to_dict() JSON: text with [n] markers, citations.
 
-        history: earlier turns as [question, answer_text] pairs, so follow-ups know what "he" means.
+        history (optional): earlier turns as [question, answer_text] pairs, so follow-ups know what "he"
+        means; at most the latest 20 turns and 20,000 characters by default.
         """
         try:
-            return self.handle.get().ask(question, history=api_history(history)).to_dict()
+            engine = self.handle.get()
+            answer = engine.ask(question, history=api_history(history))
         except (QAError, TimeoutError, TypeError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+        if self._browsers is not None:
+            self._browsers.answered(engine, answer)
+        return answer.to_dict()
+
+
+def _discard_upload(path: Path) -> None:
+    """Delete Gradio's copy of an uploaded file once read (and the folder Gradio made for it, when empty)."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+        if path.parent.parent.resolve() == Path(gr.utils.get_upload_folder()).resolve():
+            path.parent.rmdir()
+
+
+class _Blocks(gr.Blocks):
+    """Blocks whose API endpoints take calls that leave out trailing parameters with defaults.
+
+    ``gradio_client`` fills them in itself; a raw ``POST /gradio_api/call/ask``
+    with only the question otherwise fails with "didn't receive enough input
+    values" (Gradio checks the count before any default applies).
+    """
+
+    async def preprocess_data(self, block_fn, inputs, state, explicit_call=False):  # type: ignore[override]
+        wanted = block_fn.inputs
+        if len(inputs) < len(wanted) and all(isinstance(b, Api) for b in wanted[len(inputs):]):
+            inputs = list(inputs) + [b.value for b in wanted[len(inputs):]]
+        return await super().preprocess_data(block_fn, inputs, state, explicit_call)
 
 
 def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
-               examples: Iterable[str] | None = SEED_EXAMPLES) -> gr.Blocks:
+               examples: Iterable[str] | None = SEED_EXAMPLES, settings: Settings | None = None) -> gr.Blocks:
     """The page and its ``/ask`` API over an engine (or a handle to one that is loading).
 
-    ``demo.page`` is the ``Page`` whose methods the events call.
+    ``settings`` (default: the engine's, else from the environment) give the
+    upload limits shown and the key of the browser id. ``demo.page`` is the
+    ``Page`` whose methods the events call.
     """
+    if settings is None:
+        settings = source.settings if isinstance(source, Engine) else Settings.resolve()
     handle = source if isinstance(source, EngineHandle) else EngineHandle(source)
     handle.start()
     page = Page(handle)
     examples = list(examples or [])
+    privacy = ("shared with everyone using this app" if settings.shared_uploads
+               else "only this browser sees it")
 
-    with gr.Blocks(title="Article QA", analytics_enabled=False) as demo:
+    with _Blocks(title="Article QA", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
+        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=browser_secret(settings))
         with gr.Row(elem_id="qa-header"):
             gr.HTML('<h1>Article QA</h1><span class="qa-sub">Answers quoted from the articles, '
                     "each sentence cited [n]. Runs offline.</span>", padding=False)
@@ -529,7 +624,8 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                 with gr.Column(scale=3):
                     article_list = gr.HTML("", elem_id="qa-article-list", padding=False)
                 with gr.Column(scale=2, min_width=300):
-                    upload = gr.File(label="Add an article: a .txt or .md file, up to 10 MB",
+                    upload = gr.File(label=f"Add an article: a .txt or .md file, up to "
+                                           f"{settings.max_article_bytes / 1e6:.0f} MB ({privacy})",
                                      file_count="multiple", elem_id="qa-upload", height=120)
                     upload_msg = gr.HTML("", elem_id="qa-upload-msg", padding=False)
 
@@ -537,22 +633,23 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         answer_outputs = [chatbot, sources, msg, panels]
         common = dict(outputs=answer_outputs, concurrency_id="answers", concurrency_limit=CONCURRENCY,
                       show_progress="minimal", show_progress_on=[chatbot], api_visibility="private")
-        msg.submit(page.respond, [msg, chatbot, panels], **common)
-        send.click(page.respond, [msg, chatbot, panels], **common)
+        msg.submit(page.respond, [msg, chatbot, panels, browser], **common)
+        send.click(page.respond, [msg, chatbot, panels, browser], **common)
         for button in example_buttons:
-            button.click(page.respond, [button, chatbot, panels], **common)
+            button.click(page.respond, [button, chatbot, panels, browser], **common)
         clear_btn.click(page.clear, None, answer_outputs, queue=False, api_visibility="private")
         chatbot.clear(page.clear, None, answer_outputs, queue=False, api_visibility="private")
         chatbot.select(page.show_sources, panels, sources, queue=False, api_visibility="private",
                        show_progress="hidden")
 
         timer = gr.Timer(0.5)
-        timer.tick(page.refresh, None, [status, article_list, timer], queue=False, api_visibility="private",
+        timer.tick(page.refresh, browser, [status, article_list, timer], queue=False, api_visibility="private",
                    show_progress="hidden")
-        demo.load(page.refresh, None, [status, article_list, timer], queue=False, api_visibility="private",
-                  show_progress="hidden")
-        upload.upload(page.add_files, upload, [upload_msg, article_list, status, upload], concurrency_limit=1,
-                      api_visibility="private")
+        demo.load(page.start, browser, [browser, status, article_list, timer], queue=False,
+                  api_visibility="private", show_progress="hidden")
+        # Many may wait here; the indexing itself runs one at a time on the Browsers thread.
+        upload.upload(page.add_files, [upload, browser], [upload_msg, article_list, status, upload, browser],
+                      concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
 
         gr.api(page.api_ask, api_name="ask", concurrency_id="answers", concurrency_limit=CONCURRENCY)
 
@@ -567,7 +664,7 @@ SHARE_FAILED = "Share link: could not reach the Gradio tunnel (no internet?); se
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           block: bool = True) -> tuple[str, str | None]:
+           block: bool = True, max_file_size: int = 50_000_000) -> tuple[str, str | None]:
     """Serve the page; returns (local URL, public URL or None). Gradio's own chatter is kept off the terminal.
 
     Without internet, ``share=True`` cannot reach the tunnel: one line says so
@@ -577,7 +674,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
     with contextlib.redirect_stdout(chatter):
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
                     css=CSS, theme=THEME, footer_links=["api"], show_error=True,
-                    max_file_size=50 * 1024 * 1024)
+                    max_file_size=max_file_size)
     log.debug("gradio said: %s", chatter.getvalue())
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{demo.server_port}/"
     print(f"Article QA is running at {local}  (Ctrl-C to stop)", flush=True)
@@ -613,6 +710,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--share", action="store_true", help="also ask Gradio for a public link")
+    parser.add_argument("--shared-uploads", action="store_true", default=None,
+                        help="show every upload to everyone (default: private to the browser that made it; "
+                             "QA_SHARED_UPLOADS)")
     add_arguments(parser)
     return parser
 
@@ -651,14 +751,17 @@ def _serve(args: argparse.Namespace) -> int:
         _check_port(args.host, args.port)
         print(f"Loading {settings.articles} with model {settings.model} (cache: {settings.cache_dir})",
               file=sys.stderr, flush=True)
-        handle = EngineHandle(
-            lambda progress: load(progress=progress, **from_arguments(args)),
-            on_progress=TerminalProgress(),
-        ).start()
+
+        def loader(progress: Progress) -> Engine:
+            remove_unused(settings)  # uploads unused for upload_days go before anything reads them
+            return load(progress=progress, **from_arguments(args))
+
+        handle = EngineHandle(loader, on_progress=TerminalProgress()).start()
         is_seed = Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()
-        demo = build_demo(handle, SEED_EXAMPLES if is_seed else ())
+        demo = build_demo(handle, SEED_EXAMPLES if is_seed else (), settings)
         try:
-            launch(demo, args.host, args.port, share=args.share, block=False)
+            launch(demo, args.host, args.port, share=args.share, block=False,
+                   max_file_size=max(settings.max_article_bytes, settings.max_upload_bytes))
         except OSError as exc:  # taken between the check and the launch
             raise QAError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None
         handle.wait()
@@ -666,6 +769,7 @@ def _serve(args: argparse.Namespace) -> int:
         for warning in engine.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         passages = sum(a.passages for a in engine.articles)
+        demo.page.browsers()  # the upload queue and its one-thread model copy, before the first upload
         print(f"Ready: {len(engine.articles)} article(s), {passages} passages, loaded in {handle.seconds:.1f} s.",
               file=sys.stderr, flush=True)
         demo.block_thread()

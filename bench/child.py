@@ -12,6 +12,9 @@ last line of stdout) that ``bench/run.py`` collects. Modes:
 - ``batch``: encode throughput by batch size and thread count.
 - ``synth100k``: write the ~100k-passage store from the 10k corpus's vectors.
 - ``onnx``: ONNX Runtime fp32 / int8 against torch: speed and agreement.
+- ``memory``: the app (``app.py``, its own process) over the seed article: its
+  RSS when ready, after 200 ``/ask`` questions, after the largest allowed
+  history, and after a refused 10 MB history; its peak (VmHWM).
 """
 
 from __future__ import annotations
@@ -382,6 +385,75 @@ def mode_batch(args: dict) -> dict:
         out["runs"].append({"threads": 2, "batch": bs, "sorted": sort, "s": round(took, 2),
                             "texts_per_s": round(len(P) / took, 1), "tokens_per_s": round(tokens / took)})
     return out
+
+
+# ---------------------------------------------------------------- memory of the served app
+
+
+MEMORY_QUESTIONS = ("Who attended the talks?", "Where will the talks continue?", "How did Macron describe the talks?",
+                    "How many countries are in the coalition?", "What happened in Dnipro?", "Who is Andrii Yermak?",
+                    "What is the capital of Peru?", "Who did Rubio speak with by phone?")
+
+
+def mode_memory(args: dict) -> dict:
+    """RSS of a served app as a user drives it through the /ask API (its own process, as users run it)."""
+    import socket
+    import subprocess
+
+    import psutil
+    from gradio_client import Client
+
+    from qa.config import Settings
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "QA_CACHE_DIR": args["cache"]}
+    app = subprocess.Popen([sys.executable, "app.py", "--port", str(port), "--articles", args["articles"]], cwd=root,
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in app.stdout:
+            if line.startswith("Ready"):
+                break
+        proc = psutil.Process(app.pid)
+
+        def rss():
+            return round(proc.memory_info().rss / 2**20, 1)
+
+        def peak():
+            for line in open(f"/proc/{app.pid}/status"):
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+            return None
+
+        out = {"rss_ready_mib": rss()}
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        t = time.perf_counter()
+        for i in range(200):
+            client.predict(MEMORY_QUESTIONS[i % len(MEMORY_QUESTIONS)], api_name="/ask")
+        out["ask_ms_mean"] = round((time.perf_counter() - t) / 200 * 1000, 1)
+        out["rss_after_200_questions_mib"] = rss()
+        s = Settings.resolve()
+        per_turn = s.max_history_chars // s.max_history_turns // 2 - 1
+        largest = [["q" * per_turn, "a" * per_turn]] * s.max_history_turns
+        for _ in range(20):
+            client.predict("What did he write?", largest, api_name="/ask")
+        out["largest_history"] = {"turns": s.max_history_turns, "chars": 2 * per_turn * s.max_history_turns}
+        out["rss_after_largest_history_mib"] = rss()
+        t = time.perf_counter()
+        try:
+            client.predict("What did he write?", [["q" * 500, "a" * 500]] * 10_000, api_name="/ask")
+            out["oversized_history"] = "answered (not refused!)"
+        except Exception as exc:  # the refusal
+            out["oversized_history"] = str(exc)[:160]
+        out["oversized_history_s"] = round(time.perf_counter() - t, 2)
+        out["rss_after_oversized_history_mib"] = rss()
+        out["peak_rss_mib"] = peak()
+        return out
+    finally:
+        app.terminate()
+        app.wait(30)
 
 
 # ---------------------------------------------------------------- entry

@@ -52,6 +52,15 @@ def targets(r: dict) -> list[dict]:
         add("no re-embedding when nothing changed",
             f"unchanged: {re_['unchanged_embedded']} embedded; one article edited: {re_['one_edited_embedded']} "
             f"of {re_['passages']} passages", re_["unchanged_embedded"] == 0 and 0 < re_["one_edited_embedded"] < re_["passages"])
+    mem = r.get("app_memory") or {}
+    if "rss_after_largest_history_mib" in mem:
+        worst = max(mem["rss_after_200_questions_mib"], mem["rss_after_largest_history_mib"])
+        add("served app RSS < 600 MB after 200 questions and after the largest allowed history",
+            f"{mem['rss_ready_mib']:.0f} MiB ready, {mem['rss_after_200_questions_mib']:.0f} after 200 /ask, "
+            f"{mem['rss_after_largest_history_mib']:.0f} after {mem['largest_history']['turns']} turns / "
+            f"{mem['largest_history']['chars']:,} chars (a 10 MB history: refused in "
+            f"{mem['oversized_history_s']:.2f} s, {mem['rss_after_oversized_history_mib']:.0f} MiB after)",
+            worst * 2**20 < 600e6)
     if w100:
         peak = w100.get("peak_rss_mib")
         add("memory at 100k passages < 1.5 GiB", f"RSS {w100['rss_mib']:.0f} MiB after 100 questions, "

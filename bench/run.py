@@ -141,6 +141,14 @@ def step_default(results: dict, repeats: int) -> None:
     results["cold_default"] = {"not_cached": uncached, "cached": cached, "cached_torch": torch_cached}
 
 
+def step_memory(results: dict) -> None:
+    log("the served app's memory: 200 /ask questions, the largest allowed history, a refused 10 MB one")
+    try:
+        results["app_memory"] = child("memory", {"articles": str(ROOT / "seeds"), "cache": cache_for("seeds")})
+    except RuntimeError as exc:
+        results["app_memory"] = {"error": str(exc)[-1500:]}
+
+
 def step_wiki(results: dict, repeats: int, questions_n: int) -> None:
     meta = ensure_corpus(WIKI)
     folder = str(WIKI.folder)
@@ -298,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
                      "machine": describe_machine()}
     results["machine"]["model"] = "all-MiniLM-L6-v2"
     step_default(results, opts.repeats)
+    step_memory(results)
     step_wiki(results, opts.repeats, opts.questions)
     ensure_corpus(NEWS["1k"])
     step_reembed(results)

@@ -3,10 +3,13 @@
 A store is a folder: ``index.faiss`` (passage vectors), ``sentences.npy``
 (sentence vectors, float16), ``records.jsonl`` (one JSON object per passage,
 opaque to this module) and ``manifest.json`` (format version, model,
-dimension, splitter version, per-article hashes and rows, and a checksum of
-every other file). Each file is written to a temporary name and renamed; the
-manifest goes last, so a crash mid-write leaves a store whose checksums do not
-match, which ``read_store`` reports as ``IndexCorrupt`` and callers rebuild.
+dimension, splitter version, per-article hashes and rows, a checksum of
+every other file, and a checksum of its own content, so an edited or swapped
+row is caught like a damaged file). Each file is written to a temporary name
+and renamed; the manifest goes last, so a crash mid-write leaves a store whose
+checksums do not match, which ``read_store`` reports as ``IndexCorrupt`` and
+callers rebuild. Callers hold ``embeddings.files.cache_lock`` around building
+and publishing, so two writers never interleave their files.
 Leaves out: updating a FAISS file in place (rebuilding a flat index is cheap).
 """
 
@@ -14,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from typing import Any
 import faiss
 import numpy as np
 
-FORMAT_VERSION = 1
+from .files import atomic_write, sha256_file
+
+# 2: the manifest carries a checksum of its own content (stores of format 1 are rebuilt).
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 FILES = ("index.faiss", "sentences.npy", "records.jsonl")
 # Exact search (IndexFlatIP) up to this many passages: ~10 ms a query at 50k
@@ -90,26 +94,10 @@ def index_kind(index: faiss.Index) -> str:
     return "HNSW" if isinstance(index, faiss.IndexHNSWFlat) else "Flat (exact)"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _atomic_write(path: Path, write) -> None:
-    """Write through ``write(temp_path)`` then rename over ``path``: never half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """SHA-256 of a manifest's content (its own ``checksum`` left out), independent of key order."""
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def write_store(folder: Path, store: Store) -> None:
@@ -126,16 +114,20 @@ def write_store(folder: Path, store: Store) -> None:
         with open(tmp, "wb") as fh:
             np.save(fh, store.sentence_vectors.astype(np.float16))
 
-    _atomic_write(folder / "index.faiss", lambda tmp: faiss.write_index(store.index, tmp))
-    _atomic_write(folder / "sentences.npy", write_sentences)
-    _atomic_write(folder / "records.jsonl", write_records)
+    digests = {
+        "index.faiss": atomic_write(folder / "index.faiss", lambda tmp: faiss.write_index(store.index, tmp)),
+        "sentences.npy": atomic_write(folder / "sentences.npy", write_sentences),
+        "records.jsonl": atomic_write(folder / "records.jsonl", write_records),
+    }
     manifest = dict(store.manifest)
+    manifest.pop("checksum", None)
     manifest["format"] = FORMAT_VERSION
     manifest["count"] = store.size
     manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": _sha256(folder / name)} for name in FILES
+        name: {"bytes": (folder / name).stat().st_size, "sha256": digests[name]} for name in FILES
     }
-    _atomic_write(
+    manifest["checksum"] = manifest_checksum(manifest)
+    atomic_write(
         folder / MANIFEST,
         lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8"),
     )
@@ -154,6 +146,8 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_VERSION:
         raise IndexCorrupt(f"index format {manifest.get('format') if isinstance(manifest, dict) else '?'}"
                            f" is not {FORMAT_VERSION}")
+    if manifest.get("checksum") != manifest_checksum(manifest):
+        raise IndexCorrupt("manifest does not match its checksum")
     return manifest
 
 
@@ -174,7 +168,7 @@ def read_store(folder: Path, expect: dict[str, Any]) -> Store:
         info = files.get(name) or {}
         if not path.is_file() or path.stat().st_size != info.get("bytes"):
             raise IndexCorrupt(f"{name} is missing or truncated")
-        if _sha256(path) != info.get("sha256"):
+        if sha256_file(path) != info.get("sha256"):
             raise IndexCorrupt(f"{name} does not match its checksum")
     try:
         index = faiss.read_index(str(folder / "index.faiss"))

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
+
+from . import offline
+from .files import cache_lock, sweep
 
 if TYPE_CHECKING:
     from .onnx import OnnxRunner
@@ -146,6 +148,18 @@ class Embedder:
         """One unit-length float32 vector for a question."""
         return self.runner.run([text])[0][0]
 
+    def one_thread_copy(self) -> "Embedder | None":
+        """A separate copy that computes on one thread (ONNX Runtime only: torch's threads are per process).
+
+        For background indexing, so questions keep the other cores; not kept
+        by ``load_embedder``, so it is freed when its user drops it (it holds
+        its own ~120 MB of weights).
+        """
+        if self.backend != "onnx":
+            return None
+        runner = _onnx_runner(self.name, self.runner.model_dir, self.runner.path, 1)  # verified again
+        return Embedder(self.name, self.source, runner, self.dim, self.max_tokens, "onnx")
+
 
 def _unit(v: np.ndarray) -> np.ndarray:
     """Rows (or one vector) scaled to unit length."""
@@ -182,7 +196,9 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
 
     local = Path(source).is_dir()
     if local:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # bundled or local weights: never ask a hub
+        offline.hub_offline()  # bundled or local weights: never ask a hub
+    if cache_dir is not None:
+        offline.scratch_in(cache_dir)  # before torch or sentence-transformers is imported
     usable = local and cache_dir is not None and onnx.available() and onnx.supports(Path(source))
     if backend == "onnx" and not usable:
         raise ModelLoadError(
@@ -192,10 +208,7 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
     if usable and backend in ("auto", "onnx"):
         target = _onnx_path(Path(source), cache_dir)
         try:
-            if not target.is_file():
-                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
-                onnx.export(Path(source), target)
-            runner = onnx.OnnxRunner(target, Path(source), threads)
+            runner = _onnx_runner(name, Path(source), target, threads)
             dim = int(runner.run(["dimension probe"])[0].shape[1])
             return Embedder(name, source, runner, dim, runner.max_tokens, "onnx")
         except Exception as exc:  # an export or runtime failure: torch still answers
@@ -203,6 +216,33 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
                 raise ModelLoadError(f"cannot run {name!r} with ONNX Runtime ({exc})") from exc
             log.warning("ONNX Runtime unavailable for %s (%s); using torch", name, exc)
     return _load_torch(name, source, local)
+
+
+def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> OnnxRunner:
+    """A session on the verified export, exporting (again) when it is missing or damaged.
+
+    Checking and exporting hold the export folder's lock, so two processes
+    never export over each other; leftovers of a killed export are removed.
+    """
+    from . import onnx
+
+    waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)  # noqa: E731
+    with cache_lock(target.parent, waiting):
+        sweep(target.parent, onnx.LEFTOVERS)
+        try:
+            onnx.verify_export(target)
+        except onnx.ExportDamaged as exc:
+            if target.exists():
+                log.warning("the ONNX export of %s is damaged (%s): exporting it again", name, exc)
+            else:
+                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
+            onnx.export(model_dir, target)
+            onnx.verify_export(target)
+        runner = onnx.OnnxRunner(target, model_dir, threads)  # opened while no one can re-export it
+    probe = runner.run(["dimension probe"])[0]
+    if not np.isfinite(probe).all():  # a checksum-valid file that still computes garbage: say so, never serve it
+        raise RuntimeError(f"the ONNX export in {target.parent} gives non-finite vectors")
+    return runner
 
 
 def _onnx_path(model_dir: Path, cache_dir: Path) -> Path:

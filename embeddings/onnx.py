@@ -6,7 +6,11 @@ vectors match torch's to cosine 1.0000 and cached indexes stay valid) with the
 once the export exists, so a cached start takes under a second instead of
 four. ``supports(model_dir)`` says whether a model qualifies: a local folder
 whose modules are Transformer, mean Pooling and optionally Normalize.
-``export(model_dir, target)`` writes the file (needs torch; done on first use).
+``export(model_dir, target)`` writes the file (needs torch; done on first use)
+and beside it ``model.onnx.json`` with its size and SHA-256; ``verify_export``
+raises unless the file matches, so a truncated or scrambled export (which
+gave NaN vectors, silently) is exported again instead of served. The caller
+holds the export folder's lock around checking, exporting and opening.
 Leaves out: other pooling modes, Dense layers, quantisation (int8 moved vectors
 enough to change a fifth of the top-5 passages in bench/).
 """
@@ -14,14 +18,17 @@ enough to change a fifth of the top-5 passages in bench/).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .files import atomic_write, sha256_file
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# What a killed export leaves in its folder (cleaned by the next holder of the folder's lock);
+# .export-*.onnx is what exports before embeddings.files.atomic_write left.
+LEFTOVERS = (".*.tmp", ".export-*.onnx")
 _MEAN_POOLING = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                  "sentence_transformers.models.Normalize"}
 
@@ -77,20 +84,47 @@ def export(model_dir: Path, target: Path) -> None:
         def forward(self, *tensors):
             return self.inner(**dict(zip(names, tensors))).last_hidden_state
 
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".export-", suffix=".onnx")
-    os.close(fd)
     axes = {0: "batch", 1: "tokens"}
-    try:
+
+    def write(tmp: str) -> None:
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tracer's notes on shapes say nothing a user can act on
             torch.onnx.export(
                 TokenStates(), tuple(sample[n] for n in names), tmp, input_names=names, output_names=["states"],
                 dynamic_axes={**{n: axes for n in names}, "states": axes}, opset_version=17, dynamo=False,
             )
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    record = {"sha256": atomic_write(target, write), "bytes": target.stat().st_size}
+    atomic_write(_record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
+
+
+def _record_path(target: Path) -> Path:
+    return Path(target).with_name(Path(target).name + ".json")
+
+
+class ExportDamaged(Exception):
+    """An export that must not be run: missing, truncated, scrambled, or without its checksum."""
+
+
+def verify_export(target: Path) -> None:
+    """Raise ExportDamaged unless the export matches the checksum written with it.
+
+    The file is streamed, not held: a session opened from bytes kept ~85 MB
+    more than one opened from the path.
+    """
+    target = Path(target)
+    try:
+        record = json.loads(_record_path(target).read_text())
+        size = target.stat().st_size
+        if not isinstance(record, dict) or size != record.get("bytes"):
+            raise ExportDamaged(f"{target.name} is truncated or resized ({size:,} bytes)")
+        if sha256_file(target) != record.get("sha256"):
+            raise ExportDamaged(f"{target.name} does not match its checksum")
+    except FileNotFoundError as exc:
+        raise ExportDamaged(f"{Path(exc.filename).name} is missing") from exc
+    except (OSError, ValueError) as exc:
+        raise ExportDamaged(f"unreadable export ({exc})") from exc
 
 
 class OnnxRunner:
@@ -104,6 +138,7 @@ class OnnxRunner:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # no busy-waiting between calls
+        self.path, self.model_dir = Path(onnx_path), Path(model_dir)
         self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.max_tokens = max_tokens(model_dir)

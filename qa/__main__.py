@@ -39,6 +39,10 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
 
 def _progress(stage: str, done: int, total: int) -> None:
     """Indexing progress on stderr, one rewritten line."""
+    if not total:  # a stage without steps: waiting for another process's build of the same articles
+        text = "waiting for another process to finish indexing" if stage == "waiting" else stage
+        print(f"{text}\u2026", file=sys.stderr, flush=True)
+        return
     if not sys.stderr.isatty() and done < total:
         return
     end = "\n" if done >= total else ""
@@ -67,7 +71,7 @@ def _interactive(engine: Engine, as_json: bool) -> int:
             print(f"Error: {exc}", file=sys.stderr)
             continue
         print(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else f"{answer}\n")
-        history.append((question, answer.text))
+        history = engine.recent_history(history + [(question, answer.text)])  # the latest turns that fit
 
 
 def main(argv: list[str] | None = None) -> int:

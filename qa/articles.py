@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import ArticleError
-from .repair import decode, repair
+from .repair import bom_encoding, decode, repair
 from .sentences import split_sentences
 
 SUFFIXES = (".txt", ".md", ".markdown")
@@ -104,20 +104,52 @@ def article_files(path: Path) -> list[Path]:
     return files
 
 
+def human_size(size: int) -> str:
+    """A byte count as people read it.
+
+    >>> human_size(1_500), human_size(52_428_800), human_size(1_000_000_000)
+    ('1.5 KB', '52.4 MB', '1 GB')
+    """
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def check_size(name: str, size: int, max_bytes: int) -> None:
     """Refuse a file too large to be an article, before reading it into memory."""
     if size > max_bytes:
-        raise ArticleError(f"{name} is {size / 1e6:.1f} MB; articles are limited to {max_bytes / 1e6:.0f} MB")
+        raise ArticleError(f"{name} is {human_size(size)}; articles are limited to {human_size(max_bytes)}")
 
 
 def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
-    """Refuse what cannot be an article: too large, empty, or binary."""
+    """Refuse what cannot be an article: too large, empty, or binary.
+
+    UTF-16 and UTF-32 text (with a byte-order mark) is judged by its
+    characters, not its bytes, which are full of zeros.
+    """
     check_size(name, len(data), max_bytes)
-    if not data.strip():
-        raise ArticleError(f"{name} is empty")
-    head = data[:8192]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    if b"\x00" in head or controls > len(head) * 0.05:
+    encoding = bom_encoding(data)
+    if encoding:
+        try:
+            head: bytes | str = data[:32768].decode(encoding, errors="strict")
+        except UnicodeDecodeError:
+            head = data[:32768].decode(encoding, errors="replace")  # cut mid-character at the end, or damaged
+            if head.count("\ufffd") > 1:
+                raise ArticleError(f"{name} starts with a {encoding.upper()} byte-order mark but is not "
+                                   f"{encoding.upper()} text") from None
+        if not head.lstrip("\ufeff").strip():
+            raise ArticleError(f"{name} is empty")
+        codes = [ord(c) for c in head[:8192]]
+    else:
+        if not data.strip():
+            raise ArticleError(f"{name} is empty")
+        head = data[:8192]
+        codes = list(head)
+        if 0 in codes:
+            raise ArticleError(f"{name} looks like a binary file, not text")
+    controls = sum(1 for c in codes if c < 32 and c not in (9, 10, 12, 13))
+    if 0 in codes or controls > len(codes) * 0.05:
         raise ArticleError(f"{name} looks like a binary file, not text")
 
 
@@ -133,6 +165,8 @@ def parse_article(name: str, data: bytes, max_bytes: int = 10_000_000) -> Articl
     title, sections = find_sections(text)
     if not any(s.paragraphs for s in sections):
         raise ArticleError(f"{name} has no paragraphs of text")
+    if all(header_text(text[a:b]) is not None for s in sections for a, b in s.paragraphs):
+        raise ArticleError(f"{name} has no sentences, only headings: an article needs some text")
     return Article(
         name=name,
         title=title or title_from_name(name),

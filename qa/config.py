@@ -27,6 +27,14 @@ ENV = {
     "top_k": "QA_TOP_K",
     "backend": "QA_BACKEND",
     "threshold": "QA_THRESHOLD",
+    "max_article_bytes": "QA_MAX_ARTICLE_BYTES",
+    "max_history_turns": "QA_MAX_HISTORY_TURNS",
+    "max_history_chars": "QA_MAX_HISTORY_CHARS",
+    "shared_uploads": "QA_SHARED_UPLOADS",
+    "max_upload_files": "QA_MAX_UPLOAD_FILES",
+    "max_upload_bytes": "QA_MAX_UPLOAD_BYTES",
+    "max_uploads_total_bytes": "QA_MAX_UPLOADS_TOTAL_BYTES",
+    "upload_days": "QA_UPLOAD_DAYS",
 }
 
 
@@ -66,6 +74,21 @@ class Settings:
     # Input limits: a news article is ~10 KB; a question is a sentence.
     max_article_bytes: int = 10_000_000
     max_question_chars: int = 1_000
+    # A conversation's earlier turns, checked like the question: 20 turns of a
+    # 1,000-character question and a short answer fit in 20,000 characters.
+    # Unbounded, one 10 MB history took 14 s and left the app at 1.4 GB.
+    # Surfaces pass only the latest turns that fit; ask() refuses more.
+    max_history_turns: int = 20
+    max_history_chars: int = 20_000
+    # Uploads in the app are private to the browser that made them unless
+    # shared_uploads is on. Limits: a browser's files and bytes, all uploads'
+    # bytes together (so uploads cannot fill the disk), and days an upload is
+    # kept after it was last uploaded or cited.
+    shared_uploads: bool = False
+    max_upload_files: int = 50
+    max_upload_bytes: int = 50_000_000
+    max_uploads_total_bytes: int = 1_000_000_000
+    upload_days: int = 30
     # Texts per forward pass while indexing: on 2 cores 8 beat 32 (44 vs 38
     # passages/s) and 128 (29/s), less padding and a smaller working set.
     batch_size: int = 8
@@ -110,12 +133,16 @@ def from_arguments(args: argparse.Namespace) -> dict[str, Any]:
     return {name: getattr(args, name, None) for name in ENV}
 
 
+_BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Turn an environment string or CLI value into the setting's type, or say why not."""
     if name in ("articles", "cache_dir"):
         return Path(value).expanduser()
     if name in ("threads", "top_k", "candidates", "pack_tokens", "max_sentences", "max_list_sentences",
-                "max_article_bytes", "max_question_chars", "batch_size"):
+                "max_article_bytes", "max_question_chars", "batch_size", "max_history_turns", "max_history_chars",
+                "max_upload_files", "max_upload_bytes", "max_uploads_total_bytes", "upload_days"):
         try:
             number = int(value)
         except (TypeError, ValueError):
@@ -132,6 +159,13 @@ def _coerce(name: str, value: Any) -> Any:
         if not 0 <= number <= 1:
             raise ValueError(f"setting threshold must be from 0 to 1, got {number}")
         return number
+    if name == "shared_uploads":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in _BOOLS:
+            raise ValueError(f"setting {name} must be true or false (1/0, yes/no), got {value!r}")
+        return _BOOLS[text]
     if name == "backend":
         if value not in ("auto", "onnx", "torch"):
             raise ValueError(f"setting backend must be auto, onnx or torch, got {value!r}")

@@ -4,7 +4,15 @@
 cached store's manifest, and embeds only what changed: an unchanged corpus
 loads without touching the model's forward pass, and an edited article is the
 only one re-embedded. A store that fails its checks is rebuilt, never served.
-Leaves out: retrieval and answering (``retrieve.py``, ``answer.py``).
+Reading, building and publishing a store hold its folder's inter-process
+lock, which also sweeps what a killed build left there.
+
+Articles come from the configured file or folder, then uploads: the shared
+ones (``<store>/uploads``) and, for an owner (a browser), its own
+(``<store>/browsers/<owner>/uploads``, with the owner's store beside them).
+Two files never hide each other: a later one with a name already taken is
+listed as ``name (2).txt``, with a warning. Leaves out: retrieval and
+answering (``retrieve.py``, ``answer.py``).
 """
 
 from __future__ import annotations
@@ -12,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from embeddings.files import cache_lock, sweep
 from embeddings.index import IndexCorrupt, Store, build_index, read_store, write_store
 from embeddings.model import Embedder
 
@@ -29,6 +38,11 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 UPLOADS = "uploads"
+BROWSERS = "browsers"
+# What a killed build or upload leaves behind (see embeddings.files.atomic_write; .upload-*
+# is what uploads left before they were written through it).
+STORE_LEFTOVERS = (".*.tmp",)
+UPLOAD_LEFTOVERS = (".*.tmp", ".upload-*")
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,8 @@ class Corpus:
     warnings: list[str]
     folder: Path
     embedded: int = 0  # passages embedded while opening (0: all from cache)
+    files: dict[str, Path] = field(default_factory=dict)  # article name -> its file
+
 
     def sentence_vectors(self, row: int) -> np.ndarray:
         first = int(self.sentence_rows[row])
@@ -60,20 +76,77 @@ class Corpus:
         return self.store.sentence_vectors[first:first + count].astype(np.float32)
 
 
-def store_folder(settings: Settings) -> Path:
-    """Cache folder for one (articles path, model) pair: uploads and the index live there."""
+def store_folder(settings: Settings, owner: str | None = None) -> Path:
+    """Cache folder of one (articles path, model) pair's store and uploads; an owner's is inside it."""
     key = hashlib.sha1(str(Path(settings.articles).resolve()).encode()).hexdigest()[:10]
     model = re.sub(r"[^A-Za-z0-9.-]+", "_", Path(settings.model).name or settings.model)[:40]
-    return Path(settings.cache_dir) / f"{model}-{key}"
+    base = Path(settings.cache_dir) / f"{model}-{key}"
+    return base if owner is None else base / BROWSERS / owner
 
 
-def source_files(settings: Settings, folder: Path) -> list[tuple[Path, bool]]:
-    """Article files to load: the configured path's, then uploads; (path, uploaded)."""
+def upload_folder(settings: Settings, owner: str | None = None) -> Path:
+    """Where uploads are kept: the shared ones, or one owner's."""
+    return store_folder(settings, owner) / UPLOADS
+
+
+def upload_folders(settings: Settings, owner: str | None = None) -> list[Path]:
+    """The upload folders a corpus reads: shared, every browser's when sharing is on, else the owner's."""
+    folders = [upload_folder(settings)]
+    browsers = store_folder(settings) / BROWSERS
+    if settings.shared_uploads:
+        if browsers.is_dir():
+            folders += sorted(p / UPLOADS for p in browsers.iterdir() if p.is_dir())
+    elif owner is not None:
+        folders.append(upload_folder(settings, owner))
+    return folders
+
+
+def upload_files(folder: Path) -> list[Path]:
+    """The uploaded files in one upload folder (hidden ones are temporaries)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+@dataclass(frozen=True)
+class Source:
+    """An article file and the name it is known by (unique in its corpus)."""
+
+    path: Path
+    name: str
+    uploaded: bool
+
+
+def source_files(settings: Settings, owner: str | None = None) -> tuple[list[Source], list[str]]:
+    """Article files to load: the configured path's, then uploads; and warnings about renamed ones."""
+    sources: list[Source] = []
+    warnings: list[str] = []
+    taken: set[str] = set()
     files = [(p, False) for p in article_files(Path(settings.articles))]
-    uploads = folder / UPLOADS
-    if uploads.is_dir():
-        files += [(p, True) for p in sorted(uploads.iterdir()) if p.is_file() and not p.name.startswith(".")]
-    return files
+    for folder in upload_folders(settings, owner):
+        files += [(p, True) for p in upload_files(folder)]
+    for path, uploaded in files:
+        name = path.name
+        if name in taken:
+            name = unused_name(name, taken)
+            warnings.append(f"{path.name}: another article already has this name, so this "
+                            f"{'upload' if uploaded else 'file'} is listed as {name}")
+        taken.add(name)
+        sources.append(Source(path, name, uploaded))
+    return sources, warnings
+
+
+def unused_name(name: str, taken: set[str]) -> str:
+    """``name`` made unique the way file managers do it.
+
+    >>> unused_name("notes.txt", {"notes.txt", "notes (2).txt"})
+    'notes (3).txt'
+    """
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while f"{stem} ({n}){suffix}" in taken:
+        n += 1
+    return f"{stem} ({n}){suffix}"
 
 
 def _expect(embedder: Embedder, settings: Settings) -> dict:
@@ -87,28 +160,42 @@ def _expect(embedder: Embedder, settings: Settings) -> dict:
     }
 
 
-def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> Corpus:
+def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | None = None,
+                owner: str | None = None, donor: Store | None = None) -> Corpus:
     """Load the cached corpus, embedding only articles that are new or changed.
 
-    Raises ArticleError when there is no usable article at all. Files in a
-    folder that cannot be read are skipped and named in ``warnings``.
+    ``owner``: also read that browser's uploads, into its own store;
+    ``donor``: another verified store whose vectors may be reused (the base
+    corpus's, for an owner's first store). Holds the store folder's lock while
+    it reads, builds and publishes, so a second process waits, then finds the
+    store fresh. Raises ArticleError when there is no usable article at all.
+    Files in a folder that cannot be read are skipped and named in ``warnings``.
     """
     progress = progress or (lambda stage, done, total: None)
-    folder = store_folder(settings)
+    folder = store_folder(settings, owner)
+    with cache_lock(folder, waiting=lambda: progress("waiting", 0, 0)) as locked:
+        if locked:
+            sweep(folder, STORE_LEFTOVERS)
+            sweep(folder / UPLOADS, UPLOAD_LEFTOVERS)
+        return _open_locked(settings, embedder, progress, owner, donor, folder)
+
+
+def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, owner: str | None,
+                 donor: Store | None, folder: Path) -> Corpus:
     expect = _expect(embedder, settings)
-    files = source_files(settings, folder)
+    sources, warnings = source_files(settings, owner)
     explicit = Path(settings.articles).is_file()
-    warnings: list[str] = []
-    raw: list[tuple[Path, bytes, bool]] = []
-    for path, uploaded in files:
+    raw: list[tuple[Source, bytes]] = []
+    for source in sources:
         try:
-            check_size(path.name, path.stat().st_size, settings.max_article_bytes)
-            raw.append((path, path.read_bytes(), uploaded))
+            check_size(source.name, source.path.stat().st_size, settings.max_article_bytes)
+            raw.append((source, source.path.read_bytes()))
         except (OSError, ArticleError) as exc:
             if explicit:
                 raise ArticleError(str(exc)) from exc
-            warnings.append(f"skipped {path.name}: {exc}")
-    digests = {p.name: hashlib.sha256(data).hexdigest()[:20] for p, data, _ in raw}
+            warnings.append(f"skipped {source.name}: {exc}")
+    digests = {s.name: hashlib.sha256(data).hexdigest()[:20] for s, data in raw}
+    files = {s.name: s.path for s, _ in raw}
 
     old: Store | None = None
     try:
@@ -118,7 +205,7 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
             log.warning("cached index in %s not used (%s): rebuilding", folder, exc)
     old_articles = (old.manifest.get("articles") or {}) if old else {}
     if old and {n: a.get("digest") for n, a in old_articles.items()} == digests:
-        return _from_store(old, folder, warnings, raw)
+        return _from_store(old, folder, warnings, raw, files)
 
     progress("reading", 0, len(raw))
     passages: list[Passage] = []
@@ -127,25 +214,29 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
     manifest_articles: dict[str, dict] = {}
     infos: list[ArticleInfo] = []
     to_embed: list[tuple[int, list[Passage]]] = []  # (index in vector_parts, passages)
-    old_vectors = old.all_vectors() if old else None
-    old_by_digest = {a.get("digest"): a for a in old_articles.values()}
-    for i, (path, data, uploaded) in enumerate(raw):
-        digest = digests[path.name]
-        cached = old_by_digest.get(digest)
-        if cached is not None and old is not None:
-            a, b = cached["rows"]
-            sa, sb = cached["sentence_rows"]
-            article_passages = [Passage(**_passage_args(r, path.name)) for r in old.records[a:b]]
-            vector_parts.append(old_vectors[a:b])
-            sentence_parts.append(old.sentence_vectors[sa:sb].astype(np.float32))
-            title, sections = cached["title"], tuple(cached["sections"])
+    reuse: dict[str, tuple[Store, dict]] = {}  # digest -> a verified store holding its vectors
+    for store in (old, donor):
+        for info in ((store.manifest.get("articles") or {}).values() if store is not None else ()):
+            reuse.setdefault(info.get("digest"), (store, info))
+    for i, (source, data) in enumerate(raw):
+        name, uploaded = source.name, source.uploaded
+        digest = digests[name]
+        cached = reuse.get(digest)
+        if cached is not None:
+            store, info = cached
+            a, b = info["rows"]
+            sa, sb = info["sentence_rows"]
+            article_passages = [Passage(**_passage_args(r, name)) for r in store.records[a:b]]
+            vector_parts.append(store.vectors(np.arange(a, b)))
+            sentence_parts.append(store.sentence_vectors[sa:sb].astype(np.float32))
+            title, sections = info["title"], tuple(info["sections"])
         else:
             try:
-                article = parse_article(path.name, data, settings.max_article_bytes)
+                article = parse_article(name, data, settings.max_article_bytes)
             except ArticleError as exc:
                 if explicit or len(raw) == 1:
                     raise
-                warnings.append(f"skipped {path.name}: {exc}")
+                warnings.append(f"skipped {name}: {exc}")
                 continue
             article_passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, settings.pack_tokens)
             to_embed.append((len(vector_parts), article_passages))
@@ -155,7 +246,7 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
         start = len(passages)
         sentence_start = sum(len(p.sentences) for p in passages)
         passages.extend(article_passages)
-        manifest_articles[path.name] = {
+        manifest_articles[name] = {
             "digest": digest,
             "title": title,
             "sections": list(sections),
@@ -163,7 +254,7 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
             "sentence_rows": [sentence_start, sentence_start + sum(len(p.sentences) for p in article_passages)],
             "uploaded": uploaded,
         }
-        infos.append(ArticleInfo(path.name, title, sections, len(article_passages), uploaded))
+        infos.append(ArticleInfo(name, title, sections, len(article_passages), uploaded))
         progress("reading", i + 1, len(raw))
     if not passages:
         raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(warnings))
@@ -183,7 +274,8 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
     except OSError as exc:  # a read-only cache still answers, it just cannot remember
         warnings.append(f"index not cached ({exc.strerror or exc}); it will be rebuilt next start")
     progress("indexing", 1, 1)
-    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, embedded)
+    kept = {info.name: files[info.name] for info in infos}
+    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, embedded, kept)
 
 
 def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, settings: Settings, progress) -> int:
@@ -209,7 +301,7 @@ def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, setti
     return len(texts)
 
 
-def _from_store(store: Store, folder: Path, warnings: list[str], raw) -> Corpus:
+def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dict[str, Path]) -> Corpus:
     """A corpus straight from a verified store: no parsing, no embedding."""
     articles = store.manifest["articles"]
     names = {}
@@ -217,13 +309,13 @@ def _from_store(store: Store, folder: Path, warnings: list[str], raw) -> Corpus:
         for row in range(*info["rows"]):
             names[row] = name
     passages = [Passage(**_passage_args(r, names[i])) for i, r in enumerate(store.records)]
-    uploaded = {p.name: up for p, _, up in raw}
+    uploaded = {s.name: s.uploaded for s, _ in raw}
     infos = [
         ArticleInfo(name, info["title"], tuple(info["sections"]), info["rows"][1] - info["rows"][0],
                     uploaded.get(name, False))
         for name, info in articles.items()
     ]
-    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, 0)
+    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, 0, files)
 
 
 def _record(p: Passage) -> dict:

@@ -1,18 +1,19 @@
 """The engine: one loaded corpus, model and retriever that every surface asks.
 
-``Engine.ask`` checks the question, rewrites follow-ups, retrieves, and
-composes the answer; ``Engine.add_article`` stores an uploaded article beside
-the cache and re-indexes incrementally. Answers read an immutable snapshot, so
-questions asked while an upload is indexed are answered from the previous
-corpus. Leaves out: formatting for a terminal or a page (the surfaces do it).
+``Engine.ask`` checks the question and the conversation's history,
+rewrites follow-ups, retrieves, and composes the answer;
+``Engine.add_article`` stores an uploaded article beside the cache and
+re-indexes incrementally. An engine may belong to an owner (a browser): it
+then reads the base articles plus that owner's uploads, and nothing of
+anyone else's (not their text, not their vocabulary). Answers read an
+immutable snapshot, so questions asked while an upload is indexed are
+answered from the previous corpus. Leaves out: formatting for a terminal or
+a page (the surfaces do it), the per-browser bookkeeping (``browsers.py``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -21,15 +22,17 @@ from typing import Sequence
 
 import numpy as np
 
+from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
 from .answer import Answer, Candidate, answerability, compose, rank, sentence_features
 from .articles import SUFFIXES, Passage, parse_article
 from .config import Settings
-from .corpus import UPLOADS, ArticleInfo, Corpus, Progress, open_corpus, store_folder
+from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
 from .question import Question, analyse
 from .retrieve import Hit, Retriever
+from .uploads import check_room, safe_name, undo_upload, write_upload
 from .weights import Weights, load_weights
 
 log = logging.getLogger(__name__)
@@ -55,19 +58,34 @@ class Engine:
     """Question answering over one set of articles."""
 
     def __init__(self, settings: Settings, progress: Progress | None = None, embedder: Embedder | None = None,
-                 weights: Weights | None = None):
+                 weights: Weights | None = None, *, owner: str | None = None, donor: "Engine | None" = None):
+        """Load (or build) the corpus. ``weights``: the fitted weights (default: the model's own file);
+        ``owner``: also read that browser's uploads, into its own store; ``donor``: the base engine,
+        whose vectors are reused and whose snapshot is shared while the owner has no uploads.
+        """
         self.settings = settings
-        self.embedder = embedder or load_model(settings)
-        self.weights: Weights = weights or load_weights(self.embedder.name)
+        self.embedder = embedder or (donor.embedder if donor is not None else load_model(settings))
+        self.weights: Weights = weights or (donor.weights if donor is not None else load_weights(self.embedder.name))
+        self.owner = owner
+        self._donor = donor
         self._write_lock = threading.Lock()
-        self._state = self._open(progress)
+        if donor is not None and not upload_files(upload_folder(settings, owner)):
+            self._state = donor._state  # nothing of its own yet: the same articles, no copy
+        else:
+            self._state = self._open(progress)
 
-    def _open(self, progress: Progress | None) -> _State:
-        corpus = open_corpus(self.settings, self.embedder, progress)
+    def _open(self, progress: Progress | None, indexer: Embedder | None = None) -> _State:
+        donor = self._donor.corpus.store if self._donor is not None else None
+        corpus = open_corpus(self.settings, indexer or self.embedder, progress, self.owner, donor)
         retriever = Retriever(corpus.passages, corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
         return _State(corpus, retriever)
+
+    def reload(self, progress: Progress | None = None) -> None:
+        """Read the articles again (files added or removed on disk); questions meanwhile use the old snapshot."""
+        with self._write_lock:
+            self._state = self._open(progress)
 
     @property
     def corpus(self) -> Corpus:
@@ -116,7 +134,7 @@ class Engine:
 
     def analyse(self, question: str, history: History | None = None) -> Question:
         """How the engine reads ``question``: normalised, focused, repaired, its kind and names."""
-        return analyse(self.check_question(question), self._state.retriever.vocabulary, _check_history(history))
+        return analyse(self.check_question(question), self._state.retriever.vocabulary, self.check_history(history))
 
     def examine(self, question: str, history: History | None = None) -> tuple[Question, np.ndarray, list[Hit]]:
         """The analysed question, its vector, and every passage retrieval proposes (fused, best first).
@@ -124,10 +142,9 @@ class Engine:
         What fitting the weights reads (``python -m qa fit``); answering uses
         the first ``settings.candidates`` of these hits.
         """
-        state = self._state
-        q = analyse(self.check_question(question), state.retriever.vocabulary, _check_history(history))
+        q = self.analyse(question, history)
         vector = self.embedder.encode_query(q.query)
-        return q, vector, state.retriever.search(q.search_terms, vector, None)
+        return q, vector, self.retriever.search(q.search_terms, vector, None)
 
     def _candidates(self, state: _State, question: object, history: object, k: int | None,
                     clock: "_Clock") -> tuple[Question, list[Candidate]]:
@@ -137,7 +154,7 @@ class Engine:
         (``settings.candidates``); their best sentences re-rank them.
         """
         question = self.check_question(question)
-        pairs = _check_history(history)
+        pairs = self.check_history(history)
         k = self.settings.top_k if k is None else int(k)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -168,36 +185,80 @@ class Engine:
             raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")
         return question
 
-    def add_article(self, name: str, data: bytes, progress: Progress | None = None) -> ArticleInfo:
+    def check_history(self, history: object) -> list[tuple[str, str]]:
+        """History as (question, answer text) pairs, checked like the question.
+
+        TypeError when it is not a list of pairs; QuestionError past the
+        settings' limits (``max_history_turns``, ``max_history_chars``): pass
+        only the latest turns (``recent_history`` picks them).
+        """
+        if history is None:
+            return []
+        if isinstance(history, (str, bytes, dict)) or not hasattr(history, "__iter__"):
+            raise TypeError("history must be a list of (question, answer_text) pairs")
+        s = self.settings
+        pairs: list[tuple[str, str]] = []
+        chars = 0
+        for item in history:  # type: ignore[union-attr]
+            if not isinstance(item, (tuple, list)) or len(item) != 2:
+                raise TypeError("history must be a list of (question, answer_text) pairs")
+            if len(pairs) == s.max_history_turns:
+                turns = len(history) if hasattr(history, "__len__") else f"more than {s.max_history_turns}"
+                raise QuestionError(f"the conversation history has {turns} turns; the limit is "
+                                    f"{s.max_history_turns}: pass only the latest turns")
+            pair = (_text(item[0]), _text(item[1]))
+            chars += len(pair[0]) + len(pair[1])
+            if chars > s.max_history_chars:
+                raise QuestionError(f"the conversation history is over the limit of {s.max_history_chars:,} "
+                                    f"characters: pass only the latest turns")
+            pairs.append(pair)
+        return pairs
+
+    def recent_history(self, history: History | None) -> list[tuple[str, str]]:
+        """The latest turns of a conversation that fit the history limits: what a surface passes to ``ask``."""
+        s = self.settings
+        kept: list[tuple[str, str]] = []
+        chars = 0
+        for question, answer in reversed(list(history or [])[-s.max_history_turns:]):
+            chars += len(question) + len(answer)
+            if chars > s.max_history_chars:
+                break
+            kept.append((question, answer))
+        return kept[::-1]
+
+    def add_article(self, name: str, data: bytes, progress: Progress | None = None,
+                    owner: str | None = None, indexer: Embedder | None = None) -> ArticleInfo:
         """Add an uploaded article to this corpus and index it; nothing changes if it is bad.
 
-        The file is checked and parsed before anything is written; it is kept
-        in the cache folder's ``uploads/`` so it is there on the next start.
+        The file is checked and parsed before anything is written, and kept in
+        ``owner``'s upload folder (default: this engine's owner; None: the
+        shared uploads) so it is there on the next start. The same name
+        replaces only the owner's own file; a name another article already has
+        is refused, as is an upload past the limits. ``indexer``: the model
+        copy that embeds it (default: the engine's). Raises ArticleError.
         """
-        name = _safe_name(name)
+        owner = self.owner if owner is None else owner
+        if self.owner is not None and owner != self.owner:
+            raise ValueError(f"this engine reads the uploads of {self.owner!r}, not of {owner!r}")
+        name = safe_name(name)
         if Path(name).suffix.lower() not in SUFFIXES:
             raise ArticleError(f"{name}: only {', '.join(SUFFIXES)} files can be added")
         parse_article(name, data, self.settings.max_article_bytes)  # raises before any write
-        with self._write_lock:
-            if any(a.name == name and not a.uploaded for a in self.articles):
-                raise ArticleError(f"{name} is already one of the loaded articles; rename the file")
-            uploads = store_folder(self.settings) / UPLOADS
-            uploads.mkdir(parents=True, exist_ok=True)
-            target = uploads / name
-            previous = target.read_bytes() if target.exists() else None
-            fd, tmp = tempfile.mkstemp(dir=uploads, prefix=".upload-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)
+        with self._write_lock, cache_lock(store_folder(self.settings, owner)):
+            own = upload_folder(self.settings, owner) / name
+            taken = next((a for a in self.articles if a.name == name), None)
+            if taken is not None and not own.is_file():
+                where = "an uploaded article" if taken.uploaded else "one of the articles in the folder"
+                raise ArticleError(f"{name} is already the name of {where}; rename your file")
+            check_room(self.settings, owner, name, len(data))
+            previous = write_upload(self.settings, owner, name, data)
             try:
-                self._state = self._open(progress)
+                self._state = self._open(progress, indexer)
             except Exception:
-                if previous is None:
-                    target.unlink(missing_ok=True)
-                else:
-                    target.write_bytes(previous)
+                undo_upload(self.settings, owner, name, previous)
                 raise
-        return next(a for a in self.articles if a.name == name)
+        files = self.corpus.files
+        return next(a for a in self.articles if files.get(a.name) == own)
 
 
 class _Clock:
@@ -214,23 +275,5 @@ class _Clock:
             self.last = now
 
 
-def _safe_name(name: str) -> str:
-    """A plain file name from an upload's name: no folders, no hidden files."""
-    base = Path(str(name)).name.strip()
-    base = re.sub(r"[^\w.\- ]+", "_", base).lstrip(".")
-    if not base:
-        raise ArticleError("the uploaded file has no usable name")
-    return base
-
-
-def _check_history(history: object) -> list[tuple[str, str]]:
-    """History as (question, answer) pairs; TypeError for anything else."""
-    if history is None:
-        return []
-    pairs = []
-    for item in history:  # type: ignore[union-attr]
-        if not isinstance(item, (tuple, list)) or len(item) != 2:
-            raise TypeError("history must be a list of (question, answer_text) pairs")
-        pairs.append((str(item[0] or ""), str(item[1] or "")))
-    return pairs
-
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else str(value or "")

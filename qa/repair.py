@@ -1,6 +1,6 @@
 """Text repair: bytes in, clean text out.
 
-Decoding (UTF-8, else cp1252), ``ftfy.fix_text`` for the usual mojibake, then
+Decoding (a UTF-16/UTF-32 byte-order mark, else UTF-8, else cp1252), ``ftfy.fix_text`` for the usual mojibake, then
 what ftfy does not do: UTF-8 punctuation that was mis-decoded as GBK, as in our
 first article (``鈥渃onvergence`` is ``"convergence``). Curly quotes are then
 straightened, so the text has one kind of quote throughout. Genuine Chinese
@@ -9,6 +9,7 @@ text is left as it is. Leaves out: HTML, encodings other than these.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 import ftfy
@@ -23,12 +24,29 @@ _LONE = "鈥"
 _LOST_80 = re.compile(rb"\xe2(?=[\x80-\xbf](?:[^\x80-\xbf]|$))")
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (BOM allowed), else cp1252, else latin-1 (never fails).
+# UTF-32 first: its little-endian mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
-    >>> decode("café".encode("cp1252"))
-    'café'
+
+def bom_encoding(data: bytes) -> str | None:
+    """The UTF-16 or UTF-32 encoding a byte-order mark announces, else None.
+
+    >>> bom_encoding("Hi".encode("utf-16")), bom_encoding(b"Hi")
+    ('utf-16', None)
     """
+    return next((encoding for bom, encoding in _BOMS if data.startswith(bom)), None)
+
+
+def decode(data: bytes) -> str:
+    """Bytes to text: UTF-16/32 with a BOM, UTF-8 (BOM allowed), else cp1252, else latin-1 (never fails).
+
+    >>> decode("café".encode("cp1252")), decode("café".encode("utf-16"))
+    ('café', 'café')
+    """
+    encoding = bom_encoding(data)
+    if encoding:
+        return data.decode(encoding, errors="replace")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)

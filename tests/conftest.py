@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,19 @@ import pytest
 PROJECT = Path(__file__).resolve().parent.parent
 SEED = PROJECT / "seeds" / "paris-talks-ukraine.txt"
 DATA = Path(__file__).resolve().parent / "data"
+
+# Importing app.py places Gradio's and torch's scratch files under the cache folder it finds; for the
+# tests that is a temporary one, never the project's .cache (removed when the session ends).
+# (Child processes of the tests inherit the variables and make no folder of their own.)
+_SCRATCH = None if "GRADIO_TEMP_DIR" in os.environ else tempfile.mkdtemp(prefix="article-qa-tests-")
+if _SCRATCH:
+    os.environ["GRADIO_TEMP_DIR"] = os.path.join(_SCRATCH, "gradio")
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", os.path.join(_SCRATCH, "torch"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _SCRATCH:
+        shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

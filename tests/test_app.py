@@ -27,7 +27,7 @@ import pytest
 import app
 from qa import Answer, Citation, load
 from qa.config import DEFAULT_ARTICLES
-from qa.corpus import UPLOADS, ArticleInfo, store_folder
+from qa.corpus import ArticleInfo, upload_folder
 from qa.engine import Engine
 
 # Gradio's queue calls pandas in a way pandas 3 warns about; not ours to fix.
@@ -136,14 +136,10 @@ def test_history_pairs_reads_gradio6_blocks_and_skips_notices():
     assert app.history_pairs(None) == []
 
 
-def test_api_history_accepts_pairs_or_messages():
-    assert app.api_history(None) == []
-    assert app.api_history([["q", "a"], ("q2", None)]) == [("q", "a"), ("q2", "")]
+def test_api_history_turns_messages_into_pairs_and_leaves_checking_to_the_engine():
     assert app.api_history([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == [("q", "a")]
-    with pytest.raises(app.QAError, match="pairs"):
-        app.api_history([["only one"]])
-    with pytest.raises(app.QAError, match="pairs"):
-        app.api_history("not a list")
+    pairs = [["q", "a"], ("q2", None)]
+    assert app.api_history(pairs) is pairs and app.api_history(None) is None  # Engine.check_history's job
 
 
 def test_articles_html_lists_title_sections_passages_escaped():
@@ -163,6 +159,9 @@ def test_respond_says_still_loading_then_answers():
 
     class FakeEngine:
         articles: list = []
+
+        def recent_history(self, history):
+            return history
 
         def ask(self, question, history=None, k=None):
             self.seen = (question, history)
@@ -274,6 +273,37 @@ def test_api_errors_are_clear_and_only_ask_is_public(client):
     assert not info["unnamed_endpoints"]
 
 
+def _raw_ask(url: str, data: list) -> str:
+    """A raw REST call to /ask, as curl would make it (no gradio_client filling in defaults): the event stream."""
+    import httpx
+
+    with httpx.Client(base_url=url, timeout=60, trust_env=False) as http:
+        event = http.post("gradio_api/call/ask", json={"data": data}).json()["event_id"]
+        return http.get(f"gradio_api/call/ask/{event}").text
+
+
+@pytest.mark.model
+def test_raw_api_calls_without_history_work_and_history_is_bounded(served):
+    url = served[0]
+    out = _raw_ask(url, ["Where will the talks continue next week?"])
+    assert "event: complete" in out and "London" in out
+    out = _raw_ask(url, ["What did he write?", [["q" * 500, "a" * 500]] * 10_000])  # ~10 MB of history
+    assert "event: error" in out and "10000 turns; the limit is 20: pass only the latest turns" in out
+    out = _raw_ask(url, ["What did he write?", "not a list"])
+    assert "event: error" in out and "history must be a list of (question, answer_text) pairs" in out
+
+
+@pytest.mark.model
+def test_chat_sends_only_the_latest_turns_that_fit(seed_engine):
+    page = app.Page(app.EngineHandle(seed_engine))
+    old = [(f"Earlier question {i}?", "An earlier answer. " * 50) for i in range(40)]
+    chat = chat_messages(*old, ("Who is Andrii Yermak?", seed_engine.ask("Who is Andrii Yermak?").text))
+    follow, _, box, _ = last(page.respond("What did he write?", chat, {}))
+    text = app.plain_text(follow[-1]["content"])
+    assert "substantive conversation" in text or "continue our work" in text, text
+    assert box == ""
+
+
 @pytest.mark.model
 def test_twenty_concurrent_api_questions_all_come_back_right(client, seed_engine, served):
     demo = served[1]
@@ -293,6 +323,10 @@ def test_twenty_concurrent_api_questions_all_come_back_right(client, seed_engine
 
 # ------------------------------------------------------------------ uploads (their own corpus, so the rest is unchanged)
 
+BROWSER_A = "browser-a-0123456789abcdef"
+BROWSER_B = "browser-b-0123456789abcdef"
+
+
 @pytest.fixture(scope="module")
 def upload_page(tmp_path_factory, app_cache):
     folder = tmp_path_factory.mktemp("upload-articles")
@@ -301,26 +335,60 @@ def upload_page(tmp_path_factory, app_cache):
     return app.Page(app.EngineHandle(engine)), engine
 
 
-@pytest.mark.model
-def test_upload_is_searchable_at_once_escaped_and_persisted(upload_page, tmp_path):
-    page, engine = upload_page
-    path = tmp_path / "harbor.md"
-    path.write_text(HOSTILE, encoding="utf-8")
+def _upload(page, tmp_path, name, data, browser=BROWSER_A):
+    path = tmp_path / name
+    path.write_bytes(data)
     seen = []
-    message, articles, status, box = page.add_files([str(path)], progress=lambda *a, **k: seen.append(a))
-    assert "Added" in message and "qa-ok" in message and box is None
-    assert "harbor.md" in articles and "Article (2)" in articles and "uploaded" in articles
-    assert seen, "indexing progress is reported"
-    assert (store_folder(engine.settings) / UPLOADS / "harbor.md").is_file()
+    out = page.add_files([str(path)], browser, progress=lambda *a, **k: seen.append(k.get("desc")))
+    assert not path.exists(), "Gradio's temporary copy is deleted once read"
+    return out, seen
 
-    chat, sources, _, _ = last(page.respond("How many visitors did the harbor festival draw?", []))
+
+@pytest.mark.model
+def test_upload_is_private_searchable_at_once_escaped_and_persisted(upload_page, tmp_path):
+    page, engine = upload_page
+    (message, articles, status, box, browser), seen = _upload(page, tmp_path, "harbor.md", HOSTILE.encode())
+    assert "Added" in message and "only this browser" in message and "qa-ok" in message and box is None
+    assert browser == BROWSER_A
+    assert "harbor.md" in articles and "Article (2)" in articles and "uploaded" in articles
+    assert any("harbor.md" in (d or "") for d in seen), "a progress line names the upload"
+    assert (upload_folder(engine.settings, BROWSER_A) / "harbor.md").is_file()
+
+    question = "How many visitors did the harbor festival draw?"
+    chat, sources, _, _ = last(page.respond(question, [], {}, BROWSER_A))
     bubble = chat[-1]["content"]
     assert "twelve thousand" in bubble and "&#91;1&#93;" in bubble
     assert "<script" not in bubble and "<script" not in sources and "&#60;script&#62;" in bubble
     assert "&#42;&#42;twelve thousand&#42;&#42;" in sources and "harbor.md" in sources
-    # persisted: a fresh engine over the same cache finds the upload without being told
-    again = Engine(engine.settings)
-    assert "harbor.md" in [a.name for a in again.articles]
+
+    # another browser, the API and the base engine see none of it: not its text, not its words
+    for other in (page.engine(BROWSER_B), page.engine(None)):
+        assert "harbor.md" not in [a.name for a in other.articles]
+        answer = other.ask(question)
+        assert "twelve thousand" not in answer.text
+        assert all(c.article != "harbor.md" for c in answer.citations)
+    assert "harbor.md" not in page.refresh(BROWSER_B)[1]
+    assert "harbor.md" not in str(page.api_ask(question))
+
+    # persisted for that browser: a restarted app (a fresh page and engine over the same cache) finds it
+    restarted = app.Page(app.EngineHandle(Engine(engine.settings)))
+    assert "harbor.md" in restarted.start(BROWSER_A)[2]
+    assert "harbor.md" not in restarted.start(BROWSER_B)[2]
+
+
+@pytest.mark.model
+def test_same_name_replaces_only_your_own_file(upload_page, tmp_path):
+    page, engine = upload_page
+    first = b"Ferry news\n\nThe new ferry to Skalholt starts in May.\n"
+    second = b"Ferry news\n\nThe new ferry to Skalholt starts in June.\n"
+    (message, *_), _ = _upload(page, tmp_path, "ferry.txt", first, BROWSER_A)
+    assert message.count("Added") == 1
+    (message, *_), _ = _upload(page, tmp_path, "ferry.txt", second, BROWSER_B)
+    assert "Added" in message  # B's own ferry.txt: A's is untouched
+    (message, *_), _ = _upload(page, tmp_path, "ferry.txt", second, BROWSER_A)
+    assert "Replaced your" in message
+    assert (upload_folder(engine.settings, BROWSER_A) / "ferry.txt").read_bytes() == second
+    assert "June" in page.engine(BROWSER_A).ask("When does the ferry to Skalholt start?").text
 
 
 @pytest.mark.model
@@ -329,10 +397,13 @@ def test_upload_is_searchable_at_once_escaped_and_persisted(upload_page, tmp_pat
     ("binary.txt", bytes(range(256)) * 40, "binary"),
     ("notes.pdf", b"%PDF-1.4 some text", "only .txt"),
     ("huge.txt", None, "limited to"),
+    ("headers.md", b"# Report\n\n## Section one\n\n## Section two\n", "no sentences, only headings"),
+    ("paris-talks-ukraine.txt", b"Paris\n\nA different article with the folder article's name.\n",
+     "already the name of one of the articles in the folder"),
 ])
 def test_bad_upload_says_why_and_changes_nothing(upload_page, tmp_path, name, data, why):
     page, engine = upload_page
-    before = list(engine.articles)
+    before = list(page.engine(BROWSER_A).articles)
     listed = app.articles_html(before)
     path = tmp_path / name
     if data is None:
@@ -340,10 +411,21 @@ def test_bad_upload_says_why_and_changes_nothing(upload_page, tmp_path, name, da
             fh.truncate(engine.settings.max_article_bytes + 1)
     else:
         path.write_bytes(data)
-    message, articles, status, box = page.add_files([str(path)], progress=lambda *a, **k: None)
+    message, articles, status, box, _ = page.add_files([str(path)], BROWSER_A, progress=lambda *a, **k: None)
     assert "Not added" in message and why in message and "qa-bad" in message, message
-    assert articles == listed and list(engine.articles) == before
-    assert not (store_folder(engine.settings) / UPLOADS / name).exists()
+    assert articles == listed and list(page.engine(BROWSER_A).articles) == before
+    assert not (upload_folder(engine.settings, BROWSER_A) / name).exists()
+    assert not path.exists()
+
+
+@pytest.mark.model
+def test_utf16_upload_with_bom_is_accepted(upload_page, tmp_path):
+    page, _ = upload_page
+    text = "Bridge report\n\nThe city will open the Nørrebro bridge on 3 March, the mayor said.\n"
+    (message, *_), _ = _upload(page, tmp_path, "bridge.txt", text.encode("utf-16"), BROWSER_B)
+    assert "Added" in message, message
+    answer = page.engine(BROWSER_B).ask("When will the Nørrebro bridge open?")
+    assert "3 March" in answer.text and answer.citations[0].article == "bridge.txt"
 
 
 # ------------------------------------------------------------------ app.py as a program
@@ -472,3 +554,44 @@ def test_browser_chat_shows_answer_and_its_sources(served, seed_engine, tmp_path
             browser.close()
     print(f"\nbrowser: first answer {first_answer * 1000:.0f} ms after Enter; screenshots in {tmp_path}")
     assert (tmp_path / "answer.png").stat().st_size > 10_000
+
+
+@pytest.mark.model
+@pytest.mark.browser
+def test_browser_uploads_stay_with_their_browser(served, tmp_path):
+    """Two browsers (separate storage): one uploads, only it sees the article, also after a reload."""
+    sync_playwright = _chromium()
+    article = tmp_path / "festival.txt"
+    article.write_text("Harbor festival\n\nThe harbor festival in Skalholt drew twelve thousand visitors on "
+                       "Saturday, the mayor said.\n")
+    question = "How many visitors did the harbor festival draw?"
+
+    def ask(page, n):
+        box = page.locator("#qa-question textarea")
+        box.fill(question)
+        box.press("Enter")
+        answer = page.locator("#qa-chat .qa-answer").nth(n)
+        answer.wait_for(timeout=30_000)
+        return answer.inner_text()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for _ in range(2):
+                page = browser.new_context().new_page()
+                page.goto(served[0], wait_until="load")
+                page.locator(".qa-articles").wait_for(timeout=30_000)
+                pages.append(page)
+            a, b = pages
+            a.locator("#qa-upload input[type=file]").set_input_files(str(article))
+            a.locator(".qa-upload-msg").wait_for(timeout=30_000)
+            assert "only this browser can see it" in a.locator(".qa-upload-msg").inner_text()
+            assert "twelve thousand" in ask(a, 0)
+            assert "twelve thousand" not in ask(b, 0)
+            assert "festival.txt" not in b.locator(".qa-articles").inner_text()
+            a.reload(wait_until="load")
+            a.wait_for_function("document.querySelector('.qa-articles')?.innerText.includes('festival.txt')",
+                                timeout=30_000)
+        finally:
+            browser.close()

@@ -140,3 +140,31 @@ def test_cp1252_article_decodes(tmp_path):
     path.write_bytes("The caf\xe9 \x93opened\x94 today.".encode("latin-1"))
     article = read_article(path)
     assert 'café "opened" today.' in article.text
+
+
+TEXT = "Bridge report\n\nThe city will open the Nørrebro bridge on 3 March, the mayor said.\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_with_a_bom_are_read(encoding):
+    data = TEXT.encode(encoding)
+    if not encoding.endswith(("16", "32")):  # the -le/-be codecs write no mark: add the right one
+        import codecs
+
+        bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE,
+               "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}[encoding]
+        data = bom + data
+    article = parse_article("bridge.txt", data)
+    assert article.title == "Bridge report" and "Nørrebro bridge on 3 March" in article.text
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\xff\xfe" + bytes(range(256)) * 3, "byte-order mark but is not UTF-16 text"),
+    ("  \n ".encode("utf-16"), "is empty"),
+    ("\x01\x02\x03\x04 binary \x05\x06".encode("utf-16") * 40, "binary"),
+    (b"# Report\n\n## Section one\n\n## Section two\n", "no sentences, only headings"),
+    (b"Section one\n\nSection two\n\nSection three\n", "no sentences, only headings"),
+])
+def test_files_without_text_are_refused(data, message):
+    with pytest.raises(ArticleError, match=message):
+        parse_article("bad.md", data)

@@ -75,3 +75,25 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["--k", "many", "hi"])
     assert info.value.code == 2
+
+
+@pytest.mark.model
+def test_interactive_sends_only_the_latest_turns(capsys, monkeypatch, embedder):
+    from qa.engine import Engine
+
+    monkeypatch.setenv("QA_MAX_HISTORY_TURNS", "2")
+    seen = []
+    ask = Engine.ask
+
+    def recording(self, question, history=None, k=None):
+        seen.append(len(history or []))
+        return ask(self, question, history, k)
+
+    monkeypatch.setattr(Engine, "ask", recording)
+    lines = iter(["Who attended the talks?", "Where will they continue?", "Who is Andrii Yermak?",
+                  "What did he write?", ""])
+    monkeypatch.setattr("builtins.input", lambda prompt="": next(lines))
+    assert main(["--articles", SEEDS]) == 0
+    assert seen == [0, 1, 2, 2]  # never more than the limit, so a long session never becomes an error
+    out = capsys.readouterr().out
+    assert "substantive conversation" in out or "continue our work" in out

@@ -1,14 +1,19 @@
-"""Opening a corpus: cached, incremental, safe against damage (fake model: fast)."""
+"""Opening a corpus: cached, incremental, safe against damage and against a second builder (fake model: fast)."""
 
+import json
+import multiprocessing
 import shutil
+import threading
+import time
 
 import pytest
 
+from embeddings.files import cache_lock
 from qa.config import Settings
-from qa.corpus import store_folder
+from qa.corpus import store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError
-from tests.conftest import SEED
+from tests.conftest import SEED, FakeEmbedder
 
 
 @pytest.fixture
@@ -53,7 +58,8 @@ def test_corrupted_cache_is_rebuilt_not_served(articles, fake_embedder):
     (folder / "index.faiss").write_bytes(b"garbage")
     second = _engine(articles, fake_embedder)
     assert second.corpus.embedded == len(second.corpus.passages)
-    assert second.ask("What budget did the council approve?").answered is not None
+    answer = second.ask("What budget did the council approve?")
+    assert "12 million euros" in answer.text and answer.citations[0].article == "budget.md"
     third = _engine(articles, fake_embedder)
     assert third.corpus.embedded == 0  # the rebuilt store is good again
 
@@ -111,3 +117,98 @@ def test_bad_upload_changes_nothing(articles, fake_embedder, name, data, message
         engine.add_article(name, data)
     assert [a.name for a in engine.articles] == before
     assert not (store_folder(engine.settings) / "uploads" / name).exists()
+
+
+def test_swapped_manifest_rows_are_rebuilt_not_served(articles, fake_embedder):
+    """Two articles' rows swapped in a manifest that is still valid JSON: rebuilt, answers cite the right file."""
+    first = _engine(articles, fake_embedder)
+    path = store_folder(first.settings) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    a, b = manifest["articles"]["budget.md"], manifest["articles"]["paris.txt"]
+    for key in ("rows", "sentence_rows"):
+        a[key], b[key] = b[key], a[key]
+    path.write_text(json.dumps(manifest))
+    second = _engine(articles, fake_embedder)
+    assert second.corpus.embedded == len(second.corpus.passages)  # not served: rebuilt
+    answer = second.ask("What budget did the council approve?")
+    assert "12 million euros" in answer.text and answer.citations[0].article == "budget.md"
+
+
+def test_leftovers_of_a_killed_build_are_swept(articles, fake_embedder):
+    first = _engine(articles, fake_embedder)
+    folder = store_folder(first.settings)
+    uploads = upload_folder(first.settings)
+    uploads.mkdir(parents=True)
+    leftovers = [folder / ".index.faiss.k1ll3d.tmp", folder / ".manifest.json.x.tmp", uploads / ".upload-abc123"]
+    for path in leftovers:
+        path.write_bytes(b"half a file")
+    again = _engine(articles, fake_embedder)
+    assert again.corpus.embedded == 0  # the store itself was fine
+    assert not [p for p in leftovers if p.exists()]
+
+
+def test_a_held_lock_makes_the_builder_wait_and_say_so(articles, fake_embedder):
+    settings = Settings.resolve(articles=articles)
+    released = threading.Event()
+    holding = threading.Event()
+
+    def hold():
+        with cache_lock(store_folder(settings)):
+            holding.set()
+            time.sleep(0.8)
+        released.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(5)
+    stages = []
+    engine = Engine(settings, progress=lambda stage, done, total: stages.append(stage), embedder=fake_embedder)
+    holder.join()
+    assert stages[0] == "waiting" and released.is_set()
+    assert engine.search("council budget")[0][0].article == "budget.md"
+
+
+class _SlowEmbedder(FakeEmbedder):
+    def encode_with_parts(self, texts, parts, batch_size=32, progress=None):
+        time.sleep(1.5)  # wide enough for the other process to arrive mid-build
+        return super().encode_with_parts(texts, parts, batch_size, progress)
+
+
+def _build(articles, cache, start, out):
+    start.wait(30)
+    stages = []
+    engine = Engine(Settings.resolve(articles=articles, cache_dir=cache, threads=1),
+                    progress=lambda stage, done, total: stages.append(stage), embedder=_SlowEmbedder())
+    out.put((engine.corpus.embedded, "waiting" in stages, engine.search("council budget")[0][0].article))
+
+
+def test_two_processes_building_at_once_embed_once(articles, tmp_path):
+    """The second builder waits for the first one's store and serves it, instead of interleaving its files."""
+    context = multiprocessing.get_context("spawn")
+    start, out = context.Event(), context.Queue()
+    builders = [context.Process(target=_build, args=(articles, tmp_path / "cache", start, out)) for _ in range(2)]
+    for process in builders:
+        process.start()
+    time.sleep(0.5)
+    start.set()
+    results = sorted(out.get(timeout=120) for _ in builders)
+    for process in builders:
+        process.join(60)
+    (waited_embedded, waited, _), (built_embedded, _, _) = results
+    assert waited_embedded == 0 and waited and built_embedded > 0
+    assert {r[2] for r in results} == {"budget.md"}
+
+
+def test_folder_file_and_upload_with_one_name_are_both_kept(articles, fake_embedder):
+    """An upload named like a folder file added later: both listed, neither hides the other, and a warning."""
+    engine = _engine(articles, fake_embedder)
+    engine.add_article("harbour.txt", b"Harbour news\n\nThe new ferry to Skalholt starts in May.\n")
+    (articles / "harbour.txt").write_text("Harbour works\n\nThe old pier in Vik will close in August.\n")
+    again = _engine(articles, fake_embedder)
+    names = {a.name: a.uploaded for a in again.articles}
+    assert names["harbour.txt"] is False and names["harbour (2).txt"] is True
+    assert any("harbour.txt" in w and "harbour (2).txt" in w for w in again.warnings)
+    assert again.search("ferry Skalholt")[0][0].article == "harbour (2).txt"
+    assert again.search("pier Vik")[0][0].article == "harbour.txt"
+    with pytest.raises(ArticleError, match="already the name of one of the articles in the folder"):
+        again.add_article("paris.txt", b"Paris\n\nSomething else entirely.\n")

@@ -107,6 +107,8 @@ def test_bad_arguments(seed_engine):
         seed_engine.ask(None)
     with pytest.raises(TypeError, match="history"):
         seed_engine.ask("Who attended?", history=["just a string"])
+    with pytest.raises(TypeError, match="history"):
+        seed_engine.ask("Who attended?", history="not a list")
     with pytest.raises(ValueError, match="k must be"):
         seed_engine.ask("Who attended?", k=0)
 
@@ -133,3 +135,34 @@ def test_public_surface_is_exported():
     assert {"ask", "load", "Answer", "Citation"} <= set(qa.__all__)
     public = {n for n in dir(qa) if not n.startswith("_") and not isinstance(getattr(qa, n), type(qa))}
     assert public - set(qa.__all__) <= {"annotations", "threading", "Path", "Any", "History"}
+
+
+def test_history_is_bounded_like_the_question(seed_engine):
+    follow = [("Who is Andrii Yermak?", "Andrii Yermak is the head of the presidential office.")]
+    filler = [("What happened in Dnipro?", "x" * 900)] * 19
+    answer = seed_engine.ask("What did he write?", history=filler + follow)  # 20 turns, ~18,000 characters
+    assert "substantive conversation" in answer.text or "continue our work" in answer.text
+    with pytest.raises(qa.QuestionError, match="history has 21 turns; the limit is 20: pass only the latest"):
+        seed_engine.ask("What did he write?", history=[("q", "a")] * 21)
+    with pytest.raises(qa.QuestionError, match="over the limit of 20,000 characters"):
+        seed_engine.ask("What did he write?", history=[("q" * 10_000, "a" * 10_001)])
+    with pytest.raises(qa.QuestionError, match="10000 turns"):  # 10 MB in one call: refused at once
+        seed_engine.ask("What did he write?", history=[("q" * 500, "a" * 500)] * 10_000)
+
+
+def test_recent_history_keeps_the_latest_turns_that_fit(seed_engine):
+    turns = [(f"question {i}?", "answer " * 100) for i in range(50)]
+    kept = seed_engine.recent_history(turns)
+    assert kept == turns[-20:] and seed_engine.check_history(kept) == kept
+    long_answers = [(f"q{i}", "a" * 7_000) for i in range(5)]
+    assert seed_engine.recent_history(long_answers) == long_answers[-2:]  # 3 would pass 20,000 characters
+    assert seed_engine.recent_history(None) == []
+
+
+def test_history_limits_are_settings(monkeypatch, embedder, tmp_path):
+    monkeypatch.setenv("QA_MAX_HISTORY_TURNS", "2")
+    monkeypatch.setenv("QA_MAX_HISTORY_CHARS", "100")
+    engine = qa.load(PROJECT / "seeds", cache_dir=tmp_path)
+    assert engine.settings.max_history_turns == 2 and engine.settings.max_history_chars == 100
+    with pytest.raises(qa.QuestionError, match="3 turns; the limit is 2"):
+        engine.ask("Who attended?", history=[("q", "a")] * 3)

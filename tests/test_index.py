@@ -81,3 +81,30 @@ def test_large_corpora_get_hnsw(monkeypatch):
     assert index_module.index_kind(index) == "HNSW"
     _, ids = index.search(vectors[:5], 1)
     assert list(ids[:, 0]) == [0, 1, 2, 3, 4]
+
+
+def test_edited_manifest_is_detected(tmp_path):
+    """Still valid JSON, every file intact: a changed row is caught by the manifest's own checksum."""
+    store, _ = _store()
+    store.manifest["articles"]["b.txt"] = {"digest": "y", "rows": [5, 5]}
+    write_store(tmp_path, store)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    articles = manifest["articles"]
+    articles["a.txt"]["rows"], articles["b.txt"]["rows"] = articles["b.txt"]["rows"], articles["a.txt"]["rows"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="manifest does not match its checksum"):
+        read_store(tmp_path, EXPECT)
+
+
+def test_manifest_without_checksum_is_not_served(tmp_path):
+    store, _ = _store()
+    write_store(tmp_path, store)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    del manifest["checksum"]
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="checksum"):
+        read_store(tmp_path, EXPECT)
+    manifest["format"] = 1  # a store from before manifests had checksums: rebuilt once
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="format 1"):
+        read_store(tmp_path, EXPECT)

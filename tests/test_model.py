@@ -1,9 +1,13 @@
-"""The embedding model: bundled weights, both backends giving the same vectors."""
+"""The embedding model: bundled weights, both backends giving the same vectors, a damaged export redone."""
+
+import os
+import shutil
 
 import numpy as np
 import pytest
 
 from embeddings.model import ModelLoadError, load_embedder, resolve_model
+from embeddings.onnx import ExportDamaged, verify_export
 
 pytestmark = pytest.mark.model
 
@@ -44,3 +48,51 @@ def test_bad_backend_and_unqualified_model(tmp_path):
         load_embedder("all-MiniLM-L6-v2", backend="tpu")
     with pytest.raises(ModelLoadError, match="does not qualify"):
         load_embedder(str(tmp_path), backend="onnx", cache_dir=tmp_path)
+
+
+def _copy_export(embedder, folder):
+    """The session's verified export and its checksum record, copied where a test may damage them."""
+    folder.mkdir(parents=True)
+    target = folder / "model.onnx"
+    shutil.copy(embedder.runner.path, target)
+    shutil.copy(embedder.runner.path.with_name("model.onnx.json"), folder / "model.onnx.json")
+    return target
+
+
+def _scramble(path, size=16384):
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + size] = os.urandom(size)
+    path.write_bytes(bytes(data))
+
+
+def test_export_checksum_catches_damage(embedder, tmp_path):
+    target = _copy_export(embedder, tmp_path / "export")
+    verify_export(target)  # intact
+    _scramble(target)
+    with pytest.raises(ExportDamaged, match="does not match its checksum"):
+        verify_export(target)
+    target.write_bytes(target.read_bytes()[:1_000_000])
+    with pytest.raises(ExportDamaged, match="truncated"):
+        verify_export(target)
+    target.with_name("model.onnx.json").unlink()
+    with pytest.raises(ExportDamaged, match="model.onnx.json is missing"):
+        verify_export(target)
+
+
+def test_damaged_export_is_exported_again_never_served(embedder, tmp_path, caplog):
+    """Scrambled weights gave NaN vectors before; now the export is redone and vectors match torch's again."""
+    from embeddings.model import _onnx_runner
+
+    target = _copy_export(embedder, tmp_path / "export")
+    _scramble(target)
+    leftover = target.with_name(".export-k1ll3d.onnx")  # a killed export's temporary file
+    leftover.write_bytes(b"half")
+    with caplog.at_level("WARNING"):
+        runner = _onnx_runner("all-MiniLM-L6-v2", embedder.runner.model_dir, target, 1)
+    assert any("damaged" in r.getMessage() and "exporting it again" in r.getMessage() for r in caplog.records)
+    assert not leftover.exists()
+    verify_export(target)
+    vectors = runner.run(TEXTS)[0]
+    assert np.isfinite(vectors).all()
+    assert (vectors * embedder.encode(TEXTS)).sum(1).min() > 0.9999
