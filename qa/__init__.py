@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from .answer import Answer, Citation
-from .config import Settings
+from .articles import Article, check_size
+from .browsers import Browsers, Upload
+from .config import DEFAULT_ARTICLES, Settings, add_arguments, from_arguments
 from .corpus import ArticleInfo
 from .engine import Engine, History
-from .errors import ArticleError, ModelUnavailable, QAError, QuestionError
+from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
+from .progress import progress_text
+from .uploads import browser_secret, new_owner, remove_unused, valid_owner
 
 __all__ = [
     "Answer",
+    "Article",
     "ArticleError",
     "ArticleInfo",
     "Citation",
@@ -33,6 +38,20 @@ __all__ = [
     "Settings",
     "ask",
     "load",
+    # what the surfaces (app.py, ui/) need: settings on the command line, errors as one line, progress
+    # text, and the per-browser uploads
+    "DEFAULT_ARTICLES",
+    "Browsers",
+    "Upload",
+    "add_arguments",
+    "browser_secret",
+    "check_size",
+    "exit_code",
+    "from_arguments",
+    "new_owner",
+    "progress_text",
+    "remove_unused",
+    "valid_owner",
 ]
 
 _ENGINES: dict[Settings, Engine] = {}

@@ -21,6 +21,7 @@ from . import load
 from .config import add_arguments, from_arguments
 from .engine import Engine
 from .errors import QAError, exit_code
+from .progress import progress_text
 
 
 def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
@@ -40,13 +41,12 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
 def _progress(stage: str, done: int, total: int) -> None:
     """Indexing progress on stderr, one rewritten line."""
     if not total:  # a stage without steps: waiting for another process's build of the same articles
-        text = "waiting for another process to finish indexing" if stage == "waiting" else stage
-        print(f"{text}\u2026", file=sys.stderr, flush=True)
+        print(f"{progress_text(stage)}\u2026", file=sys.stderr, flush=True)
         return
     if not sys.stderr.isatty() and done < total:
         return
     end = "\n" if done >= total else ""
-    print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+    print(f"\r{progress_text(stage, done, total)}", end=end, file=sys.stderr, flush=True)
 
 
 def _engine(args: argparse.Namespace) -> Engine:

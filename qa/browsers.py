@@ -28,6 +28,7 @@ from embeddings.model import Embedder
 from .corpus import ArticleInfo, upload_files, upload_folder
 from .engine import Engine
 from .errors import QAError
+from .progress import progress_text
 from .uploads import mark_used, remove_unused, safe_name, valid_owner
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ MAX_WAITING = 20
 SWEEP_EVERY_S = 24 * 3600
 # The one-thread model copy (~120 MB) is made for the first upload and let go after this long idle.
 INDEXER_IDLE_S = 300
-STAGES = {"waiting": "waiting for another process", "reading": "reading articles",
-          "embedding": "embedding passages", "indexing": "building the index"}
 
 
 @dataclass
@@ -79,9 +78,7 @@ class Upload:
             if not self.ahead:
                 return f"{self.name}: starting"
             return f"{self.name}: waiting to be indexed ({self.ahead} upload{'s' if self.ahead != 1 else ''} ahead)"
-        label = STAGES.get(self.stage, self.stage)
-        count = f" {self.done}/{self.total}" if self.total and self.stage != "indexing" else ""
-        return f"{self.name}: {label}{count}"
+        return f"{self.name}: {progress_text(self.stage, self.done, self.total)}"
 
 
 class Browsers:

@@ -26,7 +26,7 @@ from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
 from .answer import Answer, Candidate, answerability, compose, rank, sentence_features
-from .articles import SUFFIXES, Passage, parse_article
+from .articles import SUFFIXES, Article, Passage, parse_article, read_article
 from .config import Settings
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
@@ -103,6 +103,13 @@ class Engine:
     @property
     def warnings(self) -> list[str]:
         return list(self._state.corpus.warnings)
+
+    def article(self, name: str) -> Article:
+        """The whole repaired article called ``name``, as answers cite it; ArticleError once it is gone."""
+        path = self.corpus.files.get(name)
+        if path is None or not path.is_file():
+            raise ArticleError(f"{name} is no longer among the articles")
+        return read_article(path, self.settings.max_article_bytes)
 
     def ask(self, question: str, history: History | None = None, k: int | None = None,
             timings: dict[str, float] | None = None) -> Answer:
