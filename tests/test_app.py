@@ -582,73 +582,168 @@ def _chromium():
     return sync_playwright
 
 
+SCREENSHOTS = PROJECT / "tests" / "screenshots"  # kept after the run (git-ignored), to look at
+SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+# Boxes on the page a user must be able to read: nothing may stick out sideways or lie on top of another.
+LAYOUT_JS = """() => {
+  const box = (e) => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, r: r.right, b: r.bottom,
+                       w: r.width, h: r.height, what: ((e.getAttribute('aria-label') || '') + ' ' + (e.className || e.tagName)).toString().slice(0, 60)}; };
+  const seen = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const wide = Array.from(document.querySelectorAll('#qa-chat .message, .qa-articles, .qa-source, #qa-header *'))
+    .filter(seen).map(box).filter(b => b.r > window.innerWidth + 1 || b.x < -1);
+  const messages = Array.from(document.querySelectorAll('#qa-chat .message')).filter(seen).map(box);
+  // the chat's label and icons; not Gradio's "Scroll down" arrow, which floats over messages only while scrolled up
+  const icons = Array.from(document.querySelectorAll('#qa-chat label, #qa-chat .icon-button-wrapper, #qa-chat .icon-button'))
+    .filter(e => seen(e) && e.getAttribute('aria-label') !== 'Scroll down').map(box);
+  const overlaps = [];
+  for (const i of icons) for (const m of messages)
+    if (i.x < m.r && m.x < i.r && i.y < m.b && m.y < i.b) overlaps.push([i.what, m.what]);
+  return {scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, wide, overlaps,
+          table: (() => { const t = document.querySelector('.qa-articles'); return t ? [t.scrollWidth, t.parentElement.clientWidth] : null; })()};
+}"""
+
+
+def _layout_ok(page, size):
+    layout = page.evaluate(LAYOUT_JS)
+    assert layout["scrollWidth"] <= layout["width"], f"{size}: the page scrolls sideways: {layout}"
+    assert not layout["wide"], f"{size}: boxes wider than the screen: {layout['wide']}"
+    assert not layout["overlaps"], f"{size}: icons over messages: {layout['overlaps']}"
+    assert layout["table"] and layout["table"][0] <= layout["table"][1] + 1, f"{size}: articles table clipped"
+
+
+def _ask(page, question, n):
+    box = page.locator("#qa-question textarea")
+    box.fill(question)
+    box.press("Enter")
+    answer = page.locator("#qa-chat .qa-answer").nth(n)
+    answer.wait_for(timeout=30_000)
+    return answer
+
+
 @pytest.mark.model
 @pytest.mark.browser
-def test_browser_chat_shows_answer_and_its_sources(served, seed_engine, tmp_path):
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, size, tmp_path):
+    """As a user: ask, follow a citation, hover it, open the article, copy, export, reload, clear, dark mode."""
     sync_playwright = _chromium()
     url = served[0]
     expected = seed_engine.ask("Who attended the talks?")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shot = lambda name: page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"))  # noqa: E731
+    phone = size == "phone"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            context = browser.new_context(viewport=SIZES[size], accept_downloads=True)
+            context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+            page = context.new_page()
             errors = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(url, wait_until="load")  # never "networkidle": Gradio keeps a heartbeat open
-            box = page.locator("#qa-question textarea")
-            box.wait_for(timeout=30_000)
             page.locator(".qa-articles").wait_for(timeout=30_000)
             began = time.perf_counter()
-            box.fill("Who attended the talks?")
-            box.press("Enter")
-            answer = page.locator("#qa-chat .qa-answer").first
-            answer.wait_for(timeout=30_000)
+            first = _ask(page, "Who attended the talks?", 0)
             first_answer = time.perf_counter() - began
-            text = answer.inner_text()
+            text = first.locator(".qa-text").inner_text()
             assert "[1]" in text and sum(name in text for name in PARTICIPANTS) >= 4, text
-            assert "qa-refusal" not in (answer.get_attribute("class") or "")
+            assert "qa-refusal" not in (first.get_attribute("class") or "")
+            # hovering [n] shows the cited sentence with its article and section
+            c2 = expected.citations[1]
+            hover = first.locator("a.qa-cite").nth(1).get_attribute("title")
+            assert c2.sentence[:60] in hover and c2.section_label in hover and "Paris Talks Ukraine" in hover
 
-            sources = page.locator("#qa-sources")
-            sources.locator(".qa-source").first.wait_for()
-            marks = [m.inner_text() for m in sources.locator("mark").all()]
-            for c in expected.citations:  # every cited sentence, highlighted, in its section
-                assert " ".join(c.sentence.split()) in [" ".join(m.split()) for m in marks]
-                assert f"\u00a7 {c.section_label}" in sources.inner_text()
-            assert "Paris Talks Ukraine" in sources.inner_text() and "score" in sources.inner_text()
+            second = _ask(page, "Where will the talks continue?", 1)
+            page.wait_for_timeout(400)
+            _layout_ok(page, size)
+            shot("answers")
+            if not phone:
+                sources = page.locator("#qa-sources")
+                marks = [" ".join(m.inner_text().split()) for m in sources.locator("mark").all()]
+                assert "London" in " ".join(marks)
+                assert "qa-shown" in (second.get_attribute("class") or "")  # whose sources are shown
+                # clicking [2] in the earlier answer: its sources come back, card 2 scrolled to and flashed
+                first.locator("a.qa-cite").nth(1).click()
+                card = page.locator("#qa-source-0-2")
+                card.wait_for(timeout=10_000)
+                page.wait_for_function("document.querySelector('#qa-source-0-2').classList.contains('qa-flash')",
+                                       timeout=10_000)
+                assert "qa-shown" in (first.get_attribute("class") or "")
+                assert "qa-shown" not in (second.get_attribute("class") or "")
+                assert "attended" in sources.locator(".qa-panel-title").inner_text()
+                box = page.locator("#qa-sources-box").bounding_box()
+                cb = card.bounding_box()
+                assert box["y"] - 1 <= cb["y"] and cb["y"] < box["y"] + box["height"], (box, cb)
+                assert c2.sentence[:60] in " ".join(card.locator("mark").inner_text().split())
+                shot("followed")
+                opener = card.locator("a.qa-open")
+            else:
+                # a tap on [2] opens that source right under the answer, within a screen of it
+                first.locator("a.qa-cite").nth(1).click()
+                card = first.locator(".qa-inline-2")
+                card.wait_for(timeout=10_000)
+                assert first.locator("details.qa-inline").evaluate("d => d.open")
+                top_answer = first.bounding_box()["y"]
+                first_card = first.locator(".qa-inline-1").bounding_box()
+                assert first_card["y"] - top_answer < SIZES["phone"]["height"], (top_answer, first_card)
+                vb = card.bounding_box()
+                assert 0 <= vb["y"] < SIZES["phone"]["height"], vb  # scrolled into view
+                assert not page.locator("#qa-sources-box").is_visible()  # no far-away panel on a phone
+                _layout_ok(page, size)
+                shot("followed")
+                opener = card.locator("a.qa-open")
+
+            # open article: the whole article, the cited sentence highlighted and in view
+            opener.click()
+            reader = page.locator(".qa-reader-box")
+            reader.wait_for(timeout=10_000)
+            mark = reader.locator("mark.qa-mark")
+            assert " ".join(c2.sentence.split())[:60] in " ".join(mark.inner_text().split())
             page.wait_for_timeout(300)
-            page.screenshot(path=str(tmp_path / "answer.png"))
+            rb, mb = reader.bounding_box(), mark.bounding_box()
+            assert rb["y"] <= mb["y"] <= rb["y"] + rb["height"], (rb, mb)
+            assert len(reader.inner_text()) > 2000  # the whole article
+            shot("reader")
+            reader.locator(".qa-reader-close").click()
+            reader.wait_for(state="detached", timeout=10_000)
 
-            # a follow-up uses the conversation; a refusal looks different; Clear empties both panels
-            box.fill("Who did Rubio speak with by phone?")
-            box.press("Enter")
-            page.locator("#qa-chat .qa-answer").nth(1).wait_for()
-            box.fill("What did he write?")
-            box.press("Enter")
-            page.locator("#qa-chat .qa-answer").nth(2).wait_for()
-            assert "Rubio wrote" in page.locator("#qa-chat .qa-answer").nth(2).inner_text()
-            title = sources.locator(".qa-panel-title")
-            assert "What did he write?" in title.inner_text()  # the panel follows the latest answer ...
-            page.locator("#qa-chat .qa-answer").first.click()  # ... and a click brings an earlier one back
-            page.wait_for_function(
-                "() => document.querySelector('#qa-sources .qa-panel-title').innerText.includes('attended')",
-                timeout=10_000)
-            assert [m.inner_text() for m in sources.locator("mark").all()] == marks
-            page.get_by_role("button", name="What happened in Dnipro?").click()
-            page.locator("#qa-chat .qa-answer").nth(3).wait_for()
-            assert "Dnipro" in page.locator("#qa-chat .qa-answer").nth(3).inner_text()
-            box.fill("What is the capital of Peru?")
-            box.press("Enter")
-            page.locator("#qa-chat .qa-refusal").wait_for()
-            assert "The articles don't say" in page.locator("#qa-chat .qa-refusal").inner_text()
-            page.screenshot(path=str(tmp_path / "conversation.png"))
+            # copy: the answer with its numbered sources
+            first.locator("button.qa-copy").click()
+            page.wait_for_function("document.querySelector('#qa-chat .qa-copy').innerText === 'Copied'")
+            copied = page.evaluate("navigator.clipboard.readText()")
+            assert copied.startswith(expected.text) and "[2] Paris Talks Ukraine" in copied and c2.sentence in copied
+
+            # export: a Markdown file with both answers and their sources
+            with page.expect_download(timeout=10_000) as download:
+                page.locator("#qa-export-btn").click()
+            exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert download.value.suggested_filename.endswith(".md")
+            assert "## 1. Who attended the talks?" in exported and "## 2. Where will the talks continue?" in exported
+            assert c2.sentence in exported
+
+            # light/dark: a visible toggle, remembered
+            page.locator("#qa-theme").click()
+            assert page.evaluate("document.body.classList.contains('dark')")
+            shot("dark")
+
+            # a reload keeps the conversation (and the theme); Clear wipes the kept copy too
+            page.reload(wait_until="load")
+            page.locator("#qa-chat .qa-answer").nth(1).wait_for(timeout=30_000)
+            assert "London" in page.locator("#qa-chat .qa-answer").nth(1).inner_text()
+            page.wait_for_function("document.body.classList.contains('dark')", timeout=10_000)
+            page.locator("#qa-theme").click()
+            follow = _ask(page, "Who did Rubio speak with by phone?", 2)
+            assert "Lavrov" in follow.inner_text()
             page.locator("#qa-clear").click()
             page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length === 0")
-            assert "Each" in sources.inner_text()
+            page.reload(wait_until="load")
+            page.locator(".qa-articles").wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            assert page.locator("#qa-chat .qa-answer").count() == 0
             assert not errors, errors
         finally:
             browser.close()
-    print(f"\nbrowser: first answer {first_answer * 1000:.0f} ms after Enter; screenshots in {tmp_path}")
-    assert (tmp_path / "answer.png").stat().st_size > 10_000
+    print(f"\nbrowser ({size}): first answer {first_answer * 1000:.0f} ms after Enter; screenshots in {SCREENSHOTS}")
 
 
 @pytest.mark.model
