@@ -566,6 +566,7 @@ def test_share_without_tunnel_says_so_in_one_line_and_serves_locally(app_cache, 
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     assert "Traceback" not in err, err
+    assert "Warning" not in err, err  # e.g. pydantic's UnsupportedFieldAttributeWarning at start
     assert re.search(r"Ready: 1 article\(s\), \d+ passages", err), err
 
 
