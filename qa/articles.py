@@ -22,7 +22,7 @@ from .sentences import split_sentences
 SUFFIXES = (".txt", ".md", ".markdown")
 # Bump when sections or passages would come out differently: cached indexes
 # made by another splitter version are rebuilt.
-SPLITTER_VERSION = 5
+SPLITTER_VERSION = 6
 LEAD = ""  # section header of the text before the first header
 END_MATTER = "(end matter)"  # section header of what follows a ___ rule
 
@@ -252,7 +252,8 @@ def header_text(paragraph: str) -> str | None:
         return plain(heading.group(1))
     if len(line) > 100 or len(line.split()) > 12:
         return None
-    if line[-1] in ".!?:;,\"'\u201d\u2019)]…" or not (line[0].isupper() or line[0].isdigit()):
+    if line[-1] in ".!?:;,\"'\u201d\u2019)]…\u3002\uff01\uff1f\uff0c" or not (
+            line[0].isupper() or line[0].isdigit() or (line[0].isalpha() and not line[0].islower())):
         return None
     if not re.search(r"[A-Za-z]", line):
         return None

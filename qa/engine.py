@@ -184,9 +184,12 @@ class Engine:
         """The question stripped, or QuestionError saying what is wrong with it."""
         if not isinstance(question, str):
             raise QuestionError(f"the question must be text, not {type(question).__name__}")
-        question = " ".join(question.split())
+        # Bytes that were not text (a terminal's invalid UTF-8 arrives as lone surrogates) become "?".
+        question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
         if not question:
             raise QuestionError("the question is empty: type a question about the articles")
+        if not any(c.isalnum() for c in question):
+            raise QuestionError("the question has no words to search for: type a question about the articles")
         limit = self.settings.max_question_chars
         if len(question) > limit:
             raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")

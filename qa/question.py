@@ -314,7 +314,7 @@ FRAME_WORDS = frozenset(
     event events news story situation topic main key point summary summarize summarise describe
     explain know known learn find fact facts detail details information mention mentioned called
     call name named everyone everybody anyone anybody someone somebody anything something part
-    take took""".split()
+    take took like""".split()
 )
 QUESTION_WORDS = frozenset(
     "who whom whose what which where when why how is are was were do does did can could "
@@ -447,6 +447,8 @@ def _mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
         return True
     if re.fullmatch(r"[A-Z]{2,6}s?", name) and vocabulary.knows_acronym(name):
         return True
+    if "&" in name:  # "V&A" is one name, not "V" and "A"
+        return all(part.lower() in vocabulary.joined for part in re.findall(r"[A-Za-z]+&[A-Za-z]+", name))
     return all(vocabulary.knows(t) or (t.endswith("s") and vocabulary.knows(t[:-1])) for t in terms(name))
 
 

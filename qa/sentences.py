@@ -22,7 +22,7 @@ ABBREVIATIONS = frozenset(
 )
 
 # A candidate end: . ! ? (or an ellipsis), closing quotes/brackets, then space.
-_END = re.compile(r"""[.!?]+["'\u201d\u2019)\]]*(?=\s+)""")
+_END = re.compile(r"""[.!?]+["'\u201d\u2019)\]]*(?=\s+)|[\u3002\uff01\uff1f]+["'\u201d\u2019\u300d\u300f)\]]*""")
 _NEXT_START = re.compile(r"""\s+["'\u201c\u2018(\[]*([A-Z0-9])""")
 
 STOPWORDS = frozenset(
@@ -147,6 +147,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     >>> t = 'Rubio met the U.S. team. "We agree. We go on," he said. Lt. Gen. Kellogg came.'
     >>> [t[a:b] for a, b in split_sentences(t)]
     ['Rubio met the U.S. team.', '"We agree. We go on," he said.', 'Lt. Gen. Kellogg came.']
+    >>> [t[a:b] for t in ["法国主办了会谈。下一轮在伦敦举行。"] for a, b in split_sentences(t)]
+    ['法国主办了会谈。', '下一轮在伦敦举行。']
     """
     quotes_balanced = text.count('"') % 2 == 0
     spans: list[tuple[int, int]] = []
@@ -163,6 +165,8 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 def _is_boundary(text: str, start: int, end: int, quotes_balanced: bool) -> bool:
     """Whether a candidate end at ``end`` really ends the sentence begun at ``start``."""
+    if re.search(r"[\u3002\uff01\uff1f]", text[max(start, end - 3):end]):
+        return True  # a full stop of Chinese or Japanese: no space or capital follows it
     if not _NEXT_START.match(text, end):
         return False  # next word is lower case: "U.S. officials", "... they realized"
     core = text[start:end].rstrip("\"'\u201d\u2019)]")

@@ -38,6 +38,7 @@ class Vocabulary:
         self.capitalised: Counter[str] = Counter()  # capitalised uses, not starting a sentence
         self.lower: Counter[str] = Counter()  # lower-case uses
         self.acronyms: set[str] = set()  # initials of capitalised runs, lower case
+        self.joined: set[str] = set()  # names joined by "&" ("v&a", "at&t"), lower case
         self.docs: list[list[str]] = []  # each text's terms, in order (what BM25 indexes)
         for text, body in texts:
             if not body.isascii():
@@ -50,6 +51,8 @@ class Vocabulary:
             self.words.update(tokens)
             self.capitalised.update(w.lower() for w in _CAPITALISED.findall(body))
             self.lower.update(_LOWER.findall(body))
+            if "&" in body:
+                self.joined.update(m.lower() for m in re.findall(r"\b[A-Za-z]+&[A-Za-z]+\b", body))
             for run in _RUN.findall(body):
                 initials = [w[0] for w in re.findall(_CAP, run)]
                 self.acronyms.update("".join(initials[i:j]).lower() for i in range(len(initials))
