@@ -74,6 +74,10 @@ def load(articles: str | Path | None = None, progress=None, **settings: Any) -> 
         return engine
 
 
-def ask(question: str, history: History | None = None, k: int | None = None, **settings: Any) -> Answer:
-    """Answer ``question`` from the default articles (or ``articles=...``), with citations."""
-    return load(**settings).ask(question, history=history, k=k)
+def ask(question: str, history: History | None = None, k: int | None = None, only: Any = None,
+        **settings: Any) -> Answer:
+    """Answer ``question`` from the default articles (or ``articles=...``), with citations.
+
+    ``only``: names of the articles to answer from (default: all).
+    """
+    return load(**settings).ask(question, history=history, k=k, only=only)

@@ -33,6 +33,9 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
         parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")
     else:
         parser.add_argument("question", nargs="*", help="the question (none: interactive prompt)")
+        parser.add_argument("--only", action="append", metavar="FILE",
+                            help="answer only from this article (its file name, as the app's table shows it); "
+                                 "repeat for more")
     add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
@@ -53,7 +56,7 @@ def _engine(args: argparse.Namespace) -> Engine:
     return load(progress=_progress, **from_arguments(args))
 
 
-def _interactive(engine: Engine, as_json: bool) -> int:
+def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -> int:
     """A prompt that keeps the conversation, so follow-up questions work."""
     history: list[tuple[str, str]] = []
     print("Ask about the articles (empty line or Ctrl-D to quit).", file=sys.stderr)
@@ -66,7 +69,7 @@ def _interactive(engine: Engine, as_json: bool) -> int:
         if not question:
             return 0
         try:
-            answer = engine.ask(question, history=history)
+            answer = engine.ask(question, history=history, only=only)
         except QAError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             continue
@@ -97,9 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else format_report(report))
             return 0
         engine = _engine(args)
+        engine.check_only(args.only)  # an unknown name is an error before any question
         if not args.question:
-            return _interactive(engine, args.json)
-        answer = engine.ask(" ".join(args.question))
+            return _interactive(engine, args.json, args.only)
+        answer = engine.ask(" ".join(args.question), only=args.only)
         print(json.dumps(answer.to_dict(), indent=1, ensure_ascii=False) if args.json else answer)
         return 0
 

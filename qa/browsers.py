@@ -139,6 +139,24 @@ class Browsers:
             self._wake.notify()
         return upload
 
+    def own(self, browser: str | None) -> set[str]:
+        """The names of the articles ``browser`` uploaded itself: those it may remove or replace."""
+        browser = valid_owner(browser)
+        if browser is None:
+            return set()
+        engine = self.engine(browser)
+        folder = upload_folder(self.settings, browser)
+        return {a.name for a in engine.articles if a.uploaded and engine.corpus.files.get(a.name) is not None
+                and engine.corpus.files[a.name].parent == folder}
+
+    def remove(self, browser: str | None, name: str) -> None:
+        """Remove one of ``browser``'s own uploads; its engine (or, sharing, everyone's) reads the rest again."""
+        browser = valid_owner(browser)
+        if browser is None or name not in self.own(browser):
+            raise QAError(f"{name} is not one of your uploads: only those can be removed")
+        engine = self.base if self.shared else self.engine(browser)
+        engine.remove_article(name, owner=browser)
+
     def answered(self, engine: Engine, answer) -> None:
         """Note the uploads an answer cites as used, so they are kept (see ``upload_days``)."""
         mark_used(engine.corpus, (c.article for c in getattr(answer, "citations", ())))

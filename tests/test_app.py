@@ -227,7 +227,7 @@ def test_refresh_reads_the_loading_state_once():
             return self.reads > 1
 
     handle = Flipping(lambda progress: None)  # never started: still loading
-    status, articles, timer = ui.Page(handle).refresh()
+    status, articles, _, timer = ui.Page(handle).refresh()
     assert "qa-loading" in status and articles == "" and timer.active is not False
 
 
@@ -243,7 +243,7 @@ def test_respond_says_still_loading_then_answers():
         def recent_history(self, history):
             return history
 
-        def ask(self, question, history=None, k=None):
+        def ask(self, question, history=None, k=None, only=None):
             self.seen = (question, history)
             return answer
 
@@ -316,7 +316,7 @@ def test_page_answers_and_follow_ups_use_the_conversation(seed_engine):
     assert page.show_sources(saved, None, gr.SelectData(None, {"index": 3, "value": ""})) == later
     assert page.show_sources(saved, None, gr.SelectData(None, {"index": 2, "value": ""})) not in (sources, later)
     # a reload draws the same conversation from what the browser kept
-    _, status, _, _, restored, panel = page.start(None, saved)
+    *_, restored, panel = page.start(None, saved)
     assert restored == follow and panel == later
 
 
@@ -442,10 +442,12 @@ def _upload(page, tmp_path, name, data, browser=BROWSER_A):
 @pytest.mark.model
 def test_upload_is_private_searchable_at_once_escaped_and_persisted(upload_page, tmp_path):
     page, engine = upload_page
-    (message, articles, status, box, browser), seen = _upload(page, tmp_path, "harbor.md", HOSTILE.encode())
+    (message, articles, status, box, browser, choices), seen = _upload(page, tmp_path, "harbor.md", HOSTILE.encode())
     assert "Added" in message and "only this browser" in message and "qa-ok" in message and box is None
     assert browser == BROWSER_A
     assert "harbor.md" in articles and "Article (2)" in articles and "uploaded" in articles
+    assert "harbor.md" in choices.constructor_args["choices"]  # offered in "Search in"
+    assert 'href="#qa-remove:harbor.md"' in articles and "paris-talks-ukraine.txt\"" not in articles.split("qa-remove")[0][-60:]
     assert any("harbor.md" in (d or "") for d in seen), "a progress line names the upload"
     assert (upload_folder(engine.settings, BROWSER_A) / "harbor.md").is_file()
 
@@ -487,6 +489,43 @@ def test_same_name_replaces_only_your_own_file(upload_page, tmp_path):
 
 
 @pytest.mark.model
+def test_restrict_remove_and_replace_uploads(upload_page, tmp_path):
+    """Only your own uploads can be removed; a question can be restricted; a removed article's answers say so."""
+    page, engine = upload_page
+    browser = "browser-c-0123456789abcdef"
+    data = b"Bakery news\n\nThe Skalholt bakery sold nine hundred loaves on Sunday, the owner said.\n"
+    (message, articles, *_), _ = _upload(page, tmp_path, "bakery.txt", data, browser)
+    assert "Added" in message and 'href="#qa-remove:bakery.txt"' in articles
+    assert "qa-remove:paris" not in articles  # folder articles cannot be removed
+    question = "How many loaves did the Skalholt bakery sell?"
+    _, _, _, saved = last(page.respond(question, [], browser))
+    assert saved_answers(saved)[0].citations[0].article == "bakery.txt"
+    # restricted to the folder's article: nothing of the bakery
+    _, _, _, other = last(page.respond(question, [], browser, ["paris-talks-ukraine.txt"]))
+    assert {c.article for c in saved_answers(other)[0].citations} == {"paris-talks-ukraine.txt"}
+    api = page.api_ask(question, None, ["paris-talks-ukraine.txt"])  # the API takes the same filter
+    assert {c["article"] for c in api["citations"]} == {"paris-talks-ukraine.txt"}
+    with pytest.raises(gr.Error, match="no article is called nosuch.txt"):
+        page.api_ask(question, None, ["nosuch.txt"])
+    # another browser cannot remove it, nor can anyone remove a folder article
+    for who, name in (("browser-d-0123456789abcdef", "bakery.txt"), (browser, "paris-talks-ukraine.txt")):
+        message, *_ = page.remove_article(saved, who, gr.EventData(None, {"remove": name}))
+        assert "Not removed" in message and "not one of your uploads" in message
+    assert (upload_folder(engine.settings, browser) / "bakery.txt").is_file()
+    # its owner can: gone from the table, the choices and the disk; the kept answer says so on its cards
+    message, status, articles, choices, chat, panel = page.remove_article(
+        saved, browser, gr.EventData(None, {"remove": "bakery.txt"}))
+    assert "Removed bakery.txt" in message and "bakery.txt" not in articles
+    assert "bakery.txt" not in choices.constructor_args["choices"]
+    assert not (upload_folder(engine.settings, browser) / "bakery.txt").exists()
+    assert "has been removed" in panel and "has been removed" in chat[-1]["content"]
+    assert "nine hundred" not in page.engine(browser).ask(question).text
+    # a restriction naming the removed article is dropped, not an error
+    chat, _, _, _ = last(page.respond(question, saved, browser, ["bakery.txt"]))
+    assert len(chat) == 4
+
+
+@pytest.mark.model
 @pytest.mark.parametrize("name, data, why", [
     ("empty.txt", b"  \n", "empty"),
     ("binary.txt", bytes(range(256)) * 40, "binary"),
@@ -499,14 +538,14 @@ def test_same_name_replaces_only_your_own_file(upload_page, tmp_path):
 def test_bad_upload_says_why_and_changes_nothing(upload_page, tmp_path, name, data, why):
     page, engine = upload_page
     before = list(page.engine(BROWSER_A).articles)
-    listed = render.articles_html(before)
+    listed = render.articles_html(before, page.browsers().own(BROWSER_A))
     path = tmp_path / name
     if data is None:
         with open(path, "wb") as fh:  # one byte over the limit, written sparsely
             fh.truncate(engine.settings.max_article_bytes + 1)
     else:
         path.write_bytes(data)
-    message, articles, status, box, _ = page.add_files([str(path)], BROWSER_A, progress=lambda *a, **k: None)
+    message, articles, status, box, _, _ = page.add_files([str(path)], BROWSER_A, progress=lambda *a, **k: None)
     assert "Not added" in message and why in message and "qa-bad" in message, message
     assert articles == listed and list(page.engine(BROWSER_A).articles) == before
     assert not (upload_folder(engine.settings, BROWSER_A) / name).exists()
@@ -750,7 +789,8 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
 @pytest.mark.model
 @pytest.mark.browser
 def test_browser_uploads_stay_with_their_browser(served, tmp_path):
-    """Two browsers (separate storage): one uploads, only it sees the article, also after a reload."""
+    """Two browsers (separate storage): one uploads, only it sees the article, also after a reload; it can
+    restrict a question to other articles and remove its upload."""
     sync_playwright = _chromium()
     article = tmp_path / "festival.txt"
     article.write_text("Harbor festival\n\nThe harbor festival in Skalholt drew twelve thousand visitors on "
@@ -765,6 +805,7 @@ def test_browser_uploads_stay_with_their_browser(served, tmp_path):
         answer.wait_for(timeout=30_000)
         return answer.inner_text()
 
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -784,5 +825,25 @@ def test_browser_uploads_stay_with_their_browser(served, tmp_path):
             a.reload(wait_until="load")
             a.wait_for_function("document.querySelector('.qa-articles')?.innerText.includes('festival.txt')",
                                 timeout=30_000)
+            a.locator("#qa-chat .qa-answer").first.wait_for(timeout=30_000)  # the kept conversation
+
+            # restrict the question to the folder's article: the festival is not searched
+            a.locator("#qa-only input").click()
+            a.locator("#qa-only").get_by_text("paris-talks-ukraine.txt").last.click()
+            a.keyboard.press("Escape")
+            restricted = ask(a, 1)
+            assert "twelve thousand" not in restricted
+            assert "festival.txt" not in a.locator("#qa-chat .qa-answer").nth(1).inner_text()
+            a.screenshot(path=str(SCREENSHOTS / "desktop-restricted.png"))
+
+            # remove it from the table: gone from the list, and the answer that cited it says so
+            assert b.locator("a.qa-remove").count() == 0  # B has nothing of its own to remove
+            a.locator("a.qa-remove").click()
+            a.locator(".qa-upload-msg", has_text="Removed festival.txt").wait_for(timeout=30_000)
+            assert "festival.txt" not in a.locator(".qa-articles").inner_text()
+            a.locator("#qa-chat .qa-answer").first.click()  # its sources: the card says the article is gone
+            a.wait_for_function("document.querySelector('#qa-sources').innerText.includes('has been removed')",
+                                timeout=10_000)
+            a.screenshot(path=str(SCREENSHOTS / "desktop-removed.png"))
         finally:
             browser.close()

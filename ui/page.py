@@ -83,6 +83,17 @@ watch('value', () => {
 });
 """
 HEADER_JS = "window.qaPage && window.qaPage.restoreTheme();"
+# The article table's links: remove one of your uploads (a server event), replace it (the file picker).
+ARTICLES_JS = """
+element.addEventListener('click', (e) => {
+  const link = e.target instanceof Element ? e.target.closest('a.qa-remove, a.qa-replace') : null;
+  if (!link) return;
+  e.preventDefault();
+  const name = decodeURIComponent((link.getAttribute('href') || '').split(':').slice(1).join(':'));
+  if (link.classList.contains('qa-remove')) trigger('click', {remove: name});
+  else document.querySelector('#qa-upload input[type=file]')?.click();
+});
+"""
 
 # Fonts bundled with Gradio or on the system: the page loads nothing from the internet.
 THEME = gr.themes.Soft(
@@ -179,7 +190,8 @@ class Page:
         missing = self._missing(answers, browser)
         return (browser, *self.refresh(browser), self.chat(answers, missing), self.panel(answers, None, missing))
 
-    def respond(self, message: str, saved: Any = None, browser: str | None = None) -> Iterator[tuple]:
+    def respond(self, message: str, saved: Any = None, browser: str | None = None,
+                only: list[str] | None = None) -> Iterator[tuple]:
         """Chat: the question, then the engine's answer; the sources panel follows it.
 
         Yields (chat messages, sources HTML, text box, saved conversation). A
@@ -203,7 +215,8 @@ class Page:
         try:
             engine = self.engine(browser)
             history = engine.recent_history([(a.question, a.text) for a in answers])
-            answer = engine.ask(question, history=history)
+            names = {a.name for a in engine.articles}
+            answer = engine.ask(question, history=history, only=[n for n in only or [] if n in names] or None)
         except QAError as exc:  # e.g. an over-long question: keep it in the box to edit
             gr.Warning(render.sentence_case(str(exc)))
             yield chat, gr.skip(), message, gr.skip()
@@ -261,23 +274,47 @@ class Page:
         return f'<pre class="qa-export-text" data-at="{len(answers)}">{text}</pre>'
 
     def refresh(self, browser: str | None = None) -> tuple:
-        """Status line and this browser's article list; the timer stops once loading has ended."""
+        """Status line, this browser's article list and the choice of articles to search; the timer stops
+        once loading has ended."""
         state = self.handle.state()  # read once: loading may end between two reads
         if state.ready and state.error is None:
-            engine = self.engine(browser)
-            status = render.status_html(True, None, "", engine.articles, engine.settings.model)
-            return status, render.articles_html(engine.articles), gr.Timer(active=False)
-        return render.status_html(state.ready, state.error, state.progress), "", gr.Timer(active=not state.ready)
+            return (*self._articles_view(browser), gr.Timer(active=False))
+        return (render.status_html(state.ready, state.error, state.progress), "", gr.skip(),
+                gr.Timer(active=not state.ready))
+
+    def _articles_view(self, browser: str | None) -> tuple:
+        """(status HTML, article table HTML, the "search in" choices) for this browser's articles."""
+        engine = self.engine(browser)
+        own = self.browsers().own(browser) if valid_owner(browser) else set()
+        status = render.status_html(True, None, "", engine.articles, engine.settings.model)
+        return status, render.articles_html(engine.articles, own), gr.Dropdown(choices=[a.name for a in engine.articles])
+
+    def remove_article(self, saved: Any, browser: str | None, evt: gr.EventData) -> tuple:
+        """"remove" in the article table: one of this browser's uploads goes; answers citing it say so.
+
+        Returns (message HTML, status, article table, choices, chat, sources panel).
+        """
+        name = str((getattr(evt, "_data", None) or {}).get("remove") or "")
+        try:
+            self.browsers().remove(browser, name)
+            message = render.upload_message(f"Removed {name}. Upload it again to bring it back.", True)
+        except QAError as exc:
+            message = render.upload_message(f"Not removed: {exc}.", False)
+        answers = saved_answers(saved)
+        missing = self._missing(answers, browser)
+        return (message, *self._articles_view(browser), self.chat(answers, missing),
+                self.panel(answers, None, missing))
 
     def add_files(self, files: Any, browser: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
         """Upload: check, store and index each file, one at a time in the background; a bad file changes
         nothing and says why. The progress line says how many uploads are ahead, then how far indexing is.
 
-        Returns (message HTML, article list HTML, status HTML, None to empty the upload box, browser id).
+        Returns (message HTML, article list HTML, status HTML, None to empty the upload box, browser id,
+        the "search in" choices).
         """
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         if not paths:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         browsers = self.browsers()
         browser = valid_owner(browser) or new_owner()
         limit = browsers.settings.max_article_bytes
@@ -311,20 +348,20 @@ class Page:
             messages.append(f"{verb} \u201c{info.title}\u201d ({info.name}): {render.plural(info.passages, 'passage')} "
                             f"in {render.plural(len(info.sections), 'section')}. You can ask about it now; "
                             f"{who} can see it.")
-        engine = browsers.engine(browser)
-        status = render.status_html(True, None, "", engine.articles, engine.settings.model)
-        return (render.upload_message(" ".join(messages), ok_all), render.articles_html(engine.articles),
-                status, None, browser)
+        status, table, choices = self._articles_view(browser)
+        return render.upload_message(" ".join(messages), ok_all), table, status, None, browser, choices
 
-    def api_ask(self, question: str, history: list[list[str]] | None = None) -> dict[str, Any]:
+    def api_ask(self, question: str, history: list[list[str]] | None = None,
+                only: list[str] | None = None) -> dict[str, Any]:
         """Answer a question from the articles, as Answer.to_dict() JSON: text with [n] markers, citations.
 
         history (optional): earlier turns as [question, answer_text] pairs, so follow-ups know what "he"
         means; at most the latest 20 turns and 20,000 characters by default.
+        only (optional): file names of the articles to answer from (default: all of them).
         """
         try:
             engine = self.handle.get()
-            answer = engine.ask(question, history=api_history(history))
+            answer = engine.ask(question, history=api_history(history), only=only)
         except (QAError, TimeoutError, TypeError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
         if self._browsers is not None:
@@ -398,6 +435,8 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                                      show_label=False, scale=8, autofocus=True, max_lines=4,
                                      elem_id="qa-question", submit_btn=False, min_width=160)
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=70, elem_id="qa-send")
+                only = gr.Dropdown(choices=[], value=[], multiselect=True, allow_custom_value=True,
+                                   label="Search in (empty: all articles)", elem_id="qa-only")
                 with gr.Row(elem_id="qa-chat-tools"):
                     clear_btn = gr.Button("Clear", variant="secondary", size="sm", min_width=0, elem_id="qa-clear")
                     export_btn = gr.Button("Export", variant="secondary", size="sm", min_width=0,
@@ -416,7 +455,7 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         with gr.Accordion("Articles", open=True, elem_id="qa-articles-box"):
             with gr.Row(equal_height=False):
                 with gr.Column(scale=3, min_width=280):
-                    article_list = gr.HTML("", elem_id="qa-article-list", padding=False)
+                    article_list = gr.HTML("", elem_id="qa-article-list", padding=False, js_on_load=ARTICLES_JS)
                 with gr.Column(scale=2, min_width=280):
                     upload = gr.File(label=f"Add an article: a .txt or .md file, up to "
                                            f"{settings.max_article_bytes / 1e6:.0f} MB ({privacy})",
@@ -426,10 +465,10 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         answer_outputs = [chatbot, sources, msg, saved]
         common = dict(outputs=answer_outputs, concurrency_id="answers", concurrency_limit=CONCURRENCY,
                       show_progress="minimal", show_progress_on=[chatbot], api_visibility="private")
-        msg.submit(page.respond, [msg, saved, browser], **common)
-        send.click(page.respond, [msg, saved, browser], **common)
+        msg.submit(page.respond, [msg, saved, browser, only], **common)
+        send.click(page.respond, [msg, saved, browser, only], **common)
         for button in example_buttons:
-            button.click(page.respond, [button, saved, browser], **common)
+            button.click(page.respond, [button, saved, browser, only], **common)
         clear_btn.click(page.clear, None, answer_outputs, queue=False, api_visibility="private")
         chatbot.select(page.show_sources, [saved, browser], sources, queue=False, api_visibility="private",
                        show_progress="hidden")
@@ -438,13 +477,15 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         export_btn.click(page.export, saved, export, queue=False, api_visibility="private", show_progress="hidden")
 
         timer = gr.Timer(0.5)
-        timer.tick(page.refresh, browser, [status, article_list, timer], queue=False, api_visibility="private",
-                   show_progress="hidden")
-        demo.load(page.start, [browser, saved], [browser, status, article_list, timer, chatbot, sources],
+        timer.tick(page.refresh, browser, [status, article_list, only, timer], queue=False,
+                   api_visibility="private", show_progress="hidden")
+        demo.load(page.start, [browser, saved], [browser, status, article_list, only, timer, chatbot, sources],
                   queue=False, api_visibility="private", show_progress="hidden")
         # Many may wait here; the indexing itself runs one at a time on the Browsers thread.
-        upload.upload(page.add_files, [upload, browser], [upload_msg, article_list, status, upload, browser],
+        upload.upload(page.add_files, [upload, browser], [upload_msg, article_list, status, upload, browser, only],
                       concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
+        article_list.click(page.remove_article, [saved, browser],
+                           [upload_msg, status, article_list, only, chatbot, sources], api_visibility="private")
 
         gr.api(page.api_ask, api_name="ask", concurrency_id="answers", concurrency_limit=CONCURRENCY)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import Any, Iterable
+from urllib.parse import quote
 
 from qa import Answer, Article, ArticleInfo, Citation
 
@@ -256,13 +257,21 @@ def _section_label(header: str) -> str:
     return {"": "Lead", "(end matter)": "End matter"}.get(header, header)
 
 
-def articles_html(articles: list[ArticleInfo]) -> str:
-    """The loaded articles as a table: title and file, sections, passages."""
+def articles_html(articles: list[ArticleInfo], own: Iterable[str] = ()) -> str:
+    """The loaded articles as a table: title and file, sections, passages; remove and replace for ``own``."""
+    own = set(own)
     rows = []
     for a in articles:
         sections = " \u00b7 ".join(esc(_section_label(s)) for s in a.sections)
         badge = ' <span class="qa-badge">uploaded</span>' if a.uploaded else ""
-        rows.append(f"<tr><td><b>{esc(a.title)}</b>{badge}<div class=\"qa-file\">{esc(a.name)}</div></td>"
+        tools = ""
+        if a.name in own:
+            key = quote(a.name, safe="")
+            tools = (f'<div class="qa-row-tools"><a class="qa-remove" href="#qa-remove:{key}" '
+                     f'title="Remove this upload from your articles">remove</a> \u00b7 '
+                     f'<a class="qa-replace" href="#qa-replace:{key}" title="Upload the new version: a file with '
+                     f'the same name replaces it">replace</a></div>')
+        rows.append(f"<tr><td><b>{esc(a.title)}</b>{badge}<div class=\"qa-file\">{esc(a.name)}</div>{tools}</td>"
                     f"<td class=\"qa-sections\">{sections}</td><td class=\"qa-num\">{a.passages:,}</td></tr>")
     total = sum(a.passages for a in articles)
     return (f'<table class="qa-articles"><thead><tr><th>Article ({len(articles)})</th>'
