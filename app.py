@@ -3,6 +3,7 @@
     python app.py                                  seeds/ on http://127.0.0.1:7860
     python app.py --articles my/news --port 8000   other articles, other port
     python app.py --share                          also ask Gradio for a public link
+    python app.py --mcp                            also an MCP tool "ask" at /gradio_api/mcp/
 
 The page itself (layout, events, HTML, look) is the ``ui`` package; answering
 is ``qa``'s. The engine loads in the background with progress on the
@@ -50,24 +51,28 @@ log = logging.getLogger("app")
 
 # ---------------------------------------------------------------- serving
 
+MCP_PATH = "gradio_api/mcp/"  # where Gradio serves the MCP tools
 SHARE_FAILED = "Share link: could not reach the Gradio tunnel (no internet?); serving locally only."
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
-           block: bool = True, max_file_size: int = 50_000_000) -> tuple[str, str | None]:
+           block: bool = True, max_file_size: int = 50_000_000, mcp: bool = False) -> tuple[str, str | None]:
     """Serve the page; returns (local URL, public URL or None). Gradio's own chatter is kept off the terminal.
 
     Without internet, ``share=True`` cannot reach the tunnel: one line says so
-    and the page keeps being served locally.
+    and the page keeps being served locally. ``mcp``: also serve the ``/ask``
+    API as the Model Context Protocol tool ``ask`` (Gradio's MCP server, streamable HTTP).
     """
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
                     css=CSS, theme=THEME, head=HEAD, footer_links=["api"], show_error=True,
-                    max_file_size=max_file_size)
+                    max_file_size=max_file_size, mcp_server=mcp)
     log.debug("gradio said: %s", chatter.getvalue())
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{demo.server_port}/"
     print(f"Article QA is running at {local}  (Ctrl-C to stop)", flush=True)
+    if mcp:
+        print(f"MCP tool \"ask\" at {local}{MCP_PATH}  (streamable HTTP)", flush=True)
     public = demo.share_url if share else None
     if share:
         print(f"Public link: {public}" if public else SHARE_FAILED, flush=True)
@@ -81,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     parser.add_argument("--share", action="store_true", help="also ask Gradio for a public link")
+    parser.add_argument("--mcp", action="store_true",
+                        help="also serve the ask function as a Model Context Protocol tool (at /gradio_api/mcp/)")
     parser.add_argument("--shared-uploads", action="store_true", default=None,
                         help="show every upload to everyone (default: private to the browser that made it; "
                              "QA_SHARED_UPLOADS)")
@@ -131,7 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
         is_seed = Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()
         demo = build_demo(handle, SEED_EXAMPLES if is_seed else (), settings)
         try:
-            launch(demo, args.host, args.port, share=args.share, block=False,
+            launch(demo, args.host, args.port, share=args.share, block=False, mcp=args.mcp,
                    max_file_size=max(settings.max_article_bytes, settings.max_upload_bytes))
         except OSError as exc:  # taken between the check and the launch
             raise QAError(f"cannot serve on {args.host}:{args.port} ({exc}); try another --port") from None

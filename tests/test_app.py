@@ -609,6 +609,52 @@ def test_share_without_tunnel_says_so_in_one_line_and_serves_locally(app_cache, 
     assert re.search(r"Ready: 1 article\(s\), \d+ passages", err), err
 
 
+@pytest.mark.model
+def test_mcp_tool_lists_and_answers_through_a_real_client_session(app_cache, seed_engine):
+    """app.py --mcp: an MCP client (the ``mcp`` package's own) lists the ask tool and gets a cited answer."""
+    import ast
+    import asyncio
+
+    from mcp import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "app.py", "--mcp", "--port", str(port)], cwd=PROJECT,
+                            env=_env(app_cache), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/{app.MCP_PATH}"
+
+    async def session_calls():
+        async with streamable_http_client(url) as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                result = await session.call_tool("ask", {"question": "Where will the talks continue?"})
+                restricted = await session.call_tool("ask", {"question": "Where will the talks continue?",
+                                                             "only": ["nosuch.txt"]})
+                return tools, result, restricted
+
+    try:
+        lines = []
+        while not any(line.startswith("MCP tool") for line in lines):
+            line = proc.stdout.readline()
+            assert line, f"app.py ended: {proc.stderr.read()}"
+            lines.append(line.rstrip("\n"))
+        assert f'MCP tool "ask" at {url}  (streamable HTTP)' in lines, lines
+        tools, result, restricted = asyncio.run(asyncio.wait_for(session_calls(), 120))
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    ask_tool = next(t for t in tools if t.name == "ask")
+    assert [t.name for t in tools] == ["ask"]  # the page's own events are not tools
+    assert "question" in ask_tool.inputSchema["properties"] and "citations" in ask_tool.description
+    assert not result.isError
+    answer = ast.literal_eval(result.content[0].text)  # Gradio hands a dict back as its Python text
+    assert answer == seed_engine.ask("Where will the talks continue?").to_dict()
+    assert "London" in answer["text"] and answer["citations"][0]["article"] == "paris-talks-ukraine.txt"
+    assert restricted.isError and "no article is called nosuch.txt" in restricted.content[0].text
+    assert "Traceback" not in err, err
+
+
 # ------------------------------------------------------------------ a real browser
 
 def _chromium():

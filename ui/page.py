@@ -487,7 +487,24 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         article_list.click(page.remove_article, [saved, browser],
                            [upload_msg, status, article_list, only, chatbot, sources], api_visibility="private")
 
-        gr.api(page.api_ask, api_name="ask", concurrency_id="answers", concurrency_limit=CONCURRENCY)
+        def ask(question: str, history: list[list[str]] | None = None,
+                only: list[str] | None = None) -> dict[str, Any]:
+            """Answer a question from the news articles, quoting them, with numbered citations.
+
+            Returns Answer.to_dict() JSON: "text" with [n] markers, "answered" (false: the articles don't
+            say), "confidence" (0-1), and "citations" (n, article, title, section, the cited sentence, its
+            passage, paragraphs, score: the sentence's share of the answer, 0-1).
+
+            Args:
+                question: the question, in plain words (at most 1,000 characters).
+                history: earlier turns as [question, answer_text] pairs, so follow-ups know who "he" is; at
+                    most the latest 20 turns and 20,000 characters.
+                only: file names of the articles to answer from (default: all of them).
+            """
+            return page.api_ask(question, history, only)
+
+        # The API endpoint /ask, and with --mcp the MCP tool "ask" (named after this function).
+        gr.api(ask, api_name="ask", concurrency_id="answers", concurrency_limit=CONCURRENCY)
 
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     demo.page = page  # type: ignore[attr-defined]  # for tests and main()
