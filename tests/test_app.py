@@ -803,6 +803,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             with page.expect_download(timeout=10_000) as download:
                 page.locator("#qa-export-btn").click()
             exported = Path(download.value.path()).read_text(encoding="utf-8")
+            assert not page.locator(".qa-export-text").is_visible()  # downloaded, not shown
             assert download.value.suggested_filename.endswith(".md")
             assert "## 1. Who attended the talks?" in exported and "## 2. Where will the talks continue?" in exported
             assert c2.sentence in exported

@@ -58,7 +58,13 @@ def shorten(text: str, limit: int = HEADING_CHARS) -> str:
 
 
 def percent(value: float) -> str:
-    return f"{round(float(value) * 100):d}%"
+    """A 0..1 share as a percentage; a share too small to round to 1% is "<1%", not "0%".
+
+    >>> percent(0.623), percent(0.001), percent(0.0)
+    ('62%', '<1%', '0%')
+    """
+    value = float(value)
+    return "<1%" if 0 < value < 0.005 else f"{round(value * 100):d}%"
 
 
 def _paragraphs(escaped: str) -> str:
