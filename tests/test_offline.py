@@ -50,8 +50,8 @@ DRIVER = textwrap.dedent('''
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = subprocess.Popen([py, "app.py", "--mcp", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+    app = subprocess.Popen([py, "app.py", "--mcp", "--port", str(port)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
     began, lines = time.monotonic(), []
     while time.monotonic() - began < 120:
         line = app.stdout.readline()
