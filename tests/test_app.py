@@ -736,8 +736,17 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             assert "qa-refusal" not in (first.get_attribute("class") or "")
             # hovering [n] shows the cited sentence with its article and section
             c2 = expected.citations[1]
-            hover = first.locator("a.qa-cite").nth(1).get_attribute("title")
+            marker = first.locator("a.qa-cite").nth(1)
+            hover = marker.get_attribute("title")
             assert c2.sentence[:60] in hover and c2.section_label in hover and "Paris Talks Ukraine" in hover
+            if not phone:
+                marker.hover()
+                tip = page.locator(".qa-tip")
+                tip.wait_for(timeout=5_000)
+                assert tip.inner_text() == hover
+                shot("hover")
+                page.mouse.move(5, 400)
+                tip.wait_for(state="detached", timeout=5_000)
 
             second = _ask(page, "Where will the talks continue?", 1)
             page.wait_for_timeout(400)

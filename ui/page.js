@@ -90,7 +90,7 @@
     const target = event.target instanceof Element ? event.target : null;
     if (!target) return;
     const link = target.closest("a.qa-cite");
-    if (link) return follow(link, event);
+    if (link) { hideTip(); return follow(link, event); }
     const button = target.closest("button.qa-copy");
     if (button) { event.preventDefault(); return copy(button); }
     if (target.closest("#qa-theme")) {
@@ -99,6 +99,38 @@
       setTheme(mode);
     }
   }, true);
+
+  // Hovering (or focusing) [n] shows the cited sentence at once in a box of our own; the server's title
+  // attribute carries the text (and stays the fallback without this script).
+  let tip = null;
+  function showTip(link) {
+    if (link.hasAttribute("title")) {
+      link.dataset.tip = link.getAttribute("title");
+      link.setAttribute("aria-label", link.dataset.tip);
+      link.removeAttribute("title");
+    }
+    if (!link.dataset.tip) return;
+    tip = tip || Object.assign(document.createElement("div"), { className: "qa-tip", role: "tooltip" });
+    tip.textContent = link.dataset.tip;
+    const width = Math.min(380, window.innerWidth - 16);
+    tip.style.maxWidth = `${width}px`;
+    document.body.appendChild(tip);
+    const r = link.getBoundingClientRect();
+    const box = tip.getBoundingClientRect();
+    tip.style.left = `${Math.min(Math.max(8, r.left), window.innerWidth - box.width - 8)}px`;
+    const below = r.bottom + 6;
+    tip.style.top = `${below + box.height > window.innerHeight ? Math.max(8, r.top - 6 - box.height) : below}px`;
+  }
+  function hideTip() { if (tip) tip.remove(); }
+  for (const [on, off] of [["mouseover", "mouseout"], ["focusin", "focusout"]]) {
+    document.addEventListener(on, (e) => {
+      const link = e.target instanceof Element ? e.target.closest("a.qa-cite") : null;
+      if (link) showTip(link);
+    });
+    document.addEventListener(off, (e) => {
+      if (e.target instanceof Element && e.target.closest("a.qa-cite")) hideTip();
+    });
+  }
 
   let queued = false;
   new MutationObserver(() => {
