@@ -294,8 +294,8 @@ def status_html(ready: bool, error: BaseException | None, progress: str, article
     if error is not None:
         return f'<div class="qa-status qa-failed">Could not load the articles: {esc(error)}</div>'
     passages = sum(a.passages for a in articles)
-    return (f'<div class="qa-status qa-ready" title="model {esc(model)}, offline">Ready \u00b7 '
-            f'{plural(len(articles), "article")}<span class="qa-status-more">, {plural(passages, "passage")} '
+    return (f'<div class="qa-status qa-ready" title="model {esc(model)}, offline"><span class="qa-status-word">'
+            f'Ready \u00b7 </span>{plural(len(articles), "article")}<span class="qa-status-more">, {plural(passages, "passage")} '
             f'\u00b7 model {esc(model)} \u00b7 offline</span></div>')
 
 
