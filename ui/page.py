@@ -162,12 +162,14 @@ class Page:
 
     def _missing(self, answers: list[Answer], browser: str | None) -> set[str]:
         """Articles cited in ``answers`` that this browser's articles no longer hold (none while loading)."""
-        if not self.handle.ready or self.handle.error is not None:
+        state = self.handle.state()
+        if not state.ready or state.error is not None:
             return set()
         present = {a.name for a in self.engine(browser).articles}
         return {c.article for a in answers for c in a.citations} - present
 
     def chat(self, answers: list[Answer], missing: Iterable[str] = ()) -> list[dict]:
+        """The chat's messages for the kept answers: each question, then its answer (turn by turn)."""
         messages = []
         for turn, answer in enumerate(answers):
             messages.append({"role": "user", "content": render.question_html(answer.question)})
