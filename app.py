@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from embeddings import offline  # first: telemetry off before anything else is imported
-from qa.config import DEFAULT_CACHE, ENV
+from qa import DEFAULT_CACHE, ENV
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

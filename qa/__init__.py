@@ -18,7 +18,7 @@ from typing import Any
 from .answer import Answer, Citation
 from .articles import Article, check_size
 from .browsers import Browsers, Upload
-from .config import DEFAULT_ARTICLES, Settings, add_arguments, from_arguments
+from .config import DEFAULT_ARTICLES, DEFAULT_CACHE, ENV, Settings, add_arguments, from_arguments
 from .corpus import ArticleInfo
 from .engine import Engine, History
 from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
@@ -41,6 +41,8 @@ __all__ = [
     # what the surfaces (app.py, ui/) need: settings on the command line, errors as one line, progress
     # text, and the per-browser uploads
     "DEFAULT_ARTICLES",
+    "DEFAULT_CACHE",
+    "ENV",
     "Browsers",
     "Upload",
     "add_arguments",
