@@ -16,13 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from .answer import Answer, Citation
-from .config import Settings
+from .articles import Article, check_size
+from .browsers import Browsers, Upload
+from .config import DEFAULT_ARTICLES, DEFAULT_CACHE, ENV, Settings, add_arguments, from_arguments
 from .corpus import ArticleInfo
 from .engine import Engine, History
-from .errors import ArticleError, ModelUnavailable, QAError, QuestionError
+from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
+from .progress import progress_text
+from .uploads import browser_secret, new_owner, remove_unused, valid_owner
 
 __all__ = [
     "Answer",
+    "Article",
     "ArticleError",
     "ArticleInfo",
     "Citation",
@@ -33,6 +38,22 @@ __all__ = [
     "Settings",
     "ask",
     "load",
+    # what the surfaces (app.py, ui/) need: settings on the command line, errors as one line, progress
+    # text, and the per-browser uploads
+    "DEFAULT_ARTICLES",
+    "DEFAULT_CACHE",
+    "ENV",
+    "Browsers",
+    "Upload",
+    "add_arguments",
+    "browser_secret",
+    "check_size",
+    "exit_code",
+    "from_arguments",
+    "new_owner",
+    "progress_text",
+    "remove_unused",
+    "valid_owner",
 ]
 
 _ENGINES: dict[Settings, Engine] = {}
@@ -55,6 +76,10 @@ def load(articles: str | Path | None = None, progress=None, **settings: Any) -> 
         return engine
 
 
-def ask(question: str, history: History | None = None, k: int | None = None, **settings: Any) -> Answer:
-    """Answer ``question`` from the default articles (or ``articles=...``), with citations."""
-    return load(**settings).ask(question, history=history, k=k)
+def ask(question: str, history: History | None = None, k: int | None = None, only: Any = None,
+        **settings: Any) -> Answer:
+    """Answer ``question`` from the default articles (or ``articles=...``), with citations.
+
+    ``only``: names of the articles to answer from (default: all).
+    """
+    return load(**settings).ask(question, history=history, k=k, only=only)

@@ -21,6 +21,7 @@ from . import load
 from .config import add_arguments, from_arguments
 from .engine import Engine
 from .errors import QAError, exit_code
+from .progress import progress_text
 
 
 def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
@@ -32,6 +33,9 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
         parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")
     else:
         parser.add_argument("question", nargs="*", help="the question (none: interactive prompt)")
+        parser.add_argument("--only", action="append", metavar="FILE",
+                            help="answer only from this article (its file name, as the app's table shows it); "
+                                 "repeat for more")
     add_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     return parser
@@ -40,20 +44,19 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
 def _progress(stage: str, done: int, total: int) -> None:
     """Indexing progress on stderr, one rewritten line."""
     if not total:  # a stage without steps: waiting for another process's build of the same articles
-        text = "waiting for another process to finish indexing" if stage == "waiting" else stage
-        print(f"{text}\u2026", file=sys.stderr, flush=True)
+        print(f"{progress_text(stage)}\u2026", file=sys.stderr, flush=True)
         return
     if not sys.stderr.isatty() and done < total:
         return
     end = "\n" if done >= total else ""
-    print(f"\r{stage}: {done}/{total}", end=end, file=sys.stderr, flush=True)
+    print(f"\r{progress_text(stage, done, total)}", end=end, file=sys.stderr, flush=True)
 
 
 def _engine(args: argparse.Namespace) -> Engine:
     return load(progress=_progress, **from_arguments(args))
 
 
-def _interactive(engine: Engine, as_json: bool) -> int:
+def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -> int:
     """A prompt that keeps the conversation, so follow-up questions work."""
     history: list[tuple[str, str]] = []
     print("Ask about the articles (empty line or Ctrl-D to quit).", file=sys.stderr)
@@ -66,7 +69,7 @@ def _interactive(engine: Engine, as_json: bool) -> int:
         if not question:
             return 0
         try:
-            answer = engine.ask(question, history=history)
+            answer = engine.ask(question, history=history, only=only)
         except QAError as exc:
             print(f"Error: {exc}", file=sys.stderr)
             continue
@@ -97,9 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else format_report(report))
             return 0
         engine = _engine(args)
+        engine.check_only(args.only)  # an unknown name is an error before any question
         if not args.question:
-            return _interactive(engine, args.json)
-        answer = engine.ask(" ".join(args.question))
+            return _interactive(engine, args.json, args.only)
+        answer = engine.ask(" ".join(args.question), only=args.only)
         print(json.dumps(answer.to_dict(), indent=1, ensure_ascii=False) if args.json else answer)
         return 0
 

@@ -28,6 +28,7 @@ from embeddings.model import Embedder
 from .corpus import ArticleInfo, upload_files, upload_folder
 from .engine import Engine
 from .errors import QAError
+from .progress import progress_text
 from .uploads import mark_used, remove_unused, safe_name, valid_owner
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,6 @@ MAX_WAITING = 20
 SWEEP_EVERY_S = 24 * 3600
 # The one-thread model copy (~120 MB) is made for the first upload and let go after this long idle.
 INDEXER_IDLE_S = 300
-STAGES = {"waiting": "waiting for another process", "reading": "reading articles",
-          "embedding": "embedding passages", "indexing": "building the index"}
 
 
 @dataclass
@@ -79,9 +78,7 @@ class Upload:
             if not self.ahead:
                 return f"{self.name}: starting"
             return f"{self.name}: waiting to be indexed ({self.ahead} upload{'s' if self.ahead != 1 else ''} ahead)"
-        label = STAGES.get(self.stage, self.stage)
-        count = f" {self.done}/{self.total}" if self.total and self.stage != "indexing" else ""
-        return f"{self.name}: {label}{count}"
+        return f"{self.name}: {progress_text(self.stage, self.done, self.total)}"
 
 
 class Browsers:
@@ -141,6 +138,24 @@ class Browsers:
             self._waiting.append(upload)
             self._wake.notify()
         return upload
+
+    def own(self, browser: str | None) -> set[str]:
+        """The names of the articles ``browser`` uploaded itself: those it may remove or replace."""
+        browser = valid_owner(browser)
+        if browser is None:
+            return set()
+        engine = self.engine(browser)
+        folder = upload_folder(self.settings, browser)
+        return {a.name for a in engine.articles if a.uploaded and engine.corpus.files.get(a.name) is not None
+                and engine.corpus.files[a.name].parent == folder}
+
+    def remove(self, browser: str | None, name: str) -> None:
+        """Remove one of ``browser``'s own uploads; its engine (or, sharing, everyone's) reads the rest again."""
+        browser = valid_owner(browser)
+        if browser is None or name not in self.own(browser):
+            raise QAError(f"{name} is not one of your uploads: only those can be removed")
+        engine = self.base if self.shared else self.engine(browser)
+        engine.remove_article(name, owner=browser)
 
     def answered(self, engine: Engine, answer) -> None:
         """Note the uploads an answer cites as used, so they are kept (see ``upload_days``)."""

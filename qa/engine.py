@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
 from .answer import Answer, Candidate, answerability, compose, rank, sentence_features
-from .articles import SUFFIXES, Passage, parse_article
+from .articles import SUFFIXES, Article, Passage, parse_article, read_article
 from .config import Settings
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
@@ -104,18 +104,27 @@ class Engine:
     def warnings(self) -> list[str]:
         return list(self._state.corpus.warnings)
 
+    def article(self, name: str) -> Article:
+        """The whole repaired article called ``name``, as answers cite it; ArticleError once it is gone."""
+        path = self.corpus.files.get(name)
+        if path is None or not path.is_file():
+            raise ArticleError(f"{name} is no longer among the articles")
+        return read_article(path, self.settings.max_article_bytes)
+
     def ask(self, question: str, history: History | None = None, k: int | None = None,
-            timings: dict[str, float] | None = None) -> Answer:
+            timings: dict[str, float] | None = None, only: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from the articles, with numbered citations.
 
         ``history`` holds earlier (question, answer text) pairs so follow-ups
         ("What did he write?") know who "he" is. ``timings``, when given, gets
         the seconds each stage took (analyse, embed, retrieve, score, compose).
-        Raises QuestionError for an empty or over-long question.
+        ``only``: the names of the articles to answer from (as ``articles``
+        lists them; None or empty: all). Raises QuestionError for an empty or
+        over-long question, ArticleError for a name no article has.
         """
         clock = _Clock(timings)
         state = self._state
-        q, candidates = self._candidates(state, question, history, k, clock)
+        q, candidates = self._candidates(state, question, history, k, clock, only)
         vocabulary = state.retriever.vocabulary
         sure = answerability(q, candidates, vocabulary, self.weights)
         threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
@@ -147,14 +156,17 @@ class Engine:
         return q, vector, self.retriever.search(q.search_terms, vector, None)
 
     def _candidates(self, state: _State, question: object, history: object, k: int | None,
-                    clock: "_Clock") -> tuple[Question, list[Candidate]]:
+                    clock: "_Clock", only: Iterable[str] | None = None) -> tuple[Question, list[Candidate]]:
         """The analysed question and the scored sentences of its ``k`` best passages, best first.
 
         Retrieval hands over more passages than answered from
-        (``settings.candidates``); their best sentences re-rank them.
+        (``settings.candidates``); their best sentences re-rank them. With
+        ``only``, the passages of other articles are left out (retrieval then
+        looks at every passage when the best ones are elsewhere).
         """
         question = self.check_question(question)
         pairs = self.check_history(history)
+        chosen = self.check_only(only, state)
         k = self.settings.top_k if k is None else int(k)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
@@ -162,7 +174,14 @@ class Engine:
         clock.mark("analyse")
         vector = self.embedder.encode_query(q.query)
         clock.mark("embed")
-        hits = state.retriever.search(q.search_terms, vector, max(k, self.settings.candidates))
+        wanted = max(k, self.settings.candidates)
+        hits = state.retriever.search(q.search_terms, vector, wanted)
+        if chosen is not None:
+            passages = state.corpus.passages
+            hits = [h for h in hits if passages[h.row].article in chosen]
+            if len(hits) < wanted:  # the best passages were elsewhere: look at every one
+                every = state.retriever.search(q.search_terms, vector, len(passages))
+                hits = [h for h in every if passages[h.row].article in chosen][:wanted]
         clock.mark("retrieve")
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,
@@ -172,6 +191,20 @@ class Engine:
         candidates = rank(rows, matrix, self.weights, k)
         clock.mark("score")
         return q, candidates
+
+    def check_only(self, only: Iterable[str] | None, state: "_State | None" = None) -> frozenset[str] | None:
+        """The article names a question is restricted to (None: all), or ArticleError naming an unknown one."""
+        if only is None or isinstance(only, str):
+            only = [only] if isinstance(only, str) else None
+        names = frozenset(str(n) for n in only or () if str(n).strip())
+        if not names:
+            return None
+        known = {a.name for a in (state or self._state).corpus.articles}
+        unknown = sorted(names - known)
+        if unknown:
+            raise ArticleError(f"no article is called {', '.join(unknown)}; the articles are: "
+                               f"{', '.join(sorted(known))}")
+        return names
 
     def check_question(self, question: object) -> str:
         """The question stripped, or QuestionError saying what is wrong with it."""
@@ -263,6 +296,28 @@ class Engine:
         files = self.corpus.files
         return next(a for a in self.articles if files.get(a.name) == own)
 
+
+    def remove_article(self, name: str, owner: str | None = None) -> None:
+        """Remove ``owner``'s uploaded article ``name`` (default owner: this engine's) and re-index.
+
+        Only an owner's own uploads can be removed: ArticleError for any other
+        name. Nothing changes if re-indexing fails.
+        """
+        owner = self.owner if owner is None else owner
+        if self.owner is not None and owner != self.owner:
+            raise ValueError(f"this engine reads the uploads of {self.owner!r}, not of {owner!r}")
+        name = str(name)
+        with self._write_lock, cache_lock(store_folder(self.settings, owner)):
+            path = upload_folder(self.settings, owner) / name
+            if Path(name).name != name or name.startswith(".") or not path.is_file():
+                raise ArticleError(f"{name} is not one of your uploads: only those can be removed")
+            previous = path.read_bytes()
+            path.unlink()
+            try:
+                self._state = self._open(None)
+            except Exception:
+                undo_upload(self.settings, owner, name, previous)
+                raise
 
 class _Clock:
     """Stage timings for ``Engine.ask``'s ``timings`` hook; does nothing without one."""

@@ -85,9 +85,9 @@ def test_interactive_sends_only_the_latest_turns(capsys, monkeypatch, embedder):
     seen = []
     ask = Engine.ask
 
-    def recording(self, question, history=None, k=None):
+    def recording(self, question, history=None, k=None, **options):
         seen.append(len(history or []))
-        return ask(self, question, history, k)
+        return ask(self, question, history, k, **options)
 
     monkeypatch.setattr(Engine, "ask", recording)
     lines = iter(["Who attended the talks?", "Where will they continue?", "Who is Andrii Yermak?",
@@ -97,3 +97,27 @@ def test_interactive_sends_only_the_latest_turns(capsys, monkeypatch, embedder):
     assert seen == [0, 1, 2, 2]  # never more than the limit, so a long session never becomes an error
     out = capsys.readouterr().out
     assert "substantive conversation" in out or "continue our work" in out
+
+
+@pytest.mark.model
+def test_only_restricts_the_answer_to_the_named_articles(capsys, embedder, tmp_path):
+    """--only FILE (repeatable) answers from those articles alone; an unknown name is one error line."""
+    import shutil
+
+    shutil.copy(PROJECT / "seeds" / "paris-talks-ukraine.txt", tmp_path)
+    (tmp_path / "ferry.txt").write_text("Ferry news\n\nThe new ferry to Skalholt starts in June, the harbour said.\n")
+    question = "When does the ferry to Skalholt start?"
+    assert main(["--articles", str(tmp_path), "--json", question]) == 0
+    everywhere = json.loads(capsys.readouterr().out)
+    assert everywhere["answered"] and everywhere["citations"][0]["article"] == "ferry.txt"
+    assert main(["--articles", str(tmp_path), "--json", "--only", "paris-talks-ukraine.txt", question]) == 0
+    restricted = json.loads(capsys.readouterr().out)
+    assert {c["article"] for c in restricted["citations"]} == {"paris-talks-ukraine.txt"}
+    assert "June" not in restricted["text"]
+    assert main(["--articles", str(tmp_path), "--json", "--only", "paris-talks-ukraine.txt", "--only", "ferry.txt",
+                 question]) == 0
+    assert json.loads(capsys.readouterr().out)["citations"][0]["article"] == "ferry.txt"
+    assert main(["--articles", str(tmp_path), "--only", "nosuch.txt", question]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("Error: no article is called nosuch.txt; the articles are: ferry.txt, "
+                           "paris-talks-ukraine.txt")

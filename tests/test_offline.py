@@ -35,7 +35,7 @@ SET_BY_THE_PACKAGE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ORT_DISABLE_TEL
 APP_SECONDS = 14
 
 DRIVER = textwrap.dedent('''
-    """Run inside the namespace: loopback up, the CLI twice, the app asked once over loopback."""
+    """Run inside the namespace: loopback up, the CLI twice, the app (with its MCP server) asked once over loopback."""
     import fcntl, json, os, socket, struct, subprocess, sys, time, urllib.request
 
     if sys.argv[2] == "netns":  # a fresh namespace has loopback down: bring it up (SIOCGIFFLAGS/SIOCSIFFLAGS)
@@ -50,8 +50,8 @@ DRIVER = textwrap.dedent('''
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = subprocess.Popen([py, "app.py", "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True)
+    app = subprocess.Popen([py, "app.py", "--mcp", "--port", str(port)], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
     began, lines = time.monotonic(), []
     while time.monotonic() - began < 120:
         line = app.stdout.readline()
