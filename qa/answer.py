@@ -223,8 +223,10 @@ def sentence_features(
             continue
         held = np.array([[bool(f & h) for f in alts] for h in read.held], dtype=bool).reshape(n, len(alts))
         in_header = np.array([bool(f & read.header) for f in alts], dtype=bool)
-        before = np.vstack([np.zeros((1, len(alts)), bool), held[:-1]])
-        after = np.vstack([held[1:], np.zeros((1, len(alts)), bool)])
+        before = np.zeros_like(held)
+        before[1:] = held[:-1]
+        after = np.zeros_like(held)
+        after[:-1] = held[1:]
         in_context = read.terms
         if context and hit.row > 0:
             previous = passages[hit.row - 1]

@@ -12,7 +12,7 @@ re-ranking by sentences (``answer.py``).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 import bm25s
@@ -107,6 +107,7 @@ class Retriever:
 
 def fuse(hits: Sequence[Hit], dense_weight: float, lexical_weight: float, k: int | None = None) -> list[Hit]:
     """Hits scored by the weighted sum of their z-scores, best first (the first ``k``)."""
-    scored = [replace(h, score=dense_weight * h.z_dense + lexical_weight * h.z_lexical) for h in hits]
+    scored = [Hit(h.row, dense_weight * h.z_dense + lexical_weight * h.z_lexical, h.dense, h.lexical, h.z_dense,
+                  h.z_lexical) for h in hits]
     scored.sort(key=lambda h: -h.score)
     return scored[:k] if k else scored
