@@ -27,9 +27,11 @@ def targets(r: dict) -> list[dict]:
 
     w1 = _g(r, "wiki", "warm_1_thread") or {}
     ratio = w1.get("ratio_ask_to_embed")
-    add("warm ask() median <= 1.3x embedding the question alone, ~1.5k passages",
+    # Issue 7's target: question analysis, typo repair and fitted sentence scoring may cost
+    # at most half the question's embedding (the first engine's target was 1.3x).
+    add("warm ask() median <= 1.5x embedding the question alone, ~1.5k passages",
         f"{_f(ratio)}x ({_f(w1.get('ask_ms_median'))} ms vs {_f(w1.get('embed_alone_ms_median'))} ms, "
-        f"{w1.get('passages')} passages)", None if ratio is None else ratio <= 1.3)
+        f"{w1.get('passages')} passages)", None if ratio is None else ratio <= 1.5)
     w100 = _g(r, "scale", "100k", "warm")
     if w100:
         add("warm ask() median < 60 ms at 100k passages",

@@ -356,9 +356,12 @@ def choose(q: Question, candidates: Sequence[Candidate], weights: Weights, limit
     gather = q.is_list and q.kind == "person"
     pool = list(zip(candidates, share))
     if gather:
+        # Sentences naming people (not quoting them, not the credits) that hold
+        # what is asked: the question's most specific term the best one holds.
         named = [(c, p) for c, p in pool if c.feature("evidence_person") > 0 and c.passage.section != END_MATTER
                  and not (is_speech(c.sentence) and not q.speech)]
-        pool = named or pool[:1]
+        key = _key_family(q, named[0][0], candidates) if named else frozenset()
+        pool = [(c, p) for c, p in named if not key or key & _held(c)] or pool[:1]
     best = pool[0][0]
     chosen = [best]
     seen = {best.sentence.strip().lower()}
@@ -374,6 +377,19 @@ def choose(q: Question, candidates: Sequence[Candidate], weights: Weights, limit
         seen.add(key)
         chosen.append(cand)
     return chosen
+
+
+def _held(cand: Candidate) -> frozenset[str]:
+    return _read(cand.passage).held[cand.index]
+
+
+def _key_family(q: Question, best: Candidate, candidates: Sequence[Candidate]) -> frozenset[str]:
+    """The family of the question's term that ``best`` holds and the fewest candidate sentences do."""
+    held = _held(best)
+    families = [related(t) for t in q.terms if related(t) & held]
+    if not families:
+        return frozenset()
+    return min(families, key=lambda f: sum(1 for c in candidates if f & _held(c)))
 
 
 def compose(
