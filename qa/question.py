@@ -314,7 +314,7 @@ FRAME_WORDS = frozenset(
     event events news story situation topic main key point summary summarize summarise describe
     explain know known learn find fact facts detail details information mention mentioned called
     call name named everyone everybody anyone anybody someone somebody anything something part
-    take took like""".split()
+    take took like else""".split()
 )
 QUESTION_WORDS = frozenset(
     "who whom whose what which where when why how is are was were do does did can could "
