@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from qa.answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, Answer, Citation, compose, rank, sentence_features
+from qa.answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, Answer, compose, rank, sentence_features
 from qa.articles import parse_article, split_passages
 from qa.question import analyse
 from qa.retrieve import Hit

@@ -9,7 +9,6 @@ is skipped, saying how to enable it, where Chromium is missing.
 
 from __future__ import annotations
 
-import concurrent.futures
 import html
 import os
 import re
