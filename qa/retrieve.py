@@ -100,9 +100,12 @@ class Retriever:
         lex = lexical[rows]
         spread = lexical.std()
         z_lex = (lex - lexical.mean()) / spread if spread > 0 else np.zeros_like(lex)
-        hits = [Hit(int(r), 0.0, float(d), float(b), float(zd), float(zb))
-                for r, d, b, zd, zb in zip(rows, dense, lex, z_dense, z_lex)]
-        return fuse(hits, self.dense_weight, self.lexical_weight, k)
+        # As ``fuse`` scores them (float64, stable order), without a Hit for every proposal.
+        z_dense, z_lex = z_dense.astype(np.float64), z_lex.astype(np.float64)
+        fused = self.dense_weight * z_dense + self.lexical_weight * z_lex
+        order = np.argsort(-fused, kind="stable")[:k] if k else np.argsort(-fused, kind="stable")
+        return [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(lex[i]), float(z_dense[i]), float(z_lex[i]))
+                for i in order]
 
 
 def fuse(hits: Sequence[Hit], dense_weight: float, lexical_weight: float, k: int | None = None) -> list[Hit]:
