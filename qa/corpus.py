@@ -157,6 +157,7 @@ def _expect(embedder: Embedder, settings: Settings) -> dict:
         "splitter": SPLITTER_VERSION,
         "max_tokens": embedder.max_tokens,
         "pack_tokens": settings.pack_tokens,
+        "precision": embedder.precision,  # int8 vectors are not fp32 vectors: switching rebuilds
     }
 
 

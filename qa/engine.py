@@ -49,7 +49,8 @@ class _State:
 def load_model(settings: Settings) -> Embedder:
     """The settings' embedding model, loaded once per process; ModelUnavailable if it cannot be."""
     try:
-        return load_embedder(settings.model, settings.thread_count, settings.backend, settings.cache_dir)
+        return load_embedder(settings.model, settings.thread_count, settings.backend, settings.cache_dir,
+                             settings.precision)
     except ModelLoadError as exc:
         raise ModelUnavailable(str(exc)) from exc
 

@@ -47,6 +47,7 @@ class FakeEmbedder:
     source = "fake-model"
     dim = 64
     max_tokens = 64
+    precision = "fp32"
 
     def __init__(self):
         self.encoded = 0  # texts embedded so far: tests check what was (not) re-embedded
