@@ -258,32 +258,33 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int, precisi
     waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)  # noqa: E731
     with cache_lock(target.parent, waiting):
         sweep(target.parent, onnx.LEFTOVERS)
-        try:
-            onnx.verify_export(target)
-        except onnx.ExportDamaged as exc:
-            if target.exists():
-                log.warning("the ONNX export of %s is damaged (%s): exporting it again", name, exc)
-            else:
-                log.warning("exporting %s to ONNX once, into %s", name, target.parent)
-            onnx.export(model_dir, target)
-            onnx.verify_export(target)
+        _verified(target, lambda: onnx.export(model_dir, target), f"the ONNX export of {name}", "exporting it again",
+                  f"exporting {name} to ONNX once, into {target.parent}")
         run = target
         if precision == "int8":
             run = target.with_name(INT8.file_name)
-            try:
-                onnx.verify_export(run)
-            except onnx.ExportDamaged as exc:
-                if run.exists():
-                    log.warning("the int8 model of %s is damaged (%s): making it again", name, exc)
-                else:
-                    log.warning("making the int8 model of %s once, into %s", name, target.parent)
-                quantise(target, run, INT8)
-                onnx.verify_export(run)
+            _verified(run, lambda: quantise(target, run, INT8), f"the int8 model of {name}", "making it again",
+                      f"making the int8 model of {name} once, into {target.parent}")
         runner = onnx.OnnxRunner(run, model_dir, threads)  # opened while no one can re-export it
     probe = runner.run(["dimension probe"])[0]
     if not np.isfinite(probe).all():  # a checksum-valid file that still computes garbage: say so, never serve it
         raise RuntimeError(f"the ONNX export in {target.parent} gives non-finite vectors")
     return runner
+
+
+def _verified(path: Path, make: Callable[[], None], what: str, again: str, first: str) -> None:
+    """Check a model file against its checksum record, making it (again) when it is missing or damaged."""
+    from . import onnx
+
+    try:
+        onnx.verify_export(path)
+    except onnx.ExportDamaged as exc:
+        if path.exists():
+            log.warning("%s is damaged (%s): %s", what, exc, again)
+        else:
+            log.warning("%s", first)
+        make()
+        onnx.verify_export(path)
 
 
 def _onnx_path(model_dir: Path, cache_dir: Path) -> Path:
