@@ -12,8 +12,9 @@ package). ``INT8`` is the recipe the engine uses; ``RECIPES`` are the ones
 ``bench/int8.py`` compares. The recipe's name is part of the file name and of
 the vectors' precision (``Embedder.precision``), so a changed recipe gives a
 new file and rebuilt stores. Leaves out: static quantisation with calibration
-(measured in bench/int8.py: further from fp32 than dynamic, and it would
-need calibration text at first use).
+(QDQ per channel, calibrated on seeds/ and tests/data/articles: top-5
+overlap with fp32 0.71 on public-dev, worse than dynamic, and it would need
+calibration text at first use).
 """
 
 from __future__ import annotations
@@ -63,7 +64,8 @@ RECIPES = (
     Recipe("int8-blockwise", method="blockwise"),
     Recipe("int8-blockwise-16", method="blockwise", block_size=16),
 )
-# The engine's int8 (Settings.precision = "int8"); why this one: qa/config.py.
+# The engine's int8 (Settings.precision = "int8"): the one that makes builds
+# faster (1.8x) with the same dev-set accuracy; the evidence is by the setting, qa/config.py.
 INT8 = RECIPES[1]
 
 
