@@ -93,7 +93,13 @@ def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
 def _place_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
     if _count(_PLACE, sentence, asked):
         return 1.0
-    return 0.5 if any(PLACE_OF.get(w) and w not in asked for w in words(sentence)) else 0.0
+    return 0.5 if any(w not in asked for w in _places(sentence)) else 0.0
+
+
+@lru_cache(maxsize=200_000)
+def _places(sentence: str) -> frozenset[str]:
+    """The words of ``sentence`` that name a place or its people (from ``PLACE_OF``)."""
+    return frozenset(w for w in words(sentence) if PLACE_OF.get(w))
 
 
 def _person_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:

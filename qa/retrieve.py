@@ -12,6 +12,7 @@ re-ranking by sentences (``answer.py``).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -44,6 +45,34 @@ class Hit:
     z_lexical: float = 0.0  # the same for BM25
 
 
+@dataclass(frozen=True)
+class Moments:
+    """First and second moments of a sample of unit vectors: a query's cosine mean and spread over it in O(dim²).
+
+    Equal to taking the mean and standard deviation of ``sample @ query``,
+    without a matrix-vector product over the sample at every question.
+    """
+
+    mean: np.ndarray  # the sample's mean vector (float64)
+    gram: np.ndarray  # sample.T @ sample / n (float64)
+
+    @classmethod
+    def of(cls, sample: np.ndarray) -> "Moments":
+        sample = np.asarray(sample, dtype=np.float64)
+        n, dim = sample.shape if sample.ndim == 2 else (0, 0)
+        if not n:
+            return cls(np.zeros(dim), np.zeros((dim, dim)))
+        return cls(sample.mean(0), sample.T @ sample / n)
+
+    def scale(self, query: np.ndarray) -> tuple[float, float]:
+        """Mean and standard deviation of the sample's cosines to ``query`` (0, 1 for an empty sample)."""
+        if not self.gram.any():  # an empty sample
+            return 0.0, 1.0
+        q = np.asarray(query, dtype=np.float64)
+        mean = float(self.mean @ q)
+        return mean, math.sqrt(max(float(q @ self.gram @ q) - mean * mean, 0.0))
+
+
 class Retriever:
     """Dense + BM25 search over one corpus's passages; built once, read by many questions."""
 
@@ -60,10 +89,10 @@ class Retriever:
         rng = np.random.default_rng(0)
         size = store.size
         sample = np.sort(rng.choice(size, min(size, DENSE_SAMPLE), replace=False)) if size else []
-        self._dense_sample = store.vectors(sample)
+        self._dense_moments = Moments.of(store.vectors(sample))
         sentences = len(store.sentence_vectors)
         picked = np.sort(rng.choice(sentences, min(sentences, DENSE_SAMPLE), replace=False)) if sentences else []
-        self._sentence_sample = np.asarray(store.sentence_vectors[picked], dtype=np.float32)
+        self._sentence_moments = Moments.of(np.asarray(store.sentence_vectors[picked], dtype=np.float32))
 
     def sentence_scale(self, vector: np.ndarray) -> tuple[float, float]:
         """Mean and spread of a query's cosine to the corpus's sentences (from a fixed sample).
@@ -71,10 +100,8 @@ class Retriever:
         A terse question ("Who attended?") is far from every sentence; its
         best sentence still stands out against this scale.
         """
-        if not len(self._sentence_sample):
-            return 0.0, 1.0
-        cosines = self._sentence_sample @ vector
-        return float(cosines.mean()), float(cosines.std()) + 1e-6
+        mean, std = self._sentence_moments.scale(vector)
+        return mean, std + 1e-6
 
     def search(self, query_terms: Sequence[str], vector: np.ndarray, k: int | None = None) -> list[Hit]:
         """The ``k`` best passages for a query: its terms for BM25, its vector for FAISS.
@@ -95,8 +122,8 @@ class Retriever:
         top_lex = np.argpartition(-lexical, min(n_cand, len(lexical) - 1))[:n_cand]
         rows = np.unique(np.concatenate([dense_ids, top_lex[lexical[top_lex] > 0]]))
         dense = self.store.vectors(rows) @ vector
-        sample = self._dense_sample @ vector
-        z_dense = (dense - sample.mean()) / (sample.std() + 1e-6)
+        mean, std = self._dense_moments.scale(vector)
+        z_dense = (dense - np.float32(mean)) / np.float32(std + 1e-6)
         lex = lexical[rows]
         spread = lexical.std()
         z_lex = (lex - lexical.mean()) / spread if spread > 0 else np.zeros_like(lex)
