@@ -200,7 +200,7 @@ def is_speech(sentence: str) -> bool:
 RELATED = """
 attend attended attendee attendees participate participated participant participants join joined
     delegate delegates delegation represent represented representing representative representatives
-meet met meeting meetings talk talks summit negotiation negotiations
+meet met meeting meetings talk talks summit negotiation negotiations round rounds
 die died dead death deaths kill killed killing fatalities victims
 injure injured injuries wounded hurt
 say said tell told state stated statement remark remarks comment commented
