@@ -30,7 +30,8 @@ from embeddings.files import cache_lock, sweep
 from embeddings.index import IndexCorrupt, Store, build_index, read_store, write_store
 from embeddings.model import Embedder
 
-from .articles import SPLITTER_VERSION, Passage, article_files, check_size, parse_article, split_passages
+from .articles import (SPLITTER_VERSION, Passage, article_files, check_size, content_digest, parse_article,
+                       split_passages)
 from .config import Settings
 from .errors import ArticleError
 
@@ -194,7 +195,7 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
             if explicit:
                 raise ArticleError(str(exc)) from exc
             warnings.append(f"skipped {source.name}: {exc}")
-    digests = {s.name: hashlib.sha256(data).hexdigest()[:20] for s, data in raw}
+    digests = {s.name: content_digest(data) for s, data in raw}
     files = {s.name: s.path for s, _ in raw}
 
     old: Store | None = None
@@ -279,26 +280,39 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
 
 
 def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, settings: Settings, progress) -> int:
-    """Embed the passages of new articles; their sentences' vectors come from the same pass."""
+    """Embed the passages of new articles into their slots of ``vector_parts`` and ``sentence_parts``."""
+    report = lambda done, total: progress("embedding", done, total)  # noqa: E731
+    groups = embed_passages([passages for _, passages in to_embed], embedder, settings.batch_size, report)
+    for (slot, _), (vectors, sentence_vectors) in zip(to_embed, groups):
+        vector_parts[slot], sentence_parts[slot] = vectors, sentence_vectors
+    return sum(len(passages) for _, passages in to_embed)
+
+
+def embed_passages(groups: list[list[Passage]], embedder: Embedder, batch_size: int,
+                   progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(passage vectors, their sentences' vectors in order) for each group of passages, from one pass.
+
+    All groups' passages are batched together (sorted by length, as the
+    embedder does), so many small articles embed as fast as one large one.
+    """
     texts: list[str] = []
     spans: list[list[tuple[int, int]]] = []
-    for _, article_passages in to_embed:
-        for p in article_passages:
+    for passages in groups:
+        for p in passages:
             shift = len(p.embed_text) - len(p.text)  # the header line before the text
             texts.append(p.embed_text)
             spans.append([(a + shift, b + shift) for a, b in p.sentences])
+    empty = np.zeros((0, embedder.dim), np.float32)
     if not texts:
-        return 0
-    report = lambda done, total: progress("embedding", done, total)  # noqa: E731
-    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, settings.batch_size, report)
+        return [(empty, empty) for _ in groups]
+    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, batch_size, progress)
+    out = []
     at = 0
-    for slot, article_passages in to_embed:
-        n = len(article_passages)
-        vector_parts[slot] = vectors[at:at + n]
-        sentence_parts[slot] = (np.concatenate(sentence_vectors[at:at + n]) if n
-                                else np.zeros((0, embedder.dim), np.float32))
+    for passages in groups:
+        n = len(passages)
+        out.append((vectors[at:at + n], np.concatenate(sentence_vectors[at:at + n]) if n else empty))
         at += n
-    return len(texts)
+    return out
 
 
 def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dict[str, Path]) -> Corpus:
