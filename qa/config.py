@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -203,6 +204,8 @@ def store_kind(value: str) -> tuple[str, str]:
     kind, _, target = str(value).strip().partition(":")
     if kind == "faiss" and not target:
         return kind, ""
-    if kind == "milvus" and target.strip():
-        return kind, target.strip()
-    raise ValueError(f"setting store must be faiss, milvus:PATH.db or milvus:http://host:19530, got {value!r}")
+    target = target.strip()
+    if kind == "milvus" and (target.endswith(".db") or re.match(r"https?://", target)):
+        return kind, target
+    raise ValueError(f"setting store must be faiss, milvus:PATH.db (Milvus Lite) or milvus:http://host:19530, "
+                     f"got {value!r}")

@@ -136,6 +136,16 @@ def open_store(settings: "Settings", expect: dict[str, Any], owner: str | None =
     return MilvusStore.open(settings, expect, owner)
 
 
+def forget_owner(settings: "Settings", owner: str) -> None:
+    """Remove what a store kept of ``owner``'s uploads beyond its folder (the caller removes the folder)."""
+    from .config import store_kind
+
+    if store_kind(settings.store)[0] == "milvus":
+        from .milvus_store import drop_owner
+
+        drop_owner(settings, owner)
+
+
 def passage_record(passage: Passage) -> dict[str, Any]:
     """What a store keeps of a passage: all but the article name (the manifest's rows say which)."""
     data = asdict(passage)
