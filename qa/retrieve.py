@@ -1,8 +1,8 @@
 """Retrieval: a question becomes ranked passages, from dense and lexical search fused.
 
-Dense search (FAISS, cosine) finds paraphrases; BM25 (``bm25s``) finds exact
-names and numbers. Each side's scores are z-normalised against the whole
-corpus and summed with weights from the settings: on labelled questions this
+Dense search (cosine) finds paraphrases; BM25 finds exact names and numbers;
+both come from the corpus's store (``store.py``: FAISS and bm25s, or Milvus).
+Each side's scores are z-normalised against the whole corpus and summed with weights from the settings: on labelled questions this
 beat reciprocal rank fusion, which lost to BM25 alone at rank 1 because the
 dense side is weak on exact wording. The fusion weights are fitted
 (``weights.py``). Leaves out: question analysis (``question.py``) and
@@ -11,7 +11,6 @@ re-ranking by sentences (``answer.py``).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Sequence
 
