@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-# The optional [scale] extra (Ray; python -m qa index --ray): the tests need it, `make run` does not.
+# The [scale] extra (Milvus Lite, Ray) for the tests of both stores and of Ray ingestion; `make run` does without it.
 SCALE_STAMP := $(VENV)/.installed-scale
 # CPU build of torch, found on this machine's disk; installed before
 # sentence-transformers so pip never pulls the multi-GB CUDA build.

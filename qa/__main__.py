@@ -107,7 +107,6 @@ def _index(argv: list[str]) -> int:
         description="Index the articles into the store: only new or changed ones are embedded, articles gone "
                     "from the folder are removed, and an interrupted run resumes where it was flushed.")
     add_arguments(parser)
-    parser.add_argument("--store", default="faiss", help="where the index is kept: faiss (default, in the cache)")
     parser.add_argument("--ray", metavar="ADDRESS",
                         help="run repair, splitting and embedding on Ray: 'local' starts one here, or a cluster "
                              "address ('auto', 'ray://head:10001'); needs pip install 'article-qa[scale]'")
@@ -119,16 +118,13 @@ def _index(argv: list[str]) -> int:
     def run() -> int:
         from .config import Settings
         from .engine import load_model
-        from .ingest import FLUSH_SECONDS, index_articles
-        from .interim_store import faiss_writer
+        from .ingest import FLUSH_SECONDS, index_articles, open_for_writing
 
-        if args.store != "faiss":
-            parser.error(f"unknown store {args.store!r}: this build has faiss")
         settings = Settings.resolve(**from_arguments(args))
         progress = _PaceLine()
         progress("model", 0, 0)
         embedder = load_model(settings)
-        with faiss_writer(settings, embedder, progress) as store:
+        with open_for_writing(settings, embedder, progress) as store:
             report = index_articles(settings, store, embedder, progress, ray_address=args.ray,
                                     flush_seconds=FLUSH_SECONDS if args.flush_every is None else args.flush_every)
         for warning in report.warnings:

@@ -14,19 +14,22 @@ module only writes what comes back. Leaves out: the store's durability (its
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
+from embeddings.files import cache_lock, sweep
 from embeddings.model import Embedder
 
 from .articles import Passage, check_size, content_digest, parse_article, split_passages
 from .config import Settings
-from .corpus import Progress, embed_passages, source_files
+from .corpus import STORE_LEFTOVERS, Progress, _expect, embed_passages, source_files, store_folder
 from .errors import ArticleError
+from .store import Store, open_store
 
 # A flush rewrites the FAISS store (~1 s at 10k passages): every 30 s costs a few percent of a long run
 # and a kill loses at most 30 s of embedding.
@@ -36,17 +39,14 @@ FLUSH_SECONDS = 30.0
 CHUNK_BYTES = 64_000
 
 
-class ArticleWriter(Protocol):
-    """The write side of a store, as ingestion uses it."""
-
-    def digests(self) -> dict[str, str]: ...
-
-    def put_article(self, name: str, info: dict, passages: list[Passage], vectors: np.ndarray,
-                    sentence_vectors: np.ndarray) -> None: ...
-
-    def delete_article(self, name: str) -> None: ...
-
-    def flush(self) -> None: ...
+@contextlib.contextmanager
+def open_for_writing(settings: Settings, embedder: Embedder, progress: Progress | None = None) -> Iterator[Store]:
+    """The settings' store (``settings.store``), holding its cache folder's lock meanwhile, as the app's build does."""
+    folder = store_folder(settings)
+    with cache_lock(folder, (lambda: progress("waiting", 0, 0)) if progress else None) as locked:
+        if locked:
+            sweep(folder, STORE_LEFTOVERS)
+        yield open_store(settings, _expect(embedder, settings))
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def plan(settings: Settings, progress: Progress) -> tuple[list[Job], list[str]]:
     return jobs, warnings
 
 
-def index_articles(settings: Settings, store: ArticleWriter, embedder: Embedder, progress: Progress | None = None,
+def index_articles(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None,
                    ray_address: str | None = None, flush_seconds: float = FLUSH_SECONDS,
                    on_flush: Callable[[Report], None] | None = None) -> Report:
     """Bring ``store`` up to date with the settings' articles; returns what was done.

@@ -32,11 +32,11 @@ import numpy as np
 
 from embeddings.model import Embedder, load_embedder
 
-from .articles import Passage
 from .config import Settings
-from .corpus import _passage_args, _record, embed_passages
+from .corpus import embed_passages
 from .errors import ArticleError, QAError
 from .ingest import Indexed, Job, failed, prepare, read_source
+from .store import passage_record, record_passage
 
 LOCAL = "local"
 # Passages an embedding actor takes per call: 8 forward passes of 8, enough to amortise Ray's per-call cost.
@@ -136,7 +136,7 @@ def embed_on_ray(jobs: list[Job], settings: Settings, address: str) -> Iterator[
 
 def _article(name: str, info: dict, rows: list[dict], dim: int) -> Indexed:
     """An article put together from its passages' rows, in passage order."""
-    passages = [Passage(**_passage_args(json.loads(row["record"]), name)) for row in rows]
+    passages = [record_passage(json.loads(row["record"]), name) for row in rows]
     vectors = np.array([np.frombuffer(row["vector"], np.float32) for row in rows], np.float32).reshape(-1, dim)
     sentences = [np.frombuffer(row["sentences"], np.float32).reshape(-1, dim) for row in rows]
     sentence_vectors = np.concatenate(sentences) if sentences else np.zeros((0, dim), np.float32)
@@ -162,7 +162,7 @@ def _split(batch: dict[str, np.ndarray], settings: Settings) -> dict[str, np.nda
             continue
         text = json.dumps(info, ensure_ascii=False)
         rows += [{"name": name, "info": text, "index": i, "count": len(passages),
-                  "record": json.dumps(_record(p), ensure_ascii=False), "error": ""} for i, p in enumerate(passages)]
+                  "record": json.dumps(passage_record(p), ensure_ascii=False), "error": ""} for i, p in enumerate(passages)]
         if not passages:
             rows.append({"name": name, "info": text, "index": -1, "count": 0, "record": "", "error": ""})
     return {key: np.array([row[key] for row in rows], dtype=object) for key in
@@ -178,7 +178,7 @@ class _Embed:
         self.embedder = _embedder(self.settings)
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        groups = [[Passage(**_passage_args(json.loads(record), str(name)))] if record else []
+        groups = [[record_passage(json.loads(record), str(name))] if record else []
                   for name, record in zip(batch["name"], batch["record"])]
         embedded = embed_passages(groups, self.embedder, self.settings.batch_size)
         return {
