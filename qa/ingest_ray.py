@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import sys
 import warnings
 from pathlib import Path
 from typing import Iterator
@@ -50,14 +51,19 @@ _SOCKET_ROOM = 107 - len("/session_2026-01-01_00-00-00_000000_0000000/sockets/pl
 
 
 def start(address: str, cache_dir: Path) -> None:
-    """Join Ray at ``address``, or start a quiet local Ray keeping its files in ``cache_dir/ray``."""
+    """Join Ray at ``address``, or start a quiet local Ray keeping its files in ``cache_dir/ray``.
+
+    A Ray this process already runs is used as it is. Set before Ray is
+    imported (as ``python -m qa index`` does), a local Ray also listens on
+    loopback only and authenticates with a token of this run's own.
+    """
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # read when Ray is imported, and by the processes it starts
     local = address == LOCAL
     temp = Path(cache_dir).expanduser().resolve() / "ray"
-    if local:
-        if len(str(temp)) > _SOCKET_ROOM:
-            raise QAError(f"the cache folder's path is too long for a local Ray's sockets ({temp}): "
-                               f"use a --cache-dir of at most {_SOCKET_ROOM - 4} characters")
+    if local and len(str(temp)) > _SOCKET_ROOM:
+        raise QAError(f"the cache folder's path is too long for a local Ray's sockets ({temp}): "
+                      f"use a --cache-dir of at most {_SOCKET_ROOM - 4} characters")
+    if local and "ray" not in sys.modules:  # Ray reads these when it is imported
         # Ray finds "this machine's" address by routing towards a public one; this keeps it on loopback.
         os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
         # Token authentication with a token for this run only: Ray's default writes one to ~/.ray/auth_token.
@@ -68,13 +74,12 @@ def start(address: str, cache_dir: Path) -> None:
         import ray.data
     except ImportError as exc:
         raise QAError("running on Ray needs Ray: pip install 'article-qa[scale]' (or 'ray[data]')") from exc
-    if ray.is_initialized():
-        return
-    if local:
-        temp.mkdir(parents=True, exist_ok=True)
-        ray.init(include_dashboard=False, _temp_dir=str(temp), log_to_driver=False, configure_logging=False)
-    else:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
+    if not ray.is_initialized():
+        if local:
+            temp.mkdir(parents=True, exist_ok=True)
+            ray.init(include_dashboard=False, _temp_dir=str(temp), log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # qa.ingest shows one progress line of its own
     context.print_on_execution_start = False
