@@ -159,21 +159,28 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
             results = embed_on_ray(todo, settings, ray_address)
         progress("ingesting", 0, len(todo))
         started = last_flush = time.monotonic()
-        for done, result in enumerate(results, 1):
-            if result.error is not None:
-                report.warnings.append(f"skipped {result.name}: {result.error}")
-                if result.name in held:  # changed into something unusable: its old version goes too
-                    store.delete_article(result.name)
-            else:
-                store.put_article(result.name, result.info, result.passages, result.vectors, result.sentence_vectors)
-                report.indexed.append(result.name)
-                report.passages += len(result.passages)
-            dirty = True
-            report.embed_seconds = time.monotonic() - started
-            progress("ingesting", done, len(todo))
-            if time.monotonic() - last_flush >= flush_seconds:
-                flush()
-                dirty, last_flush = False, time.monotonic()
+        try:
+            for done, result in enumerate(results, 1):
+                if result.error is not None:
+                    report.warnings.append(f"skipped {result.name}: {result.error}")
+                    if result.name in held:  # changed into something unusable: its old version goes too
+                        store.delete_article(result.name)
+                else:
+                    store.put_article(result.name, result.info, result.passages, result.vectors,
+                                      result.sentence_vectors)
+                    report.indexed.append(result.name)
+                    report.passages += len(result.passages)
+                dirty = True
+                report.embed_seconds = time.monotonic() - started
+                progress("ingesting", done, len(todo))
+                if time.monotonic() - last_flush >= flush_seconds:
+                    flush()
+                    dirty, last_flush = False, time.monotonic()
+        except BaseException:  # Ctrl-C or a failed worker: keep what is done (kill -9 keeps the last flush)
+            if dirty:
+                with contextlib.suppress(Exception):
+                    store.flush()
+            raise
     if dirty:
         flush()
     report.seconds = time.monotonic() - began

@@ -8,11 +8,13 @@ its pipeline stores the same passages and vectors as the in-process build.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -69,21 +71,29 @@ def test_rerun_embeds_only_changed_articles_and_drops_gone_ones(folder, fake_emb
     assert any("sandbags overnight" in p.text for p in engine.corpus.passages)
 
 
-class Interrupted(Exception):
-    pass
+KILLED_AFTER_FIRST_FLUSH = textwrap.dedent("""
+    import os, signal, sys
+    from qa.config import Settings
+    from qa.ingest import index_articles, open_for_writing
+    from tests.conftest import FakeEmbedder
+    settings = Settings.resolve(articles=sys.argv[1])
+    def kill(report):
+        print(",".join(report.indexed), flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    with open_for_writing(settings, FakeEmbedder()) as store:
+        index_articles(settings, store, FakeEmbedder(), flush_seconds=0, on_flush=kill)
+""")
 
 
-@pytest.mark.usefixtures("each_store")
-def test_interrupted_run_resumes_where_it_was_flushed(folder, fake_embedder):
-    def stop_after_first_flush(report):
-        raise Interrupted(list(report.indexed))
-
-    with pytest.raises(Interrupted) as stopped:
-        _index(folder, fake_embedder, flush_seconds=0, on_flush=stop_after_first_flush)
-    flushed = stopped.value.args[0]
+def test_run_killed_midway_resumes_where_it_was_flushed(folder, fake_embedder, each_store, tmp_path, monkeypatch):
+    if each_store.startswith("milvus:"):  # Milvus Lite opens a file in one process at a time: one of its own
+        monkeypatch.setenv("QA_STORE", f"milvus:{tmp_path / 'killed.db'}")
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_FIRST_FLUSH, str(folder)], cwd=PROJECT,
+                            capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    flushed = killed.stdout.split()[0].split(",")
     assert len(flushed) == 1
 
-    fake_embedder.encoded = 0
     rerun, held = _index(folder, fake_embedder)
     assert rerun.unchanged == 1 and sorted(rerun.indexed) == sorted(set(held) - set(flushed))
     assert len(held) == 3
@@ -154,3 +164,34 @@ def test_ray_pipeline_stores_what_the_in_process_build_stores(local_ray, embedde
         assert ray[name].passages == here[name].passages
         np.testing.assert_allclose(ray[name].vectors, here[name].vectors, atol=1e-5)
         np.testing.assert_allclose(ray[name].sentence_vectors, here[name].sentence_vectors, atol=1e-3)
+
+
+@pytest.mark.model
+def test_local_ray_keeps_to_loopback_and_the_cache_folder(embedder, folder, tmp_path):
+    """The command as a user runs it: Ray's files under <cache>/ray, nothing in $HOME or $TMPDIR, loopback only."""
+    if importlib.util.find_spec("ray") is None:
+        pytest.skip("Ray ingestion needs the [scale] extra")
+    cache = Path(tempfile.mkdtemp(prefix="qa-cache-"))  # short: Ray's socket paths live under it
+    home, tmp = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir(), tmp.mkdir()
+    shutil.copytree(embedder.runner.path.parents[1], cache / "onnx")  # the session's export: no second one
+    script = textwrap.dedent("""
+        import sys
+        from qa.__main__ import main
+        code = main(sys.argv[1:])
+        import ray
+        print("nodes", sorted({n["NodeManagerAddress"] for n in ray.nodes()}))
+        sys.exit(code)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env.update(HOME=str(home), TMPDIR=str(tmp))
+    try:
+        run = subprocess.run([sys.executable, "-c", script, "index", "--articles", str(folder), "--cache-dir",
+                              str(cache), "--ray", "local"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        assert "indexed 3 article(s)" in run.stdout and "nodes ['127.0.0.1']" in run.stdout, run.stdout
+        assert list((cache / "ray").glob("session_*/logs")), "Ray's session is not under the cache folder"
+        assert not list(home.rglob("*")) and not list(tmp.rglob("*")), "Ray wrote outside the cache folder"
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
