@@ -111,22 +111,25 @@ def _index(argv: list[str]) -> int:
                         help="run repair, splitting and embedding on Ray: 'local' starts one here, or a cluster "
                              "address ('auto', 'ray://head:10001'); needs pip install 'article-qa[scale]'")
     parser.add_argument("--flush-every", type=float, default=None, metavar="SECONDS",
-                        help="make what is indexed durable at least this often (default 30)")
+                        help="make what is indexed durable at least this often (default: every 30 s, "
+                             "less often when a flush takes over 3 s)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
 
     def run() -> int:
+        from .articles import article_files
         from .config import Settings
         from .engine import load_model
-        from .ingest import FLUSH_SECONDS, index_articles, open_for_writing
+        from .ingest import index_articles, open_for_writing
 
         settings = Settings.resolve(**from_arguments(args))
+        article_files(settings.articles)  # a missing or empty folder is said before the model loads
         progress = _PaceLine()
         progress("model", 0, 0)
         embedder = load_model(settings)
         with open_for_writing(settings, embedder, progress) as store:
             report = index_articles(settings, store, embedder, progress, ray_address=args.ray,
-                                    flush_seconds=FLUSH_SECONDS if args.flush_every is None else args.flush_every)
+                                    flush_seconds=args.flush_every)
         for warning in report.warnings:
             logging.warning("%s", warning)
         rate = f", {report.passages_per_second:.1f} passages/s" if report.passages else ""

@@ -3,8 +3,8 @@
 ``index_articles`` hashes every article file (``content_digest``, as the
 corpus does), deletes from the store the articles gone from the folder, and
 repairs, splits and embeds only the new or changed ones, putting each into
-the store as soon as it is done and flushing at least every
-``flush_seconds``: a run killed midway loses only what came after the last
+the store as soon as it is done and flushing every 30 s or so
+(``FLUSH_SECONDS``): a run killed midway loses only what came after the last
 flush, and the next run skips everything flushed. Without ``ray_address``
 the work runs here, with the same functions as the app's own build (no Ray
 import); with it, ``qa.ingest_ray`` runs it as a Ray Data pipeline and this
@@ -31,9 +31,11 @@ from .corpus import STORE_LEFTOVERS, Progress, _expect, embed_passages, source_f
 from .errors import ArticleError
 from .store import Store, open_store
 
-# A flush rewrites the FAISS store (~1 s at 10k passages): every 30 s costs a few percent of a long run
-# and a kill loses at most 30 s of embedding.
+# By default a run flushes every 30 s, or less often when flushing is slow: a FAISS flush rewrites the
+# whole store (it grows with the corpus), so the wait is at least FLUSH_COST times the last flush's
+# time, which keeps flushing under a tenth of the run; a kill loses the work since the last flush.
 FLUSH_SECONDS = 30.0
+FLUSH_COST = 10
 # In-process, articles are embedded together up to this many bytes of text (~100 passages, a few seconds here):
 # their passages are batched by length across articles, as the app's build batches them.
 CHUNK_BYTES = 64_000
@@ -122,14 +124,15 @@ def plan(settings: Settings, progress: Progress) -> tuple[list[Job], list[str]]:
 
 
 def index_articles(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None,
-                   ray_address: str | None = None, flush_seconds: float = FLUSH_SECONDS,
+                   ray_address: str | None = None, flush_seconds: float | None = None,
                    on_flush: Callable[[Report], None] | None = None) -> Report:
     """Bring ``store`` up to date with the settings' articles; returns what was done.
 
     ``ray_address``: run repair, splitting and embedding on Ray ("local"
-    starts a Ray on this machine). ``on_flush`` is called after each flush
-    with the report so far (a hook for tests and callers that checkpoint).
-    Raises ArticleError when no article at all is usable.
+    starts a Ray on this machine). ``flush_seconds``: flush at least this
+    often (default: see ``FLUSH_SECONDS``). ``on_flush`` is called after
+    each flush with the report so far (a hook for tests and callers that
+    checkpoint). Raises ArticleError when no article at all is usable.
     """
     progress = progress or (lambda stage, done, total: None)
     began = time.monotonic()
@@ -144,9 +147,15 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
         store.delete_article(name)
     dirty = bool(report.removed)
 
+    wait = FLUSH_SECONDS if flush_seconds is None else flush_seconds
+
     def flush() -> None:
+        nonlocal wait
         progress("saving", 0, 0)
+        start = time.monotonic()
         store.flush()
+        if flush_seconds is None:
+            wait = max(FLUSH_SECONDS, FLUSH_COST * (time.monotonic() - start))
         if on_flush is not None:
             on_flush(report)
 
@@ -173,7 +182,7 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
                 dirty = True
                 report.embed_seconds = time.monotonic() - started
                 progress("ingesting", done, len(todo))
-                if time.monotonic() - last_flush >= flush_seconds:
+                if time.monotonic() - last_flush >= wait:
                     flush()
                     dirty, last_flush = False, time.monotonic()
         except BaseException:  # Ctrl-C or a failed worker: keep what is done (kill -9 keeps the last flush)

@@ -100,6 +100,19 @@ def test_run_killed_midway_resumes_where_it_was_flushed(folder, fake_embedder, e
     assert fake_embedder.encoded == rerun.passages == _passages(rerun.indexed, folder, fake_embedder)
 
 
+@pytest.mark.model
+def test_index_command_reports_and_the_app_then_answers_from_the_store(capsys, embedder, folder):
+    from qa.__main__ import main
+
+    assert main(["index", "--articles", str(folder)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("indexed 3 article(s)") and "indexing articles 3/3" in err
+    assert main(["index", "--articles", str(folder)]) == 0
+    assert "indexed 0 article(s) (0 passages), 3 unchanged, 0 removed" in capsys.readouterr().out
+    engine = Engine(Settings.resolve(articles=folder), embedder=embedder)
+    assert engine.corpus.embedded == 0 and len(engine.articles) == 3
+
+
 def test_unusable_articles_are_skipped_with_a_warning(folder, fake_embedder):
     (folder / "empty.txt").write_text("")
     report, held = _index(folder, fake_embedder)
