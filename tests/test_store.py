@@ -139,6 +139,18 @@ def test_the_lexical_index_is_saved_and_loaded_not_rebuilt(tmp_path, fake_embedd
     assert second.retriever.vocabulary.state() == first.retriever.vocabulary.state()
 
 
+def test_a_killed_writers_staging_folder_is_swept(tmp_path, fake_embedder):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
+    settings = Settings.resolve(articles=tmp_path / "articles")
+    Engine(settings, embedder=fake_embedder)
+    staging = store_folder(settings) / ".bm25.k1ll3d.tmp"
+    staging.mkdir()
+    (staging / BM25_FILES["data_name"]).write_bytes(b"half a file")
+    assert Engine(settings, embedder=fake_embedder).corpus.embedded == 0
+    assert not staging.exists()
+
+
 def test_a_damaged_lexical_file_is_rebuilt_not_served(tmp_path, fake_embedder):
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
