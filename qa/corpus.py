@@ -1,9 +1,11 @@
 """The corpus: articles on disk become passages with vectors, cached as a store.
 
 ``open_corpus`` reads the article files, compares their hashes with the
-cached store's manifest, and embeds only what changed: an unchanged corpus
-loads without touching the model's forward pass, and an edited article is the
-only one re-embedded. A store that fails its checks is rebuilt, never served.
+digests the store holds (``store.py``: FAISS files or Milvus), and embeds only
+what changed: an unchanged corpus loads without touching the model's forward
+pass, an edited article is the only one re-embedded and written, and articles
+gone from disk are deleted from the store. A store that fails its checks is
+rebuilt, never served.
 Reading, building and publishing a store hold its folder's inter-process
 lock, which also sweeps what a killed build left there.
 

@@ -62,6 +62,7 @@ class FaissStore:
                                          sentence_vectors=np.zeros((0, dim), np.float16))
         self._pending: dict[str, StoredArticle | None] = {}  # name -> new version, or None: deleted
         self._passages: list[Passage] | None = None
+        self._starts: np.ndarray | None = None  # first sentence of each row, then the total
         self._bm25, self._vocabulary = lexical or _lexical(self.passages())
         self.saved = lexical is not None or not self.size  # whether the files hold the lexical index
 
@@ -134,7 +135,7 @@ class FaissStore:
         return [self._data.sentence_vectors[starts[r]:starts[r + 1]].astype(np.float32) for r in rows]
 
     def _sentence_starts(self) -> np.ndarray:
-        if getattr(self, "_starts", None) is None or len(self._starts) != self.size + 1:
+        if self._starts is None:
             counts = [len(p.sentences) for p in self.passages()]
             self._starts = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])
         return self._starts

@@ -36,6 +36,7 @@ import math
 import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -131,6 +132,7 @@ class MilvusStore:
         owners = sorted({"", self.owner})
         self.view = "owner in [" + ", ".join(json.dumps(o) for o in owners) + "]"
         self.hidden: set[str] = set()  # shared articles this view deleted (gone from its files)
+        self._snapshot: _Snapshot | None = None
         self._ensure()
         self._read()
 
@@ -187,6 +189,13 @@ class MilvusStore:
 
     # -- the snapshot read at open and flush -----------------------------------
 
+    @property
+    def _snap(self) -> "_Snapshot":
+        """What the view holds, read at open and again on first use after a ``flush``."""
+        if self._snapshot is None:
+            self._read()
+        return self._snapshot
+
     def _read(self) -> None:
         """Read the view's articles and passages: only whole articles, the owner's own before shared ones."""
         heads = self._query(self.passage_collection, f"{self.view} and position == 0",
@@ -221,11 +230,8 @@ class MilvusStore:
                 "sentence_rows": [sentence_start, sentence_start + sum(len(p.sentences) for p in part)],
                 "uploaded": bool(info.get("uploaded", False)), "owner": info["owner"],
             }
-        self._manifest = {**self.expect, "articles": manifest_articles}
-        self._passages = passages
-        self._pks = np.array(pks, dtype=np.int64)
-        self._rows = {pk: row for row, pk in enumerate(pks)}
-        self._vocabulary: Vocabulary | None = None
+        self._snapshot = _Snapshot({**self.expect, "articles": manifest_articles}, passages,
+                                   np.array(pks, dtype=np.int64), {pk: row for row, pk in enumerate(pks)})
 
     def _query(self, collection: str, where: str, fields: list[str]) -> list[dict]:
         """Every row matching ``where``: at once from Milvus Lite, in batches from a server (at most ``MAX_LIMIT`` a query)."""
@@ -244,21 +250,21 @@ class MilvusStore:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._manifest
+        return self._snap.manifest
 
     @property
     def size(self) -> int:
-        return len(self._passages)
+        return len(self._snap.passages)
 
     def passages(self) -> list[Passage]:
-        return self._passages
+        return self._snap.passages
 
     def vocabulary(self) -> Vocabulary:
-        if self._vocabulary is None:
-            vocabulary = Vocabulary(lexical_texts(self._passages))
-            vocabulary.docs = []
-            self._vocabulary = vocabulary
-        return self._vocabulary
+        snap = self._snap
+        if snap.vocabulary is None:
+            snap.vocabulary = Vocabulary(lexical_texts(snap.passages))
+            snap.vocabulary.docs = []
+        return snap.vocabulary
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.size, MAX_LIMIT)
@@ -273,7 +279,7 @@ class MilvusStore:
         """Rows and scores of search hits, leaving out rows this snapshot does not hold."""
         rows, scores = [], []
         for hit in found:
-            row = self._rows.get(hit["pk"] if "pk" in hit else hit["id"])
+            row = self._snap.rows.get(hit["pk"] if "pk" in hit else hit["id"])
             if row is not None:
                 rows.append(row)
                 scores.append(score(hit["distance"]))
@@ -296,7 +302,7 @@ class MilvusStore:
         score_of = dict(zip(rows.tolist(), scores.tolist()))
         missing = [int(r) for r in asked if int(r) not in score_of]
         if missing and not complete:  # below the top hits: ask for these rows' scores
-            pks = ", ".join(str(int(self._pks[r])) for r in missing)
+            pks = ", ".join(str(int(self._snap.pks[r])) for r in missing)
             extra = self.milvus.search(self.passage_collection, data=[query], anns_field="sparse",
                                        limit=len(missing), filter=f"{self.view} and pk in [{pks}]",
                                        output_fields=["pk"])[0]
@@ -328,21 +334,21 @@ class MilvusStore:
             return out
         found: dict[int, list[float]] = {}
         for at in range(0, len(rows), CHUNK):
-            pks = ", ".join(str(int(p)) for p in self._pks[rows[at:at + CHUNK]])
+            pks = ", ".join(str(int(p)) for p in self._snap.pks[rows[at:at + CHUNK]])
             for row in self.milvus.query(self.passage_collection, filter=f"pk in [{pks}]",
                                          output_fields=["pk", "vector"]):
                 found[row["pk"]] = row["vector"]
-        for i, pk in enumerate(self._pks[rows].tolist()):
+        for i, pk in enumerate(self._snap.pks[rows].tolist()):
             if pk in found:
                 out[i] = found[pk]
         return out
 
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         rows = [int(r) for r in rows]
-        out = [np.zeros((len(self._passages[r].sentences), self.dim), np.float32) for r in rows]
+        out = [np.zeros((len(self._snap.passages[r].sentences), self.dim), np.float32) for r in rows]
         where = {}
         for i, r in enumerate(rows):
-            where.setdefault(int(self._pks[r]), []).append(i)
+            where.setdefault(int(self._snap.pks[r]), []).append(i)
         pks = list(where)
         for at in range(0, len(pks), CHUNK // 8):
             listed = ", ".join(map(str, pks[at:at + CHUNK // 8]))
@@ -356,17 +362,17 @@ class MilvusStore:
     # -- writing ---------------------------------------------------------------
 
     def digests(self) -> dict[str, str]:
-        return {name: info["digest"] for name, info in self._manifest["articles"].items()}
+        return {name: info["digest"] for name, info in self._snap.manifest["articles"].items()}
 
     def article(self, name: str) -> StoredArticle | None:
-        info = self._manifest["articles"].get(name)
+        info = self._snap.manifest["articles"].get(name)
         if info is None:
             return None
         rows = np.arange(*info["rows"])
         sentences = self.sentence_vectors(rows)
         return StoredArticle(
             info={k: info[k] for k in ("digest", "title", "sections", "uploaded")},
-            passages=self._passages[info["rows"][0]:info["rows"][1]],
+            passages=self._snap.passages[info["rows"][0]:info["rows"][1]],
             vectors=self.vectors(rows),
             sentence_vectors=np.concatenate(sentences) if sentences else np.zeros((0, self.dim), np.float32),
         )
@@ -408,14 +414,25 @@ class MilvusStore:
         self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
         self.milvus.delete(self.passage_collection, filter=f"key == {key}")
         self.milvus.delete(self.sentence_collection, filter=f"key == {key}")
-        if self.owner and self._manifest["articles"].get(name, {}).get("owner") == "":
+        if self.owner and self._snap.manifest["articles"].get(name, {}).get("owner") == "":
             self.hidden.add(name)
 
     def flush(self) -> None:
-        """Milvus's flush (sealed, durable), then the snapshot read again."""
+        """Milvus's flush (sealed, durable); the view is read again when next used."""
         for name in (self.passage_collection, self.sentence_collection):
             self.milvus.flush(name)
-        self._read()
+        self._snapshot = None
+
+
+@dataclass
+class _Snapshot:
+    """One reading of a view: its manifest, passages in row order, their primary keys, and key -> row."""
+
+    manifest: dict[str, Any]
+    passages: list[Passage]
+    pks: np.ndarray
+    rows: dict[int, int]
+    vocabulary: Vocabulary | None = None
 
 
 def drop_owner(settings: Settings, owner: str) -> None:

@@ -7,13 +7,13 @@ import pytest
 
 from embeddings.index import read_store, write_store
 from qa.articles import parse_article, split_passages
-from qa.config import Settings, store_kind
+from qa.config import Settings
 from qa.corpus import store_folder
 from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
 from qa.store import Store, open_store
-from tests.conftest import SEED, FakeEmbedder
+from tests.conftest import SEED, FakeEmbedder, store_setting
 
 EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
 BUDGET = b"City budget\n\nThe council approved a budget of 12 million euros on Monday.\n\n" \
@@ -100,8 +100,6 @@ def test_a_browsers_store_holds_its_uploads_apart(settings, fake_embedder):
 
 def test_retrieval_ranks_alike_in_both_stores(tmp_path, fake_embedder, milvus_folder):
     """The same corpus and questions: the same passages first, fused scores within a small tolerance."""
-    from tests.conftest import store_setting
-
     folder = tmp_path / "articles"
     folder.mkdir()
     (folder / "paris.txt").write_bytes(SEED.read_bytes())
@@ -141,6 +139,18 @@ def test_the_lexical_index_is_saved_and_loaded_not_rebuilt(tmp_path, fake_embedd
     assert second.retriever.vocabulary.state() == first.retriever.vocabulary.state()
 
 
+def test_a_killed_writers_staging_folder_is_swept(tmp_path, fake_embedder):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
+    settings = Settings.resolve(articles=tmp_path / "articles")
+    Engine(settings, embedder=fake_embedder)
+    staging = store_folder(settings) / ".bm25.k1ll3d.tmp"
+    staging.mkdir()
+    (staging / BM25_FILES["data_name"]).write_bytes(b"half a file")
+    assert Engine(settings, embedder=fake_embedder).corpus.embedded == 0
+    assert not staging.exists()
+
+
 def test_a_damaged_lexical_file_is_rebuilt_not_served(tmp_path, fake_embedder):
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
@@ -174,11 +184,12 @@ def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embed
     assert FaissStore.open(folder, {}).saved
 
 
-def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(settings, fake_embedder, monkeypatch):
-    if store_kind(settings.store)[0] != "milvus":
-        pytest.skip("only Milvus returns just its top hits")
+def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(tmp_path, fake_embedder, monkeypatch,
+                                                                     milvus_folder):
+    """Only Milvus returns just its top hits: the mean and spread of the rest are estimated, the asked rows exact."""
     import qa.milvus_store
 
+    settings = Settings.resolve(articles=tmp_path, store=store_setting("milvus", milvus_folder))
     store = open_store(settings, EXPECT)
     for i in range(12):
         store.put_article(f"budget{i}.txt", *_article(f"budget{i}.txt", BUDGET + b"Vote %d.\n" % i, fake_embedder))
