@@ -100,7 +100,8 @@ def read_source(path: Path, name: str, max_bytes: int) -> bytes:
         raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def prepare(name: str, data: bytes, uploaded: bool, embedder: Embedder, settings: Settings) -> tuple[dict, list[Passage]]:
+def prepare(name: str, data: bytes, uploaded: bool, embedder: Embedder,
+            settings: Settings) -> tuple[dict, list[Passage]]:
     """Repair and split one article: its manifest entry (digest, title, sections, uploaded) and passages."""
     article = parse_article(name, data, settings.max_article_bytes)
     passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, settings.pack_tokens)

@@ -10,11 +10,12 @@ passages are back, for ``qa.ingest`` to store. The functions are the
 in-process build's own (``qa.ingest.prepare``, ``qa.corpus.embed_passages``),
 so the vectors match it to float rounding.
 
-Ray runs with its usage statistics off. A local Ray has no dashboard,
+Ray runs with its usage statistics off (``embeddings.offline``). A local Ray has no dashboard,
 listens on loopback only, authenticates with a token made for this run (not
 kept in ``~/.ray``), and keeps its temporary files, logs and spilled objects
-in ``<cache>/ray``. On a cluster, every node needs this package installed
-and the article files at the same path. Leaves out: GPUs, reading from
+in ``<cache>/ray``. On a cluster, every node needs this package installed,
+the article files at the same path, and the cache folder's path writable (the
+model's ONNX export is made there once per node). Leaves out: GPUs, reading from
 object storage, Ray's autoscaling of the actor pool.
 """
 
@@ -57,8 +58,8 @@ def start(address: str, cache_dir: Path) -> None:
     imported (as ``python -m qa index`` does), a local Ray also listens on
     loopback only and authenticates with a token of this run's own.
     """
-    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"  # read when Ray is imported, and by the processes it starts
-    local = address == LOCAL
+    running = "ray" in sys.modules and sys.modules["ray"].is_initialized()
+    local = address == LOCAL and not running
     temp = Path(cache_dir).expanduser().resolve() / "ray"
     if local and len(str(temp)) > _SOCKET_ROOM:
         raise QAError(f"the cache folder's path is too long for a local Ray's sockets ({temp}): "
@@ -74,12 +75,11 @@ def start(address: str, cache_dir: Path) -> None:
         import ray.data
     except ImportError as exc:
         raise QAError("running on Ray needs Ray: pip install 'article-qa[scale]' (or 'ray[data]')") from exc
-    if not ray.is_initialized():
-        if local:
-            temp.mkdir(parents=True, exist_ok=True)
-            ray.init(include_dashboard=False, _temp_dir=str(temp), log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    if local:
+        temp.mkdir(parents=True, exist_ok=True)
+        ray.init(include_dashboard=False, _temp_dir=str(temp), log_to_driver=False, configure_logging=False)
+    elif not running:
+        ray.init(address=address, log_to_driver=False, configure_logging=False)
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False  # qa.ingest shows one progress line of its own
     context.print_on_execution_start = False
@@ -154,7 +154,11 @@ def _embedder(settings: Settings) -> Embedder:
 
 
 def _split(batch: dict[str, np.ndarray], settings: Settings) -> dict[str, np.ndarray]:
-    """Articles in, one row per passage out (an unusable article: one row saying why)."""
+    """Articles in, one row per passage out (an unusable article: one row saying why).
+
+    Passages are cut by the model's own token count, so a splitting worker
+    loads the model too (once per process, well under a second with ONNX).
+    """
     embedder = _embedder(settings)
     rows: list[dict] = []
     for name, path, uploaded in zip(batch["name"], batch["path"], batch["uploaded"]):
@@ -166,8 +170,8 @@ def _split(batch: dict[str, np.ndarray], settings: Settings) -> dict[str, np.nda
             rows.append({"name": name, "info": "", "index": -1, "count": 0, "record": "", "error": str(exc)})
             continue
         text = json.dumps(info, ensure_ascii=False)
-        rows += [{"name": name, "info": text, "index": i, "count": len(passages),
-                  "record": json.dumps(passage_record(p), ensure_ascii=False), "error": ""} for i, p in enumerate(passages)]
+        rows += [{"name": name, "info": text, "index": i, "count": len(passages), "error": "",
+                  "record": json.dumps(passage_record(p), ensure_ascii=False)} for i, p in enumerate(passages)]
         if not passages:
             rows.append({"name": name, "info": text, "index": -1, "count": 0, "record": "", "error": ""})
     return {key: np.array([row[key] for row in rows], dtype=object) for key in
