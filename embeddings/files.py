@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
@@ -111,7 +112,7 @@ def _acquire(path: Path, waiting: Callable[[], None] | None, blocking: bool) -> 
 
 
 def sweep(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
-    """Remove files in ``folder`` matching ``patterns`` (leftovers of a killed writer); returns them.
+    """Remove files and folders in ``folder`` matching ``patterns`` (leftovers of a killed writer); returns them.
 
     Only safe while holding ``folder``'s lock: a live writer's temporary file matches too.
     """
@@ -122,7 +123,10 @@ def sweep(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
     for pattern in patterns:
         for path in folder.glob(pattern):
             with contextlib.suppress(OSError):
-                path.unlink()
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
                 removed.append(path)
     if removed:
         log.info("removed %d leftover file(s) of an interrupted write in %s", len(removed), folder)

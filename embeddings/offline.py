@@ -26,6 +26,9 @@ TELEMETRY_OFF = {
     "ORT_DISABLE_TELEMETRY": "1",  # ONNX Runtime (see above)
     "GRADIO_ANALYTICS_ENABLED": "False",  # Gradio's usage reports and version check
     "HF_HUB_DISABLE_TELEMETRY": "1",  # huggingface_hub's usage pings
+    # Ray's usage reports (python -m qa index --ray): a local ray.init of a release turns them off
+    # itself; this says so for every Ray process we start, whatever the version.
+    "RAY_USAGE_STATS_ENABLED": "0",
 }
 
 

@@ -4,6 +4,7 @@
     python -m qa                                    interactive; follow-ups use the conversation
     python -m qa eval questions.jsonl [--json]      quality and latency on labelled questions
     python -m qa fit                                refit answering's weights (see qa/fit.py)
+    python -m qa index [--ray ADDRESS]              index the articles into the store, resumably
 
 Only parsing, calling the engine and printing live here. Errors are one
 ``Error: ...`` line on stderr (exit 1; usage errors exit 2).
@@ -15,13 +16,14 @@ import argparse
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 
 from . import load
 from .config import add_arguments, from_arguments
 from .engine import Engine
 from .errors import QAError, exit_code
-from .progress import progress_text
+from .progress import Pace, progress_text
 
 
 def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
@@ -77,9 +79,72 @@ def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -
         history = engine.recent_history(history + [(question, answer.text)])  # the latest turns that fit
 
 
+class _PaceLine:
+    """Long-run progress on stderr with the time left: one rewritten line on a terminal, else a line every 10 s."""
+
+    EVERY_S = 10.0
+
+    def __init__(self):
+        self.pace = Pace()
+        self.shown = 0.0
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        text = self.pace.text(stage, done, total)
+        now = time.monotonic()
+        if self.tty:
+            end = "\n" if not total or done >= total else ""
+            print(f"\r{text}\x1b[K", end=end, file=sys.stderr, flush=True)
+        elif not total or done >= total or now - self.shown >= self.EVERY_S:
+            print(text, file=sys.stderr, flush=True)
+            self.shown = now
+
+
+def _index(argv: list[str]) -> int:
+    """``python -m qa index``: bring the store up to date with the articles, in-process or on Ray."""
+    parser = argparse.ArgumentParser(
+        prog="python -m qa index",
+        description="Index the articles into the store: only new or changed ones are embedded, articles gone "
+                    "from the folder are removed, and an interrupted run resumes where it was flushed.")
+    add_arguments(parser)
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="run repair, splitting and embedding on Ray: 'local' starts one here, or a cluster "
+                             "address ('auto', 'ray://head:10001'); needs pip install 'article-qa[scale]'")
+    parser.add_argument("--flush-every", type=float, default=None, metavar="SECONDS",
+                        help="make what is indexed durable at least this often (default: every 30 s, "
+                             "less often when a flush takes over 3 s)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s", stream=sys.stderr)
+
+    def run() -> int:
+        from .articles import article_files
+        from .config import Settings
+        from .engine import load_model
+        from .ingest import index_articles, open_for_writing
+
+        settings = Settings.resolve(**from_arguments(args))
+        article_files(settings.articles)  # a missing or empty folder is said before the model loads
+        progress = _PaceLine()
+        progress("model", 0, 0)
+        embedder = load_model(settings)
+        with open_for_writing(settings, embedder, progress) as store:
+            report = index_articles(settings, store, embedder, progress, ray_address=args.ray,
+                                    flush_seconds=args.flush_every)
+        for warning in report.warnings:
+            logging.warning("%s", warning)
+        rate = f", {report.passages_per_second:.1f} passages/s" if report.passages else ""
+        print(f"indexed {len(report.indexed)} article(s) ({report.passages} passages{rate}), "
+              f"{report.unchanged} unchanged, {len(report.removed)} removed, in {report.seconds:.1f} s")
+        return 0
+
+    return exit_code(run)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "index":
+        return _index(argv[1:])
     if argv and argv[0] == "fit":
         from .fit import main as fit_main
 

@@ -172,8 +172,13 @@ def parse_article(name: str, data: bytes, max_bytes: int = 10_000_000) -> Articl
         title=title or title_from_name(name),
         text=text,
         sections=tuple(sections),
-        digest=hashlib.sha256(data).hexdigest()[:20],
+        digest=content_digest(data),
     )
+
+
+def content_digest(data: bytes) -> str:
+    """What tells an article's versions apart: the first 20 hex digits of the SHA-256 of its bytes."""
+    return hashlib.sha256(data).hexdigest()[:20]
 
 
 def read_article(path: Path, max_bytes: int = 10_000_000) -> Article:

@@ -93,7 +93,13 @@ def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
 def _place_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
     if _count(_PLACE, sentence, asked):
         return 1.0
-    return 0.5 if any(PLACE_OF.get(w) and w not in asked for w in words(sentence)) else 0.0
+    return 0.5 if any(w not in asked for w in _places(sentence)) else 0.0
+
+
+@lru_cache(maxsize=200_000)
+def _places(sentence: str) -> frozenset[str]:
+    """The words of ``sentence`` that name a place or its people (from ``PLACE_OF``)."""
+    return frozenset(w for w in words(sentence) if PLACE_OF.get(w))
 
 
 def _person_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
@@ -193,8 +199,8 @@ def is_speech(sentence: str) -> bool:
 # for each other in news questions about events, people and numbers.
 RELATED = """
 attend attended attendee attendees participate participated participant participants join joined
-    delegate delegates delegation
-meet met meeting meetings talk talks summit negotiation negotiations
+    delegate delegates delegation represent represented representing representative representatives
+meet met meeting meetings talk talks summit negotiation negotiations round rounds
 die died dead death deaths kill killed killing fatalities victims
 injure injured injuries wounded hurt
 say said tell told state stated statement remark remarks comment commented
@@ -231,7 +237,7 @@ def related(term: str) -> frozenset[str]:
     """A term and those of its family in ``RELATED`` ("attend" finds "join", "particip").
 
     >>> sorted(related("attend"))
-    ['attend', 'attende', 'deleg', 'join', 'particip']
+    ['attend', 'attende', 'deleg', 'join', 'particip', 'repres']
     """
     return RELATED_TERMS.get(term, frozenset((term,)))
 
@@ -290,22 +296,35 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`+|~~)(?=\S)(.+?)(?<=\S)\1")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _WH = r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|does|did|can|could|will|would|" \
       r"has|have|had|should|name|list|tell|give|describe|explain)"
-# What people type before the question itself: greetings, fillers, requests.
-_LEAD_IN = re.compile(
-    r"^(?:(?:hey|hi|hello|ok|okay|so|well|um+|uh+|oh|right|and|also|btw|please|just|quick|one more|"
-    r"another|a|quick question|question|sorry|thanks|thank you|help|hmm+|yo|dear \w+|"
-    r"i was wondering|i am wondering|i'm wondering|i wonder|i wanted to know|i want to know|"
-    r"i'd like to know|i would like to know|i need to know|i'm curious|i am curious|curious|"
-    r"do you know|does anyone know|anyone know|any idea|can you tell me|could you tell me|"
-    r"can you please tell me|could you please tell me|please tell me|can you|could you|would you|"
-    r"tell me|let me know|remind me|i forgot|i forget)\b[\s,:;.!?\-\u2013\u2014]*)+",
-    re.IGNORECASE,
-)
+# What people type before the question itself: greetings and fillers, and requests.
+_FILLERS = (r"hey|hi|hello|ok|okay|so|well|um+|uh+|oh|right|and|also|btw|please|just|quick|one more|"
+            r"another|a|quick question|question|sorry|thanks|thank you|help|hmm+|yo|dear \w+")
+_REQUESTS = (r"i was wondering|i am wondering|i'm wondering|i wonder|i wanted to know|i want to know|"
+             r"i'd like to know|i would like to know|i need to know|i'm curious|i am curious|curious|"
+             r"do you know|does anyone know|anyone know|any idea|can you tell me|could you tell me|"
+             r"can you please tell me|could you please tell me|please tell me|can you|could you|would you|"
+             r"tell me|let me know|remind me|i forgot|i forget")
+_LEAD_IN = re.compile(r"^(?:(?:" + _FILLERS + "|" + _REQUESTS + r")\b[\s,:;.!?\-\u2013\u2014]*)+", re.IGNORECASE)
+_REQUEST = re.compile(r"\b(" + _REQUESTS + r")\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(
     r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|"
     r"the same|the former|the latter)\b",
     re.IGNORECASE,
 )
+# Contractions typed without their apostrophe ("whos there"): read as contractions, not typos.
+# Leaves out those that are words too (its, wont, cant, ill, were, id, well, shed, hell).
+_UNAPOSTROPHISED = {
+    w.replace("'", ""): w for w in """who's what's where's when's how's why's that's there's here's
+    don't doesn't didn't isn't aren't wasn't weren't hasn't haven't hadn't couldn't wouldn't shouldn't
+    i'm i've you're they're""".split()
+}
+_BARE_CONTRACTION = re.compile(r"\b(" + "|".join(_UNAPOSTROPHISED) + r")\b", re.IGNORECASE)
+# A clause that asks after a preamble in the same sentence: "I read ..., and I'd
+# like to know who ...?". Only a request ("I'd like to know", "can you tell me")
+# marks what comes before as a preamble: "Since he ..., how was it achieved?"
+# needs its head.
+_CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+[-\u2013\u2014]+\s+")
+_ASKS = re.compile(r"\W*(who|whom|whose|what|which|where|when|why|how)\b", re.IGNORECASE)
 _ELLIPTICAL = re.compile(r"^(and|what about|how about|and what about|also|or)\b", re.IGNORECASE)
 # Words that frame a question rather than say what it is about: that the
 # articles lack them says nothing ("What happened in Dnipro?").
@@ -338,6 +357,8 @@ def normalise(text: str) -> str:
     'Who is Lammy?'
     >>> normalise("WHO ATTENDED THE TALKS")
     'who attended the talks'
+    >>> normalise("Whos the US envoy")
+    "Who's the US envoy"
     """
     text = unicodedata.normalize("NFKC", text)
     text = _CONTROL.sub("", text)
@@ -347,10 +368,15 @@ def normalise(text: str) -> str:
     text = _EMPHASIS.sub(r"\2", text)
     text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
     text = " ".join(text.split())
+    text = _BARE_CONTRACTION.sub(lambda m: _restore_case(m.group(0), _UNAPOSTROPHISED[m.group(0).lower()]), text)
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 6 and sum(c.isupper() for c in letters) > 0.7 * len(letters):
         text = text.lower()  # shouting: case says nothing about names
     return text
+
+
+def _restore_case(typed: str, word: str) -> str:
+    return word.upper() if typed.isupper() and len(typed) > 1 else word.capitalize() if typed[0].isupper() else word
 
 
 def focus(text: str) -> str:
@@ -362,6 +388,8 @@ def focus(text: str) -> str:
     'how popular was it?'
     >>> focus("can you tell me who attended")
     'who attended'
+    >>> focus("I read that there were talks in Paris about the war, and I'd like to know who went?")
+    'who went?'
     """
     spans = split_sentences(text)
     if len(spans) > 1:
@@ -374,6 +402,12 @@ def focus(text: str) -> str:
     head, colon, tail = text.partition(": ")
     if colon and re.match(r"\W*" + _WH + r"\b", _LEAD_IN.sub("", tail), re.IGNORECASE):
         text = tail
+    for found in reversed(list(_CLAUSE_BREAK.finditer(text))):
+        tail = text[found.end():]
+        lead = _LEAD_IN.match(tail)
+        if lead and _REQUEST.search(lead.group(0)) and _ASKS.match(tail[lead.end():]):
+            text = tail
+            break
     stripped = _LEAD_IN.sub("", text).strip()
     return stripped if terms(stripped) or not terms(text) else text
 

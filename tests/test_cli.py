@@ -46,6 +46,7 @@ def test_interactive_keeps_the_conversation(capsys, monkeypatch, embedder):
     [
         (["--articles", "/no/such/place", "hi"], "Error: no such file or folder: /no/such/place"),
         (["eval", "/no/such/questions.jsonl"], "Error: cannot read /no/such/questions.jsonl"),
+        (["index", "--articles", "/no/such/place"], "Error: no such file or folder: /no/such/place"),
     ],
 )
 def test_errors_are_one_line(capsys, argv, message):

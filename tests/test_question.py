@@ -23,6 +23,10 @@ def vocabulary():
         ("Who   is\tthere?\u200b", "Who is there?"),
         ("see [the story](https://example.com/x) now", "see the story now"),
         ("What did \u201cRubio\u201d say\u2019s", 'What did "Rubio" say\'s'),
+        ("whos lammy", "who's lammy"),
+        ("Whats the next step, dont they know", "What's the next step, don't they know"),
+        ("What is its name", "What is its name"),  # "its" is a word, not "it's"
+        ("Who were there", "Who were there"),  # and "were" is not "we're"
     ],
 )
 def test_normalise(typed, clean):
@@ -39,6 +43,13 @@ def test_normalise(typed, clean):
         ("I read about the Elysee. It was long. Which city hosts the next round?", "Which city hosts the next round?"),
         ("The outside of the CM was covered in what kind of material?",
          "The outside of the CM was covered in what kind of material?"),
+        ("i read somewhere that there were talks in paris last week about the war, and i'd like to know who "
+         "represented britain there?", "who represented britain there?"),
+        ("Since he didn't believe that salvation was acquired through good deeds, how was it achieved?",
+         "Since he didn't believe that salvation was acquired through good deeds, how was it achieved?"),
+        ("Who is the envoy, and were they at the talks?", "Who is the envoy, and were they at the talks?"),
+        ("Who met in Paris last week to talk about the war in Ukraine, and what did they agree?",
+         "Who met in Paris last week to talk about the war in Ukraine, and what did they agree?"),
     ],
 )
 def test_focus_drops_lead_ins_and_preambles(typed, asked):
