@@ -60,11 +60,12 @@ class Settings:
     # always share it, and a store records it, so switching rebuilds the store.
     # fp32 by default because no int8 kept retrieval and was faster too
     # (bench/int8.py, one run, public-dev: 430 passages, 2,211 questions):
-    # int8 (dynamic, per-channel MatMuls) embeds 1.8x faster (1.77x on 1
-    # thread, 1.81x on 2; 1.9x less CPU) with the same accuracy on seed_dev,
-    # seed_phrasing and public-dev (85.3%; false refusals 13 vs 12), but its
-    # top-5 passages overlap fp32's by 0.90 (dense) and 0.945 (as answered)
-    # and 33 public-dev verdicts change both ways. The recipes that keep
+    # int8 (dynamic, per-channel MatMuls) embeds 1.8-2x faster (1.77x/1.81x
+    # on 1/2 threads busy, 1.90x/1.96x quieter; 1.9x less CPU) with the same
+    # accuracy on seed_dev, seed_phrasing and public-dev (85.3% vs 85.3/85.2%;
+    # false refusals 13-14 vs 12 of 2,091), but its top-5 passages overlap
+    # fp32's by 0.90 (dense) and 0.945 (as answered) and 33 public-dev
+    # verdicts change both ways. The recipes that keep
     # retrieval (8-bit blockwise weights: 0.98 dense, 2 verdicts changed) are
     # 1.0-1.2x as fast; feed-forward only 0.90 at 1.3-1.5x, attention only 0.96
     # at 1.0-1.1x; static with calibration 0.71; the first try 0.80.
