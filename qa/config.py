@@ -59,7 +59,7 @@ class Settings:
     # made once from the export, embeddings/quantise.py). Passages and questions
     # always share it, and a store records it, so switching rebuilds the store.
     # fp32 by default because no int8 kept retrieval and was faster too
-    # (bench/int8.py, one run, public-dev: 430 passages, 2,211 questions):
+    # (bench/int8.py, two runs, public-dev: 430 passages, 2,211 questions):
     # int8 (dynamic, per-channel MatMuls) embeds 1.8-2x faster (1.77x/1.81x
     # on 1/2 threads busy, 1.90x/1.96x quieter; 1.9x less CPU) with the same
     # accuracy on seed_dev, seed_phrasing and public-dev (85.3% vs 85.3/85.2%;
