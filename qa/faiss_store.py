@@ -31,7 +31,7 @@ from embeddings import index as files
 from embeddings.index import IndexCorrupt, build_index, read_store, write_store
 
 from .articles import Passage
-from .store import Lexical, StoredArticle, lexical_texts, passage_record, record_passage
+from .store import Lexical, StoredArticle, column_passages, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
@@ -108,7 +108,11 @@ class FaissStore:
             for name, info in (self.manifest.get("articles") or {}).items():
                 for row in range(*info["rows"]):
                     names[row] = name
-            self._passages = [record_passage(r, names[i]) for i, r in enumerate(self._data.records)]
+            records = self._data.records
+            if isinstance(records, files.Records):
+                self._passages = column_passages(records.columns, [names[i] for i in range(len(records))])
+            else:
+                self._passages = [record_passage(r, names[i]) for i, r in enumerate(records)]
         return self._passages
 
     def vocabulary(self) -> Vocabulary:

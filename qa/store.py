@@ -159,8 +159,16 @@ def record_passage(record: dict[str, Any], article: str) -> Passage:
         **record,
         "article": article,
         "paragraphs": tuple(record["paragraphs"]),
-        "sentences": tuple(tuple(s) for s in record["sentences"]),
+        "sentences": tuple(map(tuple, record["sentences"])),
     })
+
+
+def column_passages(columns: dict[str, list], articles: Sequence[str]) -> list[Passage]:
+    """The passages that records kept as columns (``passage_record``'s keys) stand for, ``articles[i]`` each."""
+    return [Passage(i, article, title, section, tuple(paragraphs), start, end, text, tuple(map(tuple, sentences)))
+            for i, article, title, section, paragraphs, start, end, text, sentences in zip(
+                columns["id"], articles, columns["title"], columns["section"], columns["paragraphs"],
+                columns["start"], columns["end"], columns["text"], columns["sentences"])]
 
 
 def lexical_texts(passages: Sequence[Passage]):
