@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The [scale] extra (Milvus Lite) for the tests that run against both stores; `make run` does without it.
+SCALE_STAMP := $(VENV)/.installed-scale
 # CPU build of torch, found on this machine's disk; installed before
 # sentence-transformers so pip never pulls the multi-GB CUDA build.
 TORCH := torch==2.13.0
@@ -19,12 +21,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test,bench]'
 	touch $(STAMP)
 
+$(SCALE_STAMP): $(STAMP)
+	$(PY) -m pip install -q -e '.[scale]'
+	touch $(SCALE_STAMP)
+
 install: $(STAMP)
 
 run: $(STAMP)
 	$(PY) app.py $(ARGS)
 
-test: $(STAMP)
+test: $(SCALE_STAMP)
 	QA_THREADS=1 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 eval: $(STAMP)

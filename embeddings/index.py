@@ -2,7 +2,8 @@
 
 A store is a folder: ``index.faiss`` (passage vectors), ``sentences.npy``
 (sentence vectors, float16), ``records.jsonl`` (one JSON object per passage,
-opaque to this module) and ``manifest.json`` (format version, model,
+opaque to this module), any further files its writer adds (the lexical index
+and term statistics, opaque here too) and ``manifest.json`` (format version, model,
 dimension, splitter version, per-article hashes and rows, a checksum of
 every other file, and a checksum of its own content, so an edited or swapped
 row is caught like a damaged file). Each file is written to a temporary name
@@ -19,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import faiss
 import numpy as np
@@ -100,8 +101,12 @@ def manifest_checksum(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def write_store(folder: Path, store: Store) -> None:
-    """Save ``store`` under ``folder`` atomically, manifest last."""
+def write_store(folder: Path, store: Store, extra: dict[str, Callable[[str], None]] | None = None) -> None:
+    """Save ``store`` under ``folder`` atomically, manifest last.
+
+    ``extra``: more files, name -> a function writing one to the path it is
+    given; they are checksummed in the manifest like the store's own.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -119,12 +124,14 @@ def write_store(folder: Path, store: Store) -> None:
         "sentences.npy": atomic_write(folder / "sentences.npy", write_sentences),
         "records.jsonl": atomic_write(folder / "records.jsonl", write_records),
     }
+    for name, write in (extra or {}).items():
+        digests[name] = atomic_write(folder / name, write)
     manifest = dict(store.manifest)
     manifest.pop("checksum", None)
     manifest["format"] = FORMAT_VERSION
     manifest["count"] = store.size
     manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": digests[name]} for name in FILES
+        name: {"bytes": (folder / name).stat().st_size, "sha256": digests[name]} for name in digests
     }
     manifest["checksum"] = manifest_checksum(manifest)
     atomic_write(
@@ -163,7 +170,9 @@ def read_store(folder: Path, expect: dict[str, Any]) -> Store:
         if manifest.get(key) != value:
             raise IndexCorrupt(f"index made with {key}={manifest.get(key)!r}, need {value!r}")
     files = manifest.get("files") or {}
-    for name in FILES:
+    for name in dict.fromkeys((*FILES, *files)):
+        if Path(name).name != name or name == MANIFEST:
+            raise IndexCorrupt(f"manifest lists a file {name!r} outside the store")
         path = folder / name
         info = files.get(name) or {}
         if not path.is_file() or path.stat().st_size != info.get("bytes"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,10 @@ ENV = {
     "max_upload_bytes": "QA_MAX_UPLOAD_BYTES",
     "max_uploads_total_bytes": "QA_MAX_UPLOADS_TOTAL_BYTES",
     "upload_days": "QA_UPLOAD_DAYS",
+    "store": "QA_STORE",
 }
+# The token for a Milvus server (``store = milvus:http://...``), read from the environment only.
+MILVUS_TOKEN_ENV = "QA_MILVUS_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,13 @@ class Settings:
     max_upload_bytes: int = 50_000_000
     max_uploads_total_bytes: int = 1_000_000_000
     upload_days: int = 30
+    # Where passages, vectors and the lexical index are kept: "faiss" (files in
+    # the cache folder: the fast local path), "milvus:PATH.db" (embedded Milvus
+    # Lite; a relative path is under the cache folder) or "milvus:http://host:19530"
+    # (a Milvus server or cluster, token from QA_MILVUS_TOKEN). Milvus needs
+    # the [scale] extra. Milvus Lite answered the dev questions like FAISS but
+    # ~10x slower a query: it stands in for a cluster, it is not the fast path.
+    store: str = "faiss"
     # Texts per forward pass while indexing: on 2 cores 8 beat 32 (44 vs 38
     # passages/s) and 128 (29/s), less padding and a smaller working set.
     batch_size: int = 8
@@ -124,6 +135,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
     parser.add_argument("--backend", choices=("auto", "onnx", "torch"),
                         help="run the model with ONNX Runtime or torch (QA_BACKEND; default auto)")
+    parser.add_argument("--store", help="faiss (default), milvus:PATH.db (Milvus Lite) or milvus:http://host:19530 "
+                        "(QA_STORE; Milvus needs pip install -e '.[scale]')")
     parser.add_argument("--threshold", type=float,
                         help="refuse below this answerability, 0..1 (QA_THRESHOLD; default: the fitted one)")
 
@@ -170,9 +183,29 @@ def _coerce(name: str, value: Any) -> Any:
         if value not in ("auto", "onnx", "torch"):
             raise ValueError(f"setting backend must be auto, onnx or torch, got {value!r}")
         return value
+    if name == "store":
+        text = str(value).strip()
+        store_kind(text)  # raises ValueError saying what is accepted
+        return text
     if name == "model":
         text = str(value).strip()
         if not text:
             raise ValueError("setting model must not be empty")
         return text
     return value
+
+
+def store_kind(value: str) -> tuple[str, str]:
+    """("faiss", "") or ("milvus", its path or URL) from a ``store`` setting; ValueError for anything else.
+
+    >>> store_kind("faiss"), store_kind("milvus:qa.db"), store_kind("milvus:http://milvus:19530")
+    (('faiss', ''), ('milvus', 'qa.db'), ('milvus', 'http://milvus:19530'))
+    """
+    kind, _, target = str(value).strip().partition(":")
+    if kind == "faiss" and not target:
+        return kind, ""
+    target = target.strip()
+    if kind == "milvus" and (target.endswith(".db") or re.match(r"https?://", target)):
+        return kind, target
+    raise ValueError(f"setting store must be faiss, milvus:PATH.db (Milvus Lite) or milvus:http://host:19530, "
+                     f"got {value!r}")

@@ -17,22 +17,23 @@ answering (``retrieve.py``, ``answer.py``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
 from embeddings.files import cache_lock, sweep
-from embeddings.index import IndexCorrupt, Store, build_index, read_store, write_store
 from embeddings.model import Embedder
 
 from .articles import SPLITTER_VERSION, Passage, article_files, check_size, parse_article, split_passages
 from .config import Settings
 from .errors import ArticleError
+from .store import Store, StoredArticle, open_store, passage_record
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class ArticleInfo:
 
 @dataclass
 class Corpus:
-    """Passages, their store (FAISS + sentence vectors), and where each passage's sentences start."""
+    """Passages, their store (vectors, sentence vectors, lexical index), and where each passage's sentences start."""
 
     articles: list[ArticleInfo]
     passages: list[Passage]
@@ -71,9 +72,8 @@ class Corpus:
 
 
     def sentence_vectors(self, row: int) -> np.ndarray:
-        first = int(self.sentence_rows[row])
-        count = len(self.passages[row].sentences)
-        return self.store.sentence_vectors[first:first + count].astype(np.float32)
+        """The vectors of passage ``row``'s sentences (float32)."""
+        return self.store.sentence_vectors([row])[0]
 
 
 def store_folder(settings: Settings, owner: str | None = None) -> Path:
@@ -197,39 +197,29 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
     digests = {s.name: hashlib.sha256(data).hexdigest()[:20] for s, data in raw}
     files = {s.name: s.path for s, _ in raw}
 
-    old: Store | None = None
-    try:
-        old = read_store(folder, expect)
-    except IndexCorrupt as exc:
-        if (folder / "manifest.json").exists():
-            log.warning("cached index in %s not used (%s): rebuilding", folder, exc)
-    old_articles = (old.manifest.get("articles") or {}) if old else {}
-    if old and {n: a.get("digest") for n, a in old_articles.items()} == digests:
-        return _from_store(old, folder, warnings, raw, files)
+    store = open_store(settings, expect, owner)
+    held = store.digests()
+    if held == digests:
+        with contextlib.suppress(OSError):
+            store.flush()  # writes what an older writer left out (the lexical index), else nothing
+        return _from_store(store, folder, warnings, raw, files)
 
     progress("reading", 0, len(raw))
-    passages: list[Passage] = []
-    vector_parts: list[np.ndarray] = []
-    sentence_parts: list[np.ndarray] = []
-    manifest_articles: dict[str, dict] = {}
-    infos: list[ArticleInfo] = []
-    to_embed: list[tuple[int, list[Passage]]] = []  # (index in vector_parts, passages)
-    reuse: dict[str, tuple[Store, dict]] = {}  # digest -> a verified store holding its vectors
-    for store in (old, donor):
-        for info in ((store.manifest.get("articles") or {}).values() if store is not None else ()):
-            reuse.setdefault(info.get("digest"), (store, info))
+    reuse: dict[str, tuple[Store, str]] = {}  # digest -> a verified store holding that article
+    for source_store in (store, donor):
+        for name, digest in (source_store.digests().items() if source_store is not None else ()):
+            reuse.setdefault(digest, (source_store, name))
+    kept: set[str] = set()
+    puts: list[tuple[str, dict, StoredArticle | None]] = []  # None: to embed
+    to_embed: list[tuple[int, list[Passage]]] = []  # (index in puts, passages)
     for i, (source, data) in enumerate(raw):
         name, uploaded = source.name, source.uploaded
         digest = digests[name]
-        cached = reuse.get(digest)
-        if cached is not None:
-            store, info = cached
-            a, b = info["rows"]
-            sa, sb = info["sentence_rows"]
-            article_passages = [Passage(**_passage_args(r, name)) for r in store.records[a:b]]
-            vector_parts.append(store.vectors(np.arange(a, b)))
-            sentence_parts.append(store.sentence_vectors[sa:sb].astype(np.float32))
-            title, sections = info["title"], tuple(info["sections"])
+        info = {"digest": digest, "uploaded": uploaded}
+        if held.get(name) == digest:
+            kept.add(name)
+        elif digest in reuse and (stored := reuse[digest][0].article(reuse[digest][1])) is not None:
+            puts.append((name, {**stored.info, **info}, stored))
         else:
             try:
                 article = parse_article(name, data, settings.max_article_bytes)
@@ -238,48 +228,33 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
                     raise
                 warnings.append(f"skipped {name}: {exc}")
                 continue
-            article_passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, settings.pack_tokens)
-            to_embed.append((len(vector_parts), article_passages))
-            vector_parts.append(np.zeros((0, embedder.dim), np.float32))
-            sentence_parts.append(np.zeros((0, embedder.dim), np.float32))
-            title, sections = article.title, tuple(s.header for s in article.sections)
-        start = len(passages)
-        sentence_start = sum(len(p.sentences) for p in passages)
-        passages.extend(article_passages)
-        manifest_articles[name] = {
-            "digest": digest,
-            "title": title,
-            "sections": list(sections),
-            "rows": [start, len(passages)],
-            "sentence_rows": [sentence_start, sentence_start + sum(len(p.sentences) for p in article_passages)],
-            "uploaded": uploaded,
-        }
-        infos.append(ArticleInfo(name, title, sections, len(article_passages), uploaded))
+            info.update(title=article.title, sections=[s.header for s in article.sections])
+            to_embed.append((len(puts), split_passages(article, embedder.count_tokens, embedder.max_tokens,
+                                                       settings.pack_tokens)))
+            puts.append((name, info, None))
         progress("reading", i + 1, len(raw))
-    if not passages:
+    if not kept and not puts:
         raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(warnings))
 
-    embedded = _embed_new(to_embed, vector_parts, sentence_parts, embedder, settings, progress)
-    vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, embedder.dim), np.float32)
-    sentence_vectors = np.concatenate(sentence_parts).astype(np.float16)
+    embedded = _embed_new(to_embed, puts, embedder, settings, progress)
     progress("indexing", 0, 1)
-    store = Store(
-        manifest={**expect, "articles": manifest_articles},
-        records=[_record(p) for p in passages],
-        index=build_index(vectors),
-        sentence_vectors=sentence_vectors,
-    )
+    for name, info, stored in puts:
+        store.put_article(name, info, stored.passages, stored.vectors, stored.sentence_vectors)
+    for name in set(held) - kept - {name for name, _, _ in puts}:
+        store.delete_article(name)
     try:
-        write_store(folder, store)
+        store.flush()
     except OSError as exc:  # a read-only cache still answers, it just cannot remember
         warnings.append(f"index not cached ({exc.strerror or exc}); it will be rebuilt next start")
     progress("indexing", 1, 1)
-    kept = {info.name: files[info.name] for info in infos}
-    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, embedded, kept)
+    corpus = _from_store(store, folder, warnings, raw, files)
+    corpus.embedded = embedded
+    return corpus
 
 
-def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, settings: Settings, progress) -> int:
-    """Embed the passages of new articles; their sentences' vectors come from the same pass."""
+def _embed_new(to_embed: list[tuple[int, list[Passage]]], puts: list, embedder: Embedder, settings: Settings,
+               progress: Progress) -> int:
+    """Embed the passages of new articles into their ``puts`` slots; sentence vectors come from the same pass."""
     texts: list[str] = []
     spans: list[list[tuple[int, int]]] = []
     for _, article_passages in to_embed:
@@ -287,28 +262,24 @@ def _embed_new(to_embed, vector_parts, sentence_parts, embedder: Embedder, setti
             shift = len(p.embed_text) - len(p.text)  # the header line before the text
             texts.append(p.embed_text)
             spans.append([(a + shift, b + shift) for a, b in p.sentences])
-    if not texts:
-        return 0
-    report = lambda done, total: progress("embedding", done, total)  # noqa: E731
-    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, settings.batch_size, report)
+    if texts:
+        report = lambda done, total: progress("embedding", done, total)  # noqa: E731
+        vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, settings.batch_size, report)
     at = 0
     for slot, article_passages in to_embed:
         n = len(article_passages)
-        vector_parts[slot] = vectors[at:at + n]
-        sentence_parts[slot] = (np.concatenate(sentence_vectors[at:at + n]) if n
-                                else np.zeros((0, embedder.dim), np.float32))
+        name, info, _ = puts[slot]
+        sentences = (np.concatenate(sentence_vectors[at:at + n]) if n else np.zeros((0, embedder.dim), np.float32))
+        vectors_n = vectors[at:at + n] if n else np.zeros((0, embedder.dim), np.float32)
+        puts[slot] = (name, info, StoredArticle(info, article_passages, vectors_n, sentences))
         at += n
     return len(texts)
 
 
 def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dict[str, Path]) -> Corpus:
-    """A corpus straight from a verified store: no parsing, no embedding."""
+    """A corpus straight from a store: no parsing, no embedding."""
     articles = store.manifest["articles"]
-    names = {}
-    for name, info in articles.items():
-        for row in range(*info["rows"]):
-            names[row] = name
-    passages = [Passage(**_passage_args(r, names[i])) for i, r in enumerate(store.records)]
+    passages = store.passages()
     uploaded = {s.name: s.uploaded for s, _ in raw}
     infos = [
         ArticleInfo(name, info["title"], tuple(info["sections"]), info["rows"][1] - info["rows"][0],
@@ -318,19 +289,8 @@ def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dic
     return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, 0, files)
 
 
-def _record(p: Passage) -> dict:
-    data = asdict(p)
-    data.pop("article")  # the manifest's rows say which article; a renamed file keeps its vectors
-    return data
-
-
-def _passage_args(record: dict, article: str) -> dict:
-    return {
-        **record,
-        "article": article,
-        "paragraphs": tuple(record["paragraphs"]),
-        "sentences": tuple(tuple(s) for s in record["sentences"]),
-    }
+# What the bench reads (bench/synth.py); the store's own name for it is passage_record.
+_record = passage_record
 
 
 def _sentence_rows(passages: list[Passage]) -> np.ndarray:

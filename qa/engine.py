@@ -183,9 +183,11 @@ class Engine:
                 every = state.retriever.search(q.search_terms, vector, len(passages))
                 hits = [h for h in every if passages[h.row].article in chosen][:wanted]
         clock.mark("retrieve")
+        wanted_rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
+        sentences = dict(zip(wanted_rows, state.corpus.store.sentence_vectors(wanted_rows)))
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,
-            lambda row: state.corpus.sentence_vectors(row) @ vector,
+            lambda row: sentences[row] @ vector,
             state.retriever.vocabulary, state.retriever.sentence_scale(vector),
         )
         candidates = rank(rows, matrix, self.weights, k)

@@ -1,8 +1,8 @@
 """Retrieval: a question becomes ranked passages, from dense and lexical search fused.
 
-Dense search (FAISS, cosine) finds paraphrases; BM25 (``bm25s``) finds exact
-names and numbers. Each side's scores are z-normalised against the whole
-corpus and summed with weights from the settings: on labelled questions this
+Dense search (cosine) finds paraphrases; BM25 finds exact names and numbers;
+both come from the corpus's store (``store.py``: FAISS and bm25s, or Milvus).
+Each side's scores are z-normalised against the whole corpus and summed with weights from the settings: on labelled questions this
 beat reciprocal rank fusion, which lost to BM25 alone at rank 1 because the
 dense side is weak on exact wording. The fusion weights are fitted
 (``weights.py``). Leaves out: question analysis (``question.py``) and
@@ -11,19 +11,13 @@ re-ranking by sentences (``answer.py``).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Sequence
 
-import bm25s
 import numpy as np
 
-logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
-
-from embeddings.index import Store
-
 from .articles import Passage
-from .vocabulary import Vocabulary
+from .store import Lexical, Store
 
 # Candidates taken from each side before fusion; generous so the other side
 # can lift a passage it ranks high.
@@ -52,18 +46,13 @@ class Retriever:
         self.store = store
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
-        self.vocabulary = Vocabulary((f"{p.title}\n{p.embed_text}", p.text) for p in passages)
-        self.doc_count = self.vocabulary.doc_count
-        self.bm25 = bm25s.BM25()
-        self.bm25.index(self.vocabulary.docs, show_progress=False)
-        self.vocabulary.docs = []  # BM25 holds them now
+        self.vocabulary = store.vocabulary()
+        self.doc_count = store.size
         rng = np.random.default_rng(0)
         size = store.size
         sample = np.sort(rng.choice(size, min(size, DENSE_SAMPLE), replace=False)) if size else []
         self._dense_sample = store.vectors(sample)
-        sentences = len(store.sentence_vectors)
-        picked = np.sort(rng.choice(sentences, min(sentences, DENSE_SAMPLE), replace=False)) if sentences else []
-        self._sentence_sample = np.asarray(store.sentence_vectors[picked], dtype=np.float32)
+        self._sentence_sample = _sentence_samples(passages, store, rng)
 
     def sentence_scale(self, vector: np.ndarray) -> tuple[float, float]:
         """Mean and spread of a query's cosine to the corpus's sentences (from a fixed sample).
@@ -86,26 +75,42 @@ class Retriever:
         if not self.doc_count:
             return []
         known = [t for t in query_terms if self.vocabulary.knows(t)]
-        if known:
-            lexical = self.bm25.get_scores(known).astype(np.float32)
-        else:
-            lexical = np.zeros(self.doc_count, np.float32)
         n_cand = max(CANDIDATES, 4 * (k or 0))
         dense_ids, _ = self.store.search(vector, n_cand)
-        top_lex = np.argpartition(-lexical, min(n_cand, len(lexical) - 1))[:n_cand]
-        rows = np.unique(np.concatenate([dense_ids, top_lex[lexical[top_lex] > 0]]))
+        if known:
+            found = self.store.lexical(known, n_cand, dense_ids)
+        else:
+            found = Lexical(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(dense_ids), np.float32),
+                            np.float32(0), np.float32(0))
+        rows, where = np.unique(np.concatenate([dense_ids, found.rows]), return_inverse=True)
+        lex = np.zeros(len(rows), np.float32)
+        lex[where[:len(dense_ids)]] = found.asked
+        lex[where[len(dense_ids):]] = found.scores
         dense = self.store.vectors(rows) @ vector
         sample = self._dense_sample @ vector
         z_dense = (dense - sample.mean()) / (sample.std() + 1e-6)
-        lex = lexical[rows]
-        spread = lexical.std()
-        z_lex = (lex - lexical.mean()) / spread if spread > 0 else np.zeros_like(lex)
+        spread = found.spread
+        z_lex = (lex - found.mean) / spread if spread > 0 else np.zeros_like(lex)
         # As ``fuse`` scores them (float64, stable order), without a Hit for every proposal.
         z_dense, z_lex = z_dense.astype(np.float64), z_lex.astype(np.float64)
         fused = self.dense_weight * z_dense + self.lexical_weight * z_lex
         order = np.argsort(-fused, kind="stable")[:k] if k else np.argsort(-fused, kind="stable")
         return [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(lex[i]), float(z_dense[i]), float(z_lex[i]))
                 for i in order]
+
+
+def _sentence_samples(passages: Sequence[Passage], store: Store, rng: np.random.Generator) -> np.ndarray:
+    """Up to ``DENSE_SAMPLE`` sentence vectors of the corpus, picked at random (fixed seed), in corpus order."""
+    counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
+    total = int(counts.sum())
+    if not total:
+        return np.zeros((0, 0), np.float32)
+    picked = np.sort(rng.choice(total, min(total, DENSE_SAMPLE), replace=False))
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    rows = np.searchsorted(starts, picked, side="right") - 1
+    wanted = np.unique(rows)
+    vectors = dict(zip(wanted.tolist(), store.sentence_vectors(wanted)))
+    return np.stack([vectors[r][i - starts[r]] for r, i in zip(rows.tolist(), picked.tolist())]).astype(np.float32)
 
 
 def fuse(hits: Sequence[Hit], dense_weight: float, lexical_weight: float, k: int | None = None) -> list[Hit]:

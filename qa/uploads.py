@@ -29,6 +29,7 @@ from .articles import human_size
 from .config import Settings
 from .corpus import BROWSERS, UPLOAD_LEFTOVERS, Corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError
+from .store import forget_owner
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +161,7 @@ def remove_unused(settings: Settings, now: float | None = None) -> list[Path]:
                 except OSError:
                     continue
             if owner is not None and not upload_files(folder):
+                forget_owner(settings, owner)
                 shutil.rmtree(store_folder(settings, owner), ignore_errors=True)  # its private store too
     if removed:
         log.info("removed %d upload(s) unused for %d days", len(removed), settings.upload_days)

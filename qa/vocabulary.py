@@ -60,6 +60,29 @@ class Vocabulary:
         self.doc_count = len(self.docs)
         self._near: dict[tuple[int, int], list[str]] = {}
 
+    def state(self) -> dict:
+        """Everything but ``docs``, JSON-ready, in the counters' own order (``from_state`` reads it back)."""
+        return {
+            "doc_count": self.doc_count,
+            "df": dict(self.df),
+            "words": dict(self.words),
+            "capitalised": dict(self.capitalised),
+            "lower": dict(self.lower),
+            "acronyms": sorted(self.acronyms),
+            "joined": sorted(self.joined),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict) -> "Vocabulary":
+        """The vocabulary ``state()`` saved: the same statistics, without building them again."""
+        vocabulary = cls(())
+        vocabulary.doc_count = int(state["doc_count"])
+        for name in ("df", "words", "capitalised", "lower"):
+            setattr(vocabulary, name, Counter(state[name]))
+        vocabulary.acronyms = set(state["acronyms"])
+        vocabulary.joined = set(state["joined"])
+        return vocabulary
+
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term no passage holds weighs the most."""
         df = self.df.get(term, 0)

@@ -36,7 +36,7 @@ def _isolated_settings(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("QA_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     monkeypatch.setenv("QA_THREADS", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    for var in ("QA_ARTICLES", "QA_MODEL", "QA_TOP_K"):
+    for var in ("QA_ARTICLES", "QA_MODEL", "QA_TOP_K", "QA_STORE"):
         monkeypatch.delenv(var, raising=False)
 
 
@@ -74,6 +74,32 @@ class FakeEmbedder:
 
     def encode_query(self, text):
         return self._vector(text)
+
+
+STORES = ("faiss", "milvus")
+
+
+def store_setting(kind: str, folder: Path) -> str:
+    """The ``store`` setting of one kind: Milvus Lite in one file under ``folder``."""
+    if kind == "milvus":
+        pytest.importorskip("pymilvus", reason="the Milvus store needs the [scale] extra")
+        pytest.importorskip("milvus_lite", reason="the Milvus store needs the [scale] extra")
+        return f"milvus:{folder / 'milvus.db'}"
+    return kind
+
+
+@pytest.fixture(scope="session")
+def milvus_folder(tmp_path_factory) -> Path:
+    """One Milvus Lite file for the session (each test's corpus gets its own collections in it)."""
+    return tmp_path_factory.mktemp("milvus")
+
+
+@pytest.fixture(params=STORES)
+def each_store(request, monkeypatch, milvus_folder) -> str:
+    """Runs a test once per store kind, with QA_STORE set: the shared tests hold for both stores."""
+    setting = store_setting(request.param, milvus_folder)
+    monkeypatch.setenv("QA_STORE", setting)
+    return setting
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ def _engine(articles, fake_embedder, **kw):
     return Engine(Settings.resolve(articles=articles, **kw), embedder=fake_embedder)
 
 
+@pytest.mark.usefixtures("each_store")
 def test_second_open_embeds_nothing(articles, fake_embedder):
     first = _engine(articles, fake_embedder)
     assert first.corpus.embedded == len(first.corpus.passages) > 0
@@ -42,6 +43,7 @@ def test_second_open_embeds_nothing(articles, fake_embedder):
     assert [a.title for a in second.articles] == ["City budget", "Paris"]
 
 
+@pytest.mark.usefixtures("each_store")
 def test_editing_one_article_reembeds_only_it(articles, fake_embedder):
     first = _engine(articles, fake_embedder)
     budget_passages = next(a.passages for a in first.articles if a.name == "budget.md")
@@ -75,6 +77,7 @@ def test_unwritable_cache_still_answers(articles, fake_embedder):
     assert folder.read_text() == "not a folder"  # nothing of the user's overwritten
 
 
+@pytest.mark.usefixtures("each_store")
 def test_bad_file_in_folder_is_skipped_with_warning(articles, fake_embedder):
     (articles / "broken.txt").write_bytes(b"\x00\x01binary")
     (articles / "empty.md").write_text("   ")
@@ -91,6 +94,7 @@ def test_bad_single_file_is_an_error(tmp_path, fake_embedder):
         _engine(path, fake_embedder)
 
 
+@pytest.mark.usefixtures("each_store")
 def test_upload_adds_and_persists(articles, fake_embedder):
     engine = _engine(articles, fake_embedder)
     info = engine.add_article("harbour.txt", b"Harbour news\n\nThe new ferry to Skalholt starts in May.\n")
@@ -101,6 +105,7 @@ def test_upload_adds_and_persists(articles, fake_embedder):
     assert "harbour.txt" in [a.name for a in again.articles] and again.corpus.embedded == 0
 
 
+@pytest.mark.usefixtures("each_store")
 @pytest.mark.parametrize(
     "name, data, message",
     [
@@ -199,6 +204,7 @@ def test_two_processes_building_at_once_embed_once(articles, tmp_path):
     assert {r[2] for r in results} == {"budget.md"}
 
 
+@pytest.mark.usefixtures("each_store")
 def test_folder_file_and_upload_with_one_name_are_both_kept(articles, fake_embedder):
     """An upload named like a folder file added later: both listed, neither hides the other, and a warning."""
     engine = _engine(articles, fake_embedder)

@@ -13,6 +13,7 @@ there. HOME and TMPDIR point at empty folders that must stay empty.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -35,7 +36,7 @@ SET_BY_THE_PACKAGE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ORT_DISABLE_TEL
 APP_SECONDS = 14
 
 DRIVER = textwrap.dedent('''
-    """Run inside the namespace: loopback up, the CLI twice, the app (with its MCP server) asked once over loopback."""
+    """Run inside the namespace: loopback up, the CLI two or three times, the app (with its MCP server) asked once over loopback."""
     import fcntl, json, os, socket, struct, subprocess, sys, time, urllib.request
 
     if sys.argv[2] == "netns":  # a fresh namespace has loopback down: bring it up (SIOCGIFFLAGS/SIOCSIFFLAGS)
@@ -43,7 +44,10 @@ DRIVER = textwrap.dedent('''
         flags = struct.unpack("16sH", fcntl.ioctl(s, 0x8913, struct.pack("16sH", b"lo", 0))[:18])[1]
         fcntl.ioctl(s, 0x8914, struct.pack("16sH", b"lo", flags | 1))
     py, report = sys.executable, {}
-    for key, extra in (("cli", []), ("cli_torch", ["--backend", "torch"])):
+    runs = [("cli", []), ("cli_torch", ["--backend", "torch"])]
+    if sys.argv[4] == "milvus":  # Milvus Lite (the [scale] extra): its own server on loopback, files in the cache
+        runs.append(("cli_milvus", ["--store", "milvus:milvus.db"]))
+    for key, extra in runs:
         run = subprocess.run([py, "-m", "qa", "--json", *extra, "Who attended the talks?"],
                              capture_output=True, text=True, timeout=300)
         report[key] = {"code": run.returncode, "out": run.stdout, "err": run.stderr[-2000:]}
@@ -139,7 +143,9 @@ def test_cli_and_app_make_no_outside_connection_and_write_only_the_cache(tmp_pat
 
     strace = shutil.which("strace")
     netns = _works(["unshare", "-rn"])
-    command = [sys.executable, str(driver), str(report_path), "netns" if netns else "host", str(APP_SECONDS)]
+    milvus = importlib.util.find_spec("milvus_lite") is not None
+    command = [sys.executable, str(driver), str(report_path), "netns" if netns else "host", str(APP_SECONDS),
+               "milvus" if milvus else "-"]
     if strace and _works([strace, "-f", "-o", os.devnull]):
         command = [strace, "--seccomp-bpf", "-f", "-qq", "-e", "signal=none",
                    "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", str(trace_path)] + command
@@ -156,7 +162,7 @@ def test_cli_and_app_make_no_outside_connection_and_write_only_the_cache(tmp_pat
     assert run.returncode == 0, run.stderr[-3000:]
     report = json.loads(report_path.read_text())
 
-    for key in ("cli", "cli_torch"):  # both answered, the torch one included
+    for key in ("cli", "cli_torch", *(("cli_milvus",) if milvus else ())):  # all answered, torch and Milvus too
         assert report[key]["code"] == 0, report[key]["err"]
         assert json.loads(report[key]["out"])["answered"], report[key]
     assert '"answered": true' in report["app_answer"], report["app_answer"] + report["app_log"]
@@ -168,3 +174,4 @@ def test_cli_and_app_make_no_outside_connection_and_write_only_the_cache(tmp_pat
     assert _files(tmp) == [], f"written under TMPDIR: {_files(tmp)}"
     assert _project_files() == before, "written into the project folder"
     assert (cache / "gradio").is_dir() and any((cache / "onnx").rglob("model.onnx.json"))
+    assert not milvus or (cache / "milvus.db").is_dir()

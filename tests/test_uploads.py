@@ -35,6 +35,7 @@ def _add(browsers, browser, name, data):
 QUESTIONS = ("When does the ferry to Skalholt start?", "Who is Ingrid Vasquez?", "Who attended the talks?")
 
 
+@pytest.mark.usefixtures("each_store")
 def test_a_browsers_upload_reaches_only_its_own_answers(base):
     browsers = Browsers(base())
     unseen = {q: browsers.base.ask(q).to_dict() for q in QUESTIONS}  # before anyone uploaded anything
@@ -53,6 +54,7 @@ def test_a_browsers_upload_reaches_only_its_own_answers(base):
     assert not upload_folder(base().settings, B).exists()
 
 
+@pytest.mark.usefixtures("each_store")
 def test_shared_uploads_reach_everyone_only_when_asked_for(base):
     browsers = Browsers(base(shared_uploads=True))
     assert _add(browsers, A, "ferry.txt", FERRY).error is None
@@ -64,6 +66,7 @@ def test_shared_uploads_reach_everyone_only_when_asked_for(base):
     assert (upload_folder(browsers.settings, A) / "ferry.txt").read_bytes() == FERRY
 
 
+@pytest.mark.usefixtures("each_store")
 def test_same_name_replaces_your_own_file_and_says_so(base):
     browsers = Browsers(base())
     _add(browsers, A, "ferry.txt", FERRY)
@@ -103,6 +106,7 @@ def test_replacing_a_file_counts_once_against_the_limits(base):
     assert _add(browsers, A, "a.txt", FERRY.replace(b"May", b"June")).error is None
 
 
+@pytest.mark.usefixtures("each_store")
 def test_uploads_unused_for_the_set_days_are_removed(base):
     engine = base(upload_days=30)
     browsers = Browsers(engine)

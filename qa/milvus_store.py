@@ -1,0 +1,427 @@
+"""The Milvus store: passages in Milvus Lite (one local file) or a Milvus server, read through ``qa.store.Store``.
+
+Two collections per corpus (named from the articles path, the model and the
+manifest values, so a store made otherwise is never read): passages (vector,
+record, BM25 terms) and sentences (one vector each). BM25 is Milvus's own
+full-text function over a field holding our own terms (``Vocabulary``'s stems,
+spelled so Milvus's standard analyser keeps each one whole), so both stores
+score the same terms; Milvus's scores carry a factor (k1+1) that bm25s's do
+not, and it is divided out. Milvus returns only the top hits: ``lexical``
+asks for ``LEXICAL_DEPTH`` of them, which is every passage holding a query
+term in a small corpus (then the mean and spread over all passages are
+exact: the rest score 0); past that, the passages below the last hit are
+counted from the vocabulary's document frequencies (as if the terms occurred
+independently) and taken to score evenly between 0 and the last hit's score.
+
+Uploads share the collections, kept apart by an ``owner`` field ("" for the
+base articles and shared uploads, else the browser's id): every search and
+read filters on the reader's owners, so one browser never sees another's
+passages (Milvus's BM25 statistics are over the whole collection, so their
+terms shift IDF a little). An article's rows are written sentences first and
+its first passage (which carries the article's digest and size) last, so an
+article is held only once it is whole; rows of a half-written article are
+removed when it is written again. Passages and the manifest are read once,
+at open and at ``flush``; rows replaced by another process since are left
+out of results until then.
+Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
+Milvus Lite's statistics are per segment (an upload's segment weighs its own terms), a limit of the stand-in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from .articles import Passage
+from .config import MILVUS_TOKEN_ENV, Settings, store_kind
+from .store import Lexical, StoredArticle, lexical_texts, passage_record, record_passage
+from .vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+
+# BM25 hits asked for: all of them in a corpus of a few thousand passages (exact z-scores).
+LEXICAL_DEPTH = 2000
+# Milvus answers at most this many hits or rows at once.
+MAX_LIMIT = 16_384
+# The same BM25 as bm25s's defaults (``retrieve.py``).
+BM25_K1, BM25_B = 1.5, 0.75
+# Dense index: exact (FLAT) in Milvus Lite; HNSW on a server, as FAISS above 50k passages.
+HNSW = {"M": 32, "efConstruction": 80}
+HNSW_EF = 256
+# Rows asked for in one query (a filter ``pk in [...]`` of this many numbers).
+CHUNK = 2048
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def milvus_uri(settings: Settings) -> str:
+    """The URI ``settings.store`` names: a server's URL, or a Milvus Lite file (relative: under the cache folder)."""
+    _, target = store_kind(settings.store)
+    if re.match(r"https?://", target):
+        return target
+    path = Path(target).expanduser()
+    return str(path if path.is_absolute() else Path(settings.cache_dir) / path)
+
+
+def client(settings: Settings):
+    """One ``MilvusClient`` per URI in this process (Milvus Lite serves a file from one process)."""
+    try:
+        from pymilvus import MilvusClient
+    except ImportError as exc:  # the [scale] extra is not installed
+        raise RuntimeError("the Milvus store needs the [scale] extra: pip install -e '.[scale]'") from exc
+    uri = milvus_uri(settings)
+    with _clients_lock:
+        if uri not in _clients:
+            if not uri.startswith(("http://", "https://")):
+                Path(uri).parent.mkdir(parents=True, exist_ok=True)
+            _clients[uri] = MilvusClient(uri=uri, token=os.environ.get(MILVUS_TOKEN_ENV, ""))
+        return _clients[uri]
+
+
+def collection_names(settings: Settings, expect: dict[str, Any]) -> tuple[str, str]:
+    """The passages' and sentences' collections of one (articles, model, manifest values)."""
+    key = json.dumps({"articles": str(Path(settings.articles).resolve()), **expect}, sort_keys=True)
+    model = re.sub(r"[^A-Za-z0-9]+", "_", Path(settings.model).name or settings.model)[:32]
+    base = f"qa_{model}_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+    return f"{base}_passages", f"{base}_sentences"
+
+
+def milvus_term(term: str) -> str:
+    """A term as Milvus's standard analyser keeps it whole: plain ASCII as is, anything else spelled in hex.
+
+    >>> milvus_term("kyiv"), milvus_term("don't"), milvus_term("xi")
+    ('kyiv', 'x646f6e2774', 'x7869')
+    """
+    if term.isascii() and term.isalnum() and not term.startswith("x"):
+        return term
+    return "x" + term.encode("utf-8").hex()
+
+
+def _id(*parts: object) -> int:
+    """A stable 63-bit primary key: the same article version always gets the same rows."""
+    digest = hashlib.sha1("\0".join(map(str, parts)).encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") & (2**63 - 1)
+
+
+def _article_key(owner: str, name: str) -> str:
+    """The rows of one owner's article, as a filter can name them (no quoting of names needed)."""
+    return hashlib.sha1(f"{owner}\0{name}".encode("utf-8")).hexdigest()
+
+
+class MilvusStore:
+    """One reader's view (the base corpus, or a browser's) of a corpus in Milvus: see the module docstring."""
+
+    def __init__(self, milvus, names: tuple[str, str], expect: dict[str, Any], owner: str | None, lite: bool):
+        self.milvus = milvus
+        self.lite = lite
+        self.passage_collection, self.sentence_collection = names
+        self.expect = dict(expect)
+        self.dim = int(expect["dim"])
+        self.owner = owner or ""
+        owners = sorted({"", self.owner})
+        self.view = "owner in [" + ", ".join(json.dumps(o) for o in owners) + "]"
+        self.hidden: set[str] = set()  # shared articles this view deleted (gone from its files)
+        self._ensure()
+        self._read()
+
+    @classmethod
+    def open(cls, settings: Settings, expect: dict[str, Any], owner: str | None = None) -> "MilvusStore":
+        lite = not milvus_uri(settings).startswith(("http://", "https://"))
+        return cls(client(settings), collection_names(settings, expect), expect, owner, lite)
+
+    def _ensure(self) -> None:
+        """Create the collections on first use (a server's are loaded for search too)."""
+        from pymilvus import DataType, Function, FunctionType
+
+        m = self.milvus
+        if not m.has_collection(self.passage_collection):
+            schema = m.create_schema(auto_id=False)
+            schema.add_field("pk", DataType.INT64, is_primary=True)
+            schema.add_field("owner", DataType.VARCHAR, max_length=128)
+            schema.add_field("key", DataType.VARCHAR, max_length=64)
+            schema.add_field("article", DataType.VARCHAR, max_length=4096)
+            schema.add_field("digest", DataType.VARCHAR, max_length=128)
+            schema.add_field("position", DataType.INT64)
+            schema.add_field("info", DataType.JSON)
+            schema.add_field("record", DataType.JSON)
+            schema.add_field("terms", DataType.VARCHAR, max_length=65_535, enable_analyzer=True,
+                             analyzer_params={"tokenizer": "standard"})
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+            schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
+                                         output_field_names=["sparse"]))
+            index = m.prepare_index_params()
+            index.add_index(field_name="vector", metric_type="IP", **self._dense_index())
+            index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                            params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
+            m.create_collection(self.passage_collection, schema=schema, index_params=index,
+                                consistency_level="Strong")
+        if not m.has_collection(self.sentence_collection):
+            schema = m.create_schema(auto_id=False)
+            schema.add_field("pk", DataType.INT64, is_primary=True)
+            schema.add_field("owner", DataType.VARCHAR, max_length=128)
+            schema.add_field("key", DataType.VARCHAR, max_length=64)
+            schema.add_field("passage", DataType.INT64)
+            schema.add_field("position", DataType.INT64)
+            schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
+            index = m.prepare_index_params()
+            index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
+            m.create_collection(self.sentence_collection, schema=schema, index_params=index,
+                                consistency_level="Strong")
+        for name in (self.passage_collection, self.sentence_collection):
+            m.load_collection(name)
+
+    def _dense_index(self) -> dict[str, Any]:
+        """FLAT (exact) on Milvus Lite, for the small corpora it stands in with; HNSW on a server."""
+        return {"index_type": "FLAT"} if self.lite else {"index_type": "HNSW", "params": HNSW}
+
+    # -- the snapshot read at open and flush -----------------------------------
+
+    def _read(self) -> None:
+        """Read the view's articles and passages: only whole articles, the owner's own before shared ones."""
+        heads = self._query(self.passage_collection, f"{self.view} and position == 0",
+                            ["owner", "article", "digest", "info"])
+        articles: dict[str, dict] = {}
+        for head in sorted(heads, key=lambda h: (h["owner"] != "", h["article"])):  # shared first, own override
+            if head["owner"] == "" and head["article"] in self.hidden:
+                continue
+            articles[head["article"]] = {"owner": head["owner"], "digest": head["digest"], **head["info"]}
+        rows: dict[tuple[str, str], list[dict]] = {}
+        for row in self._query(self.passage_collection, self.view,
+                               ["pk", "owner", "article", "digest", "position", "record"]):
+            rows.setdefault((row["owner"], row["article"]), []).append(row)
+        passages: list[Passage] = []
+        pks: list[int] = []
+        manifest_articles: dict[str, dict] = {}
+        # The order a folder's store has: base files, shared uploads, then the owner's own.
+        for name in sorted(articles, key=lambda n: (articles[n]["owner"] != "", bool(articles[n].get("uploaded")), n)):
+            info = articles[name]
+            own = sorted((r for r in rows.get((info["owner"], name), ()) if r["digest"] == info["digest"]),
+                         key=lambda r: r["position"])
+            if [r["position"] for r in own] != list(range(int(info.get("passages", -1)))):
+                log.warning("%s is not whole in Milvus (an interrupted write): it will be written again", name)
+                continue
+            start, sentence_start = len(passages), sum(len(p.sentences) for p in passages)
+            part = [record_passage(r["record"], name) for r in own]
+            passages.extend(part)
+            pks.extend(r["pk"] for r in own)
+            manifest_articles[name] = {
+                "digest": info["digest"], "title": info.get("title"), "sections": list(info.get("sections") or ()),
+                "rows": [start, len(passages)],
+                "sentence_rows": [sentence_start, sentence_start + sum(len(p.sentences) for p in part)],
+                "uploaded": bool(info.get("uploaded", False)), "owner": info["owner"],
+            }
+        self._manifest = {**self.expect, "articles": manifest_articles}
+        self._passages = passages
+        self._pks = np.array(pks, dtype=np.int64)
+        self._rows = {pk: row for row, pk in enumerate(pks)}
+        self._vocabulary: Vocabulary | None = None
+
+    def _query(self, collection: str, where: str, fields: list[str]) -> list[dict]:
+        """Every row matching ``where``: at once from Milvus Lite, in batches from a server (at most ``MAX_LIMIT`` a query)."""
+        if self.lite:
+            return self.milvus.query(collection, filter=where, output_fields=fields)
+        iterator = self.milvus.query_iterator(collection, filter=where, output_fields=fields, batch_size=CHUNK)
+        found: list[dict] = []
+        try:
+            while batch := iterator.next():
+                found.extend(batch)
+        finally:
+            iterator.close()
+        return found
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._manifest
+
+    @property
+    def size(self) -> int:
+        return len(self._passages)
+
+    def passages(self) -> list[Passage]:
+        return self._passages
+
+    def vocabulary(self) -> Vocabulary:
+        if self._vocabulary is None:
+            vocabulary = Vocabulary(lexical_texts(self._passages))
+            vocabulary.docs = []
+            self._vocabulary = vocabulary
+        return self._vocabulary
+
+    def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        k = min(k, self.size, MAX_LIMIT)
+        if k <= 0:
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        found = self.milvus.search(self.passage_collection, data=[np.asarray(vector, np.float32).tolist()],
+                                   anns_field="vector", limit=k, filter=self.view, output_fields=["pk"],
+                                   search_params={"metric_type": "IP", "params": {"ef": max(HNSW_EF, k)}})[0]
+        return self._hits(found, lambda d: d)
+
+    def _hits(self, found, score) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and scores of search hits, leaving out rows this snapshot does not hold."""
+        rows, scores = [], []
+        for hit in found:
+            row = self._rows.get(hit["pk"] if "pk" in hit else hit["id"])
+            if row is not None:
+                rows.append(row)
+                scores.append(score(hit["distance"]))
+        return np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32)
+
+    def lexical(self, terms: Sequence[str], k: int, asked: np.ndarray) -> Lexical:
+        """Milvus's BM25: its top hits (see the module docstring for the mean and spread of the rest)."""
+        asked = np.asarray(asked, dtype=np.int64)
+        if not self.size or not terms:
+            return Lexical(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(asked), np.float32),
+                           np.float32(0), np.float32(0))
+        query = " ".join(milvus_term(t) for t in terms)
+        depth = min(max(k, LEXICAL_DEPTH), MAX_LIMIT)
+        # BM25 scores are >= 0: Milvus Lite returns them negated (as distances), a server as they are.
+        bm25 = lambda d: abs(d) / (BM25_K1 + 1)  # noqa: E731  (bm25s's scale: no (k1+1) factor)
+        found = self.milvus.search(self.passage_collection, data=[query], anns_field="sparse", limit=depth,
+                                   filter=self.view, output_fields=["pk"])[0]
+        rows, scores = self._hits(found, bm25)
+        complete = len(found) < depth
+        score_of = dict(zip(rows.tolist(), scores.tolist()))
+        missing = [int(r) for r in asked if int(r) not in score_of]
+        if missing and not complete:  # below the top hits: ask for these rows' scores
+            pks = ", ".join(str(int(self._pks[r])) for r in missing)
+            extra = self.milvus.search(self.passage_collection, data=[query], anns_field="sparse",
+                                       limit=len(missing), filter=f"{self.view} and pk in [{pks}]",
+                                       output_fields=["pk"])[0]
+            score_of.update(zip(*(a.tolist() for a in self._hits(extra, bm25))))
+        asked_scores = np.array([score_of.get(int(r), 0.0) for r in asked], dtype=np.float32)
+        mean, spread = self._scale(scores, complete, terms)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return Lexical(rows[order], scores[order], asked_scores, mean, spread)
+
+    def _scale(self, scores: np.ndarray, complete: bool, terms: Sequence[str]) -> tuple[np.float32, np.float32]:
+        """Mean and spread of the query's BM25 over every passage, from the hits (estimated past them)."""
+        n = self.size
+        total, squares = float(scores.sum(dtype=np.float64)), float((scores.astype(np.float64) ** 2).sum())
+        if not complete and len(scores):
+            vocabulary = self.vocabulary()
+            none = math.prod(1 - min(vocabulary.df.get(t, 0), n) / n for t in set(terms))
+            matching = max(len(scores), round(n * (1 - none)))
+            low = float(scores.min())
+            rest = matching - len(scores)
+            total += rest * low / 2
+            squares += rest * low * low / 3
+        mean = total / n
+        return np.float32(mean), np.float32(math.sqrt(max(squares / n - mean * mean, 0.0)))
+
+    def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros((len(rows), self.dim), np.float32)
+        if not len(rows):
+            return out
+        found: dict[int, list[float]] = {}
+        for at in range(0, len(rows), CHUNK):
+            pks = ", ".join(str(int(p)) for p in self._pks[rows[at:at + CHUNK]])
+            for row in self.milvus.query(self.passage_collection, filter=f"pk in [{pks}]",
+                                         output_fields=["pk", "vector"]):
+                found[row["pk"]] = row["vector"]
+        for i, pk in enumerate(self._pks[rows].tolist()):
+            if pk in found:
+                out[i] = found[pk]
+        return out
+
+    def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
+        rows = [int(r) for r in rows]
+        out = [np.zeros((len(self._passages[r].sentences), self.dim), np.float32) for r in rows]
+        where = {}
+        for i, r in enumerate(rows):
+            where.setdefault(int(self._pks[r]), []).append(i)
+        pks = list(where)
+        for at in range(0, len(pks), CHUNK // 8):
+            listed = ", ".join(map(str, pks[at:at + CHUNK // 8]))
+            for found in self._query(self.sentence_collection, f"passage in [{listed}]",
+                                     ["passage", "position", "vector"]):
+                for i in where[found["passage"]]:
+                    if found["position"] < len(out[i]):
+                        out[i][found["position"]] = found["vector"]
+        return out
+
+    # -- writing ---------------------------------------------------------------
+
+    def digests(self) -> dict[str, str]:
+        return {name: info["digest"] for name, info in self._manifest["articles"].items()}
+
+    def article(self, name: str) -> StoredArticle | None:
+        info = self._manifest["articles"].get(name)
+        if info is None:
+            return None
+        rows = np.arange(*info["rows"])
+        sentences = self.sentence_vectors(rows)
+        return StoredArticle(
+            info={k: info[k] for k in ("digest", "title", "sections", "uploaded")},
+            passages=self._passages[info["rows"][0]:info["rows"][1]],
+            vectors=self.vectors(rows),
+            sentence_vectors=np.concatenate(sentences) if sentences else np.zeros((0, self.dim), np.float32),
+        )
+
+    def put_article(self, name: str, info: dict[str, Any], passages: list[Passage], vectors: np.ndarray,
+                    sentence_vectors: np.ndarray) -> None:
+        """Written at once (sentences, then passages, the first passage last); read after ``flush``."""
+        counts = [len(p.sentences) for p in passages]
+        if len(vectors) != len(passages) or len(sentence_vectors) != sum(counts):
+            raise ValueError(f"{name}: {len(passages)} passages with {len(vectors)} vectors and "
+                             f"{len(sentence_vectors)} sentence vectors")
+        self.delete_article(name)
+        self.hidden.discard(name)
+        owner, key, digest = self.owner, _article_key(self.owner, name), str(info["digest"])
+        vocabulary = Vocabulary(lexical_texts(passages))
+        pks = [_id(owner, name, digest, i) for i in range(len(passages))]
+        sentences = []
+        at = 0
+        for pk, count in zip(pks, counts):
+            sentences += [{"pk": _id(pk, j), "owner": owner, "key": key, "passage": pk, "position": j,
+                           "vector": np.asarray(sentence_vectors[at + j], np.float32).tolist()}
+                          for j in range(count)]
+            at += count
+        for start in range(0, len(sentences), CHUNK):
+            self.milvus.insert(self.sentence_collection, sentences[start:start + CHUNK])
+        head = {k: info[k] for k in ("title", "sections", "uploaded") if k in info}
+        head["passages"] = len(passages)
+        rows = [{"pk": pks[i], "owner": owner, "key": key, "article": name, "digest": digest, "position": i,
+                 "info": head if i == 0 else {}, "record": passage_record(p),
+                 "terms": " ".join(milvus_term(t) for t in vocabulary.docs[i]),
+                 "vector": np.asarray(vectors[i], np.float32).tolist()} for i, p in enumerate(passages)]
+        rows = rows[1:] + rows[:1]  # the first passage, which makes the article held, last
+        for start in range(0, len(rows), CHUNK // 4):
+            self.milvus.insert(self.passage_collection, rows[start:start + CHUNK // 4])
+
+    def delete_article(self, name: str) -> None:
+        """Removes this owner's rows of ``name`` at once; a shared article is hidden from this view."""
+        key = json.dumps(_article_key(self.owner, name))
+        self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
+        self.milvus.delete(self.passage_collection, filter=f"key == {key}")
+        self.milvus.delete(self.sentence_collection, filter=f"key == {key}")
+        if self.owner and self._manifest["articles"].get(name, {}).get("owner") == "":
+            self.hidden.add(name)
+
+    def flush(self) -> None:
+        """Milvus's flush (sealed, durable), then the snapshot read again."""
+        for name in (self.passage_collection, self.sentence_collection):
+            self.milvus.flush(name)
+        self._read()
+
+
+def drop_owner(settings: Settings, owner: str) -> None:
+    """Remove every row of ``owner``'s uploads, in every corpus of the Milvus the settings name."""
+    milvus = client(settings)
+    for name in milvus.list_collections():
+        if name.startswith("qa_"):
+            milvus.delete(name, filter=f"owner == {json.dumps(owner)}")
+            milvus.flush(name)

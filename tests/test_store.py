@@ -1,0 +1,207 @@
+"""The store protocol, for both stores: written by article, durable on flush, searched alike (fake model: fast)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from embeddings.index import read_store, write_store
+from qa.articles import parse_article, split_passages
+from qa.config import Settings, store_kind
+from qa.corpus import store_folder
+from qa.engine import Engine
+from qa.faiss_store import BM25_FILES, VOCABULARY, FaissStore
+from qa.retrieve import Retriever
+from qa.store import Store, open_store
+from tests.conftest import SEED, FakeEmbedder
+
+EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
+BUDGET = b"City budget\n\nThe council approved a budget of 12 million euros on Monday.\n\n" \
+         b"Reactions\n\nMayor Anna Berg said the vote was a relief. The opposition walked out.\n"
+FERRY = b"Harbour news\n\nThe new ferry to Skalholt starts in May. It carries 300 passengers.\n"
+
+
+def _article(name: str, data: bytes, embedder: FakeEmbedder, uploaded: bool = False):
+    """What ingestion hands to ``put_article``: info, passages, their vectors and their sentences' vectors."""
+    article = parse_article(name, data)
+    passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, 12)
+    texts = [p.embed_text for p in passages]
+    shift = [len(p.embed_text) - len(p.text) for p in passages]
+    spans = [[(a + s, b + s) for a, b in p.sentences] for p, s in zip(passages, shift)]
+    vectors, sentences = embedder.encode_with_parts(texts, spans)
+    info = {"title": article.title, "sections": [s.header for s in article.sections],
+            "digest": f"d{len(data)}", "uploaded": uploaded}
+    return info, passages, vectors, np.concatenate(sentences)
+
+
+@pytest.fixture
+def settings(tmp_path, each_store):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    return Settings.resolve(articles=folder, store=each_store)
+
+
+def test_put_flush_reopen_search_and_delete(settings, fake_embedder):
+    store = open_store(settings, EXPECT)
+    assert isinstance(store, Store) and store.size == 0 and store.digests() == {}
+    written = {}
+    for name, data in (("budget.txt", BUDGET), ("ferry.txt", FERRY)):
+        written[name] = _article(name, data, fake_embedder)
+        store.put_article(name, *written[name])
+    store.flush()
+
+    again = open_store(settings, EXPECT)  # what a new process reads back
+    assert again.digests() == {name: w[0]["digest"] for name, w in written.items()}
+    assert sorted({p.article for p in again.passages()}) == ["budget.txt", "ferry.txt"]
+    for name, (info, passages, vectors, sentences) in written.items():
+        rows = np.arange(*again.manifest["articles"][name]["rows"])
+        assert [p.text for p in again.passages()[rows[0]:rows[-1] + 1]] == [p.text for p in passages]
+        np.testing.assert_allclose(again.vectors(rows), vectors, atol=1e-6)
+        np.testing.assert_allclose(np.concatenate(again.sentence_vectors(rows)), sentences, atol=2e-3)
+        assert again.article(name).info["title"] == info["title"]
+        best, _ = again.search(vectors[0], 1)
+        assert again.passages()[best[0]].article == name  # a passage's own vector finds it
+    ferry_rows = np.arange(*again.manifest["articles"]["ferry.txt"]["rows"])
+    found = again.lexical(["ferri", "skalholt"], 5, ferry_rows)
+    assert {again.passages()[r].article for r in found.rows} == {"ferry.txt"}
+    assert found.asked.max() > 0 and found.spread > 0
+
+    again.delete_article("budget.txt")
+    again.flush()
+    last = open_store(settings, EXPECT)
+    assert list(last.digests()) == ["ferry.txt"] and {p.article for p in last.passages()} == {"ferry.txt"}
+
+
+def test_replacing_an_article_keeps_no_trace_of_the_old_version(settings, fake_embedder):
+    store = open_store(settings, EXPECT)
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    store.flush()
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET.replace(b"12", b"15"), fake_embedder))
+    store.flush()
+    again = open_store(settings, EXPECT)
+    text = " ".join(p.text for p in again.passages())
+    assert "15 million" in text and "12 million" not in text
+    assert again.size == len(again.passages()) == len(set(p.text for p in again.passages()))
+
+
+def test_a_browsers_store_holds_its_uploads_apart(settings, fake_embedder):
+    base = open_store(settings, EXPECT)
+    base.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    base.flush()
+    mine = open_store(settings, EXPECT, owner="browser-a-0123456789abcdef")
+    mine.put_article("ferry.txt", *_article("ferry.txt", FERRY, fake_embedder, uploaded=True))
+    mine.flush()
+    assert "ferry.txt" in open_store(settings, EXPECT, owner="browser-a-0123456789abcdef").digests()
+    for other in (open_store(settings, EXPECT), open_store(settings, EXPECT, owner="browser-b-0123456789abcdef")):
+        assert "ferry.txt" not in other.digests()
+        assert "Skalholt" not in " ".join(p.text for p in other.passages())
+        assert not other.vocabulary().knows("skalholt")
+
+
+def test_retrieval_ranks_alike_in_both_stores(tmp_path, fake_embedder, milvus_folder):
+    """The same corpus and questions: the same passages first, fused scores within a small tolerance."""
+    from tests.conftest import store_setting
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "paris.txt").write_bytes(SEED.read_bytes())
+    (folder / "budget.txt").write_bytes(BUDGET)
+    (folder / "ferry.txt").write_bytes(FERRY)
+    engines = [Engine(Settings.resolve(articles=folder, store=store_setting(kind, milvus_folder)),
+                      embedder=fake_embedder) for kind in ("faiss", "milvus")]
+    for question in ("Who attended the talks in Paris?", "What budget did the council approve?",
+                     "How many passengers does the ferry carry?", "Where will the talks continue?"):
+        q = engines[0].analyse(question)
+        vector = fake_embedder.encode_query(q.query)
+        hits = [e.retriever.search(q.search_terms, vector, 5) for e in engines]
+        texts = [[e.corpus.passages[h.row].text for h in found] for e, found in zip(engines, hits)]
+        assert texts[0][:3] == texts[1][:3], question
+        np.testing.assert_allclose([h.score for h in hits[0]], [h.score for h in hits[1]], rtol=1e-3, atol=1e-3)
+
+
+def test_the_lexical_index_is_saved_and_loaded_not_rebuilt(tmp_path, fake_embedder, monkeypatch):
+    settings = Settings.resolve(articles=tmp_path / "articles")
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
+    first = Engine(settings, embedder=fake_embedder)
+    folder = store_folder(settings)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert {VOCABULARY, *BM25_FILES.values()} <= set(manifest["files"])  # checksummed like the rest
+    import qa.faiss_store
+
+    def rebuilt(*args):
+        raise AssertionError("a cached start rebuilt the lexical index")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(qa.faiss_store, "_lexical", rebuilt)
+        second = Engine(settings, embedder=fake_embedder)
+    assert second.corpus.embedded == 0
+    for question in ("Who attended the talks?", "Where will the talks continue next week?"):
+        assert second.ask(question).to_dict() == first.ask(question).to_dict()
+    assert second.retriever.vocabulary.state() == first.retriever.vocabulary.state()
+
+
+def test_a_damaged_lexical_file_is_rebuilt_not_served(tmp_path, fake_embedder):
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
+    settings = Settings.resolve(articles=tmp_path / "articles")
+    Engine(settings, embedder=fake_embedder)
+    path = store_folder(settings) / BM25_FILES["data_name"]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    again = Engine(settings, embedder=fake_embedder)
+    assert again.corpus.embedded == len(again.corpus.passages)  # the store failed its checks: rebuilt
+    assert again.search("talks Paris")[0][0].article == "paris.txt"
+
+
+def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embedder):
+    """An older writer's store (no BM25 files): served, and the index is added to it once."""
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
+    settings = Settings.resolve(articles=tmp_path / "articles")
+    first = Engine(settings, embedder=fake_embedder)
+    folder = store_folder(settings)
+    data = read_store(folder, {})
+    for name in (VOCABULARY, *BM25_FILES.values()):
+        (folder / name).unlink()
+    data.manifest.pop("files")
+    write_store(folder, data)
+    assert not FaissStore.open(folder, {}).saved
+    second = Engine(settings, embedder=fake_embedder)
+    assert second.corpus.embedded == 0
+    assert second.ask("Who attended the talks?").to_dict() == first.ask("Who attended the talks?").to_dict()
+    assert FaissStore.open(folder, {}).saved
+
+
+def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(settings, fake_embedder, monkeypatch):
+    if store_kind(settings.store)[0] != "milvus":
+        pytest.skip("only Milvus returns just its top hits")
+    import qa.milvus_store
+
+    store = open_store(settings, EXPECT)
+    for i in range(12):
+        store.put_article(f"budget{i}.txt", *_article(f"budget{i}.txt", BUDGET + b"Vote %d.\n" % i, fake_embedder))
+    store.put_article("ferry.txt", *_article("ferry.txt", FERRY, fake_embedder))
+    store.flush()
+    exact = store.lexical(["budget", "ferri"], 5, np.arange(store.size))
+    monkeypatch.setattr(qa.milvus_store, "LEXICAL_DEPTH", 4)
+    cut = store.lexical(["budget", "ferri"], 4, np.arange(store.size))
+    assert len(cut.rows) == 4
+    np.testing.assert_allclose(cut.asked, exact.asked, rtol=1e-5)  # rows below the top are asked for
+    assert abs(cut.mean - exact.mean) < 0.25 * exact.mean and abs(cut.spread - exact.spread) < 0.5 * exact.spread
+
+
+@pytest.mark.parametrize("value", ["milvus", "milvus:", "milvus:store", "chroma", "faiss:x"])
+def test_a_bad_store_setting_says_what_is_accepted(value):
+    with pytest.raises(ValueError, match="faiss, milvus:PATH.db"):
+        Settings.resolve(store=value)
+
+
+def test_a_milvus_lite_file_is_kept_under_the_cache_folder(tmp_path):
+    pytest.importorskip("pymilvus")
+    from qa.milvus_store import milvus_uri
+
+    settings = Settings.resolve(cache_dir=tmp_path, store="milvus:qa.db")
+    assert milvus_uri(settings) == str(tmp_path / "qa.db")
+    assert milvus_uri(Settings.resolve(store="milvus:http://milvus:19530")) == "http://milvus:19530"
