@@ -12,7 +12,7 @@ to ``bench/results/latest.json``, and rendered into ``BENCHMARKS.md`` and
 ``docs/SCALE.md`` from their templates (``bench/report.py``): no figure in
 them is typed by hand. Corpora are generated from real article text
 (``bench/corpus.py``) and cached under ``bench/.cache/``, as are the engine's
-stores and the 20k build's figures (``--rebuild`` measures it again).
+stores and the 20k and 100k builds' figures (``--rebuild`` measures them again).
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def step_scale(results: dict, sizes: list[str], stores: list[str], repeats: int,
                          "vectors": "borrowed" if size == "100k" else "embedded"}
             if size == "100k":
                 log(f"scale {size} ({store}): the store from the 20k corpus's vectors ({meta['files']} articles)")
-                cache = cache_for(name)
+                cache = cache_for(name, fresh=rebuild)
                 built = child("borrow", {"articles": str(spec.folder), "cache": cache,
                                          "store": store_spec(store, cache), "base": str(NEWS["20k"].folder),
                                          "base_cache": cache_for(f"{NEWS['20k'].name}-faiss")}, timeout=7200)
@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated stores for the scale rows: faiss, milvus (Milvus Lite in the cache)")
     parser.add_argument("--repeats", type=int, default=3, help="cold starts per cached case (median reported)")
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--rebuild", action="store_true", help="embed the 20k corpus even if it is cached")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the 20k and 100k stores again even if they are cached, and measure them")
     parser.add_argument("--report-only", action="store_true", help="measure nothing: render the last results")
     opts = parser.parse_args(argv)
 
