@@ -80,7 +80,8 @@ def plan_rows(m: dict, n: int) -> list[tuple[str, str]]:
     if m["milvus_rate"]:
         shards = max(1, math.ceil(need / m["milvus_rate"]))
         rows.append(("Milvus shards (write channels) for that rate",
-                     f"⌈{fmt(need, 0)} ÷ {fmt(m['milvus_rate'], 0)} passages/s written by one Milvus Lite⌉ = {shards}"))
+                     f"⌈{fmt(need, 0)} ÷ {fmt(m['milvus_rate'], 0)} passages/s read, split and written into one "
+                     f"Milvus Lite (borrowed vectors)⌉ = {shards}"))
     else:
         rows.append(("Milvus shards (write channels) for that rate",
                      "Milvus's write rate not measured in this run (`make bench ARGS=\"--stores faiss,milvus\"`)"))
