@@ -5,22 +5,24 @@ other names (variant 0 is the 20k article itself). Embedding 100k passages
 would take most of an hour here, so ``BorrowedVectors`` stands in for the
 model while the engine builds the store (``Engine(settings, embedder=...)``):
 the engine reads, splits, indexes and writes every article itself, and where
-it asks for vectors it gets those of the same passage position in the
-layout's 20k article (its sentences' likewise), plus Gaussian noise (cosine
-about 0.93 to the original) so variants are not duplicates. Questions are
+it asks for vectors, a passage the 20k store holds gets its own, and any
+other passage a copy of one of the 20k store's, picked by a hash of its
+text, plus Gaussian noise (cosine about 0.93 to the original); its sentences
+get that passage's sentence vectors likewise. So the vectors are spread as
+real ones are, and the store holds as much as a real one. Questions are
 embedded by the real model, and the store's manifest names the real model,
 so the engine later opens it as its own cached index. Leaves out: any build
-speed with a model (the report marks these rows "borrowed").
+speed with a model (the report marks these rows "borrowed"), and dense
+retrieval finding the right variant (a lender is picked by hash, not meaning).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import hashlib
 
 import numpy as np
 
 from qa import Engine, Settings
-from qa.articles import article_files, parse_article, split_passages
 
 NOISE = 0.02  # per dimension; |noise| ~ 0.39 against a unit vector
 
@@ -31,20 +33,8 @@ class BorrowedVectors:
     def __init__(self, base: Engine, settings: Settings):
         self.real = base.embedder
         self.base = base.corpus
+        self.rows = {p.embed_text: row for row, p in enumerate(self.base.passages)}
         self.rng = np.random.default_rng(0)
-        rows: dict[str, list[int]] = {}
-        for row, passage in enumerate(self.base.passages):
-            rows.setdefault(passage.article, []).append(row)
-        # A passage's text -> (the base passage lending its vectors, whether to add noise). The engine
-        # splits the same files the same way, so it asks for exactly these texts.
-        self.lookup: dict[str, tuple[int, bool]] = {}
-        for path in article_files(Path(settings.articles)):
-            layout, variant = path.stem.rsplit("-v", 1)
-            lender = rows[f"{layout}-v0{path.suffix}"]
-            article = parse_article(path.name, path.read_bytes(), settings.max_article_bytes)
-            passages = split_passages(article, self.real.count_tokens, self.real.max_tokens, settings.pack_tokens)
-            for j, passage in enumerate(passages):
-                self.lookup[passage.embed_text] = (lender[j % len(lender)], variant != "0")
 
     def __getattr__(self, name: str):
         return getattr(self.real, name)  # name, source, dim, count_tokens, encode_query, ...
@@ -54,13 +44,13 @@ class BorrowedVectors:
         vectors = np.empty((len(texts), self.real.dim), np.float32)
         part_vectors = []
         for i, (text, spans) in enumerate(zip(texts, parts)):
-            if text not in self.lookup:
-                raise RuntimeError(f"no borrowed vector for a passage the bench did not split: {text[:80]!r}")
-            row, noisy = self.lookup[text]
+            row = self.rows.get(text)
+            if row is None:
+                row = int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big") % len(self.base.passages)
             own = self.base.store.vectors([row])
             lent = self.base.sentence_vectors(row)
             sentences = lent[np.arange(len(spans)) % len(lent)] if len(lent) else np.repeat(own, len(spans), 0)
-            if noisy:
+            if text not in self.rows:
                 own, sentences = self._noisy(own), self._noisy(sentences)
             vectors[i] = own[0]
             part_vectors.append(sentences.astype(np.float32))
