@@ -1,8 +1,8 @@
 """Benchmark: cold start, warm ask() by stage, index build against the reference pipelines, scale to 100k.
 
-    make bench                      # full: ~25 minutes the first time on 2 quiet cores (the 20k build and
-                                    # the 100k store are then cached), ~12 minutes after that
-    make bench ARGS=--quick         # ~5 minutes: no 20k/100k rows, one reference pipeline
+    make bench                      # full: ~30 minutes the first time on 2 quiet cores (the reference venv,
+                                    # the 20k build and the 100k store are then cached), ~15 minutes after
+    make bench ARGS=--quick         # ~7 minutes: no 20k/100k rows, one reference pipeline
     make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
     python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
