@@ -36,7 +36,7 @@ test: $(SCALE_STAMP)
 eval: $(STAMP)
 	$(PY) -m qa eval tests/data/seed_dev.jsonl
 
-bench: $(STAMP)
+bench: $(SCALE_STAMP)
 	$(PY) bench/run.py $(ARGS)
 
 clean:

@@ -3,7 +3,8 @@
 The labelled dev and calibration questions (``tests/data/*.jsonl``) plus
 questions written from templates over the names a generated corpus really
 uses (its swapped-in people, cities and countries), so BM25 sees rare and
-common terms, and some questions name things no article mentions.
+common terms, and some questions name things no article mentions. Leaves
+out: the shared evaluation sets (those measure answers, not speed).
 """
 
 from __future__ import annotations

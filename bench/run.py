@@ -1,15 +1,18 @@
-"""Benchmark: cold start, warm ask() latency by stage, index build, scale to 100k passages.
+"""Benchmark: cold start, warm ask() by stage, index build against the reference pipelines, scale to 100k.
 
-    python bench/run.py            # full run: ~7 minutes on 2 cores once the 10k/100k stores are cached,
-                                   # ~10 minutes the first time (or with --rebuild-10k)
-    python bench/run.py --quick    # ~2 minutes: skips 10k, 100k, the backend comparison and what-if builds
-    make bench ARGS=--quick
+    make bench                      # full: ~30 minutes the first time on 2 quiet cores (the reference venv,
+                                    # the 20k build and the 100k store are then cached), ~15 minutes after
+    make bench ARGS=--quick         # ~7 minutes: no 20k/100k rows, one reference pipeline
+    make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
+    python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
-Prints a table, writes ``bench/results/latest.json`` and regenerates
-``BENCHMARKS.md``. Every figure is measured in a child process of its own
-(``bench/child.py``) so timings and peak memory are not shared between them;
-corpora are generated from real article text (``bench/corpus.py``) and cached
-under ``bench/.cache/``, as are the engine indexes the runs build.
+Every figure is measured in a child process of its own (``bench/child.py``,
+the reference pipelines in ``bench/reference.py`` in their own venv), written
+to ``bench/results/latest.json``, and rendered into ``BENCHMARKS.md`` and
+``docs/SCALE.md`` from their templates (``bench/report.py``): no figure in
+them is typed by hand. Corpora are generated from real article text
+(``bench/corpus.py``) and cached under ``bench/.cache/``, as are the engine's
+stores and the 20k and 100k builds' figures (``--rebuild`` measures them again).
 """
 
 from __future__ import annotations
@@ -32,300 +35,300 @@ sys.path.insert(0, str(ROOT))
 from bench.corpus import CACHE, CORPORA, CorpusSpec, ensure_corpus, news_spec, sample_mappings  # noqa: E402
 from bench.questions import make_questions  # noqa: E402
 
-ENGINE_CACHE = CACHE / "engine"
 RESULTS = ROOT / "bench" / "results"
-CHILD = ROOT / "bench" / "child.py"
-REFERENCE_BUILD_S = 50.0  # LangChain splitter + FAISS, and txtai: 1,521 Wikipedia paragraphs, same model
-REFERENCE_PARAGRAPHS = 1521
+REFERENCE_VENV = CACHE / "reference-venv"
+REFERENCE_REQUIREMENTS = ROOT / "bench" / "reference.txt"
+REFERENCES = ("sentence-transformers", "txtai", "langchain")
 
-WIKI = CorpusSpec("wiki1521", "wiki", paragraphs=REFERENCE_PARAGRAPHS)
-NEWS = {"1k": news_spec("news1k", 1_000), "10k": news_spec("news10k", 10_000),
-        "100k": news_spec("news100k", 100_000, variants=10)}
+# The reference build of issue 4 indexed 1,521 Wikipedia paragraphs; this corpus has as many.
+WIKI = CorpusSpec("wiki1521", "wiki", paragraphs=1521)
+NEWS = {"1k": news_spec("news1k", 1_000), "20k": news_spec("news20k", 20_000),
+        "100k": news_spec("news100k", 100_000, variants=5)}  # the 20k layouts, five name sets each
 
 
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
-def child(mode: str, args: dict, timeout: int = 900) -> dict:
-    """Run one measurement in a fresh process; its JSON result."""
+def run_json(command: list[str], label: str, timeout: int) -> dict:
+    """Run a measuring process; the JSON of its last line, or {"error": ...} if it failed."""
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    env.pop("QA_THREADS", None)
-    env.pop("QA_CACHE_DIR", None)
-    args = {**args, "spawn": time.time()}
-    proc = subprocess.run([sys.executable, str(CHILD), mode, json.dumps(args)], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
+    for var in ("QA_THREADS", "QA_CACHE_DIR", "QA_ARTICLES", "QA_BACKEND", "QA_STORE"):
+        env.pop(var, None)
+    try:
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        log(f"  {label} timed out after {timeout} s")
+        return {"error": f"timed out after {timeout} s"}
     if proc.returncode != 0:
-        raise RuntimeError(f"bench child {mode} failed:\n{proc.stderr[-3000:]}")
+        log(f"  {label} failed: {proc.stderr.strip().splitlines()[-1:]}")
+        return {"error": proc.stderr[-1500:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def child(mode: str, args: dict, timeout: int = 900) -> dict:
+    """One measurement of ``bench/child.py`` in a fresh process."""
+    args = {**args, "spawn": time.time()}
+    return run_json([sys.executable, str(ROOT / "bench" / "child.py"), mode, json.dumps(args)], mode, timeout)
+
+
 def cache_for(name: str, fresh: bool = False) -> str:
-    """An engine cache folder; ``fresh`` empties it of stores. Every folder shares one ONNX export
+    """An engine cache folder; ``fresh`` empties it. Every folder shares one ONNX export
     (``<cache>/onnx`` links to ``bench/.cache/onnx-export``), so builds time the corpus, not the export."""
-    folder = ENGINE_CACHE / name
+    folder = CACHE / "engine" / name
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    link = folder / "onnx"
-    if not link.is_symlink():
-        if link.exists():
-            shutil.rmtree(link)
+    if not (folder / "onnx").is_symlink():
         (CACHE / "onnx-export").mkdir(parents=True, exist_ok=True)
-        link.symlink_to(CACHE / "onnx-export", target_is_directory=True)
-    if fresh:
-        for child_path in folder.iterdir():
-            if child_path.name != "onnx":
-                shutil.rmtree(child_path) if child_path.is_dir() else child_path.unlink()
+        (folder / "onnx").symlink_to(CACHE / "onnx-export", target_is_directory=True)
     return str(folder)
 
 
-def median_of(runs: list[dict], key: str):
-    values = [r[key] for r in runs if r.get(key) is not None]
-    return statistics.median(values) if values else None
+def store_spec(store: str, cache: str) -> str:
+    """The engine's ``store`` setting for a bench store name: Milvus Lite keeps its file in the cache folder."""
+    return store if store == "faiss" or ":" in store else f"{store}:{cache}/milvus.db"
 
 
-def cold_runs(articles: str, cache: str, repeats: int, question: str, backend: str | None = None) -> dict:
-    runs = [child("cold", {"articles": articles, "cache": cache, "threads": 1, "question": question,
-                           "backend": backend}) for _ in range(repeats)]
-    keys = ("total_s", "interpreter_s", "import_s", "model_s", "open_s", "first_ask_s", "peak_rss_mib")
-    out = {k: round(median_of(runs, k), 3) for k in keys}
-    out.update({"runs": len(runs), "totals": [round(r["total_s"], 2) for r in runs],
-                "embedded": max(r["embedded"] for r in runs), "passages": runs[0]["passages"],
-                "index": runs[0]["index"], "backend": runs[0].get("backend"),
-                "torch_imported": runs[0].get("torch_imported")})
+def cold_runs(repeats: int, **args) -> dict:
+    """Cached cold starts, each in a fresh process: the median of each figure."""
+    runs = [child("cold", {**args, "threads": 1, "cached_only": True}) for _ in range(repeats)]
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[0]
+    out = {k: statistics.median(r[k] for r in ok) for k in ok[0] if isinstance(ok[0][k], (int, float))}
+    return {**ok[0], **out, "runs": len(ok), "totals": [r["total_s"] for r in ok]}
+
+
+def kept_build(name: str, build: dict, started: str) -> dict | None:
+    """A build's figures: this run's if it built, else those saved when it last did (``bench/.cache``)."""
+    saved = CACHE / f"build-{name}.json"
+    if build.get("embedded") or build.get("reused") is False:
+        saved.write_text(json.dumps({**build, "measured": started}))
+    return json.loads(saved.read_text()) if saved.is_file() else None
+
+
+def paragraphs_of(folder: Path) -> list[str]:
+    """The body paragraphs of every article in a folder, as the reference pipelines get them."""
+    from qa.articles import article_files, parse_article
+
+    out = []
+    for path in article_files(folder):
+        article = parse_article(path.name, path.read_bytes())
+        out += [article.text[a:b] for section in article.sections for a, b in section.paragraphs]
     return out
 
 
-def describe_machine() -> dict:
-    import psutil
-
-    cpu = "unknown"
+def reference_python() -> str | None:
+    """The reference pipelines' venv, made once from ``bench/reference.txt``; None if it cannot be made."""
+    python = REFERENCE_VENV / "bin" / "python"
+    stamp = REFERENCE_VENV / ".installed"
+    wanted = REFERENCE_REQUIREMENTS.read_text()
+    if stamp.is_file() and stamp.read_text() == wanted:
+        return str(python)
+    log(f"making the reference pipelines' venv in {REFERENCE_VENV} (once, a few minutes)")
+    lines = [x.strip() for x in wanted.splitlines() if x.strip() and not x.startswith("#")]
+    torch = [x for x in lines if x.startswith("torch")]
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for name in ("torch", "sentence_transformers", "transformers", "faiss", "bm25s", "numpy"):
-        try:
-            module = __import__(name)
-            versions[name] = getattr(module, "__version__", "?")
-        except Exception:
-            versions[name] = None
-    return {
-        "cpu": cpu,
-        "cores": os.cpu_count(),
-        "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        **versions,
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
+        subprocess.run([sys.executable, "-m", "venv", str(REFERENCE_VENV)], check=True)
+        for group in (torch, [x for x in lines if x not in torch]):
+            subprocess.run([str(python), "-m", "pip", "install", "-q", *group], check=True, capture_output=True)
+    except subprocess.CalledProcessError as exc:
+        log(f"  could not make it ({exc}); the build is compared with the model's work in this venv only")
+        return None
+    stamp.write_text(wanted)
+    return str(python)
 
 
 # ---------------------------------------------------------------- steps
 
 
 def step_default(results: dict, repeats: int) -> None:
-    log("cold start on the default articles (seeds/): not cached, then cached")
+    log("cold start on the default articles (seeds/): not cached, then cached (onnx, torch)")
     seeds = str(ROOT / "seeds")
-    try:
-        results["onnx_export"] = child("export", {})
-    except RuntimeError as exc:
-        results["onnx_export"] = {"error": str(exc)[-800:]}
-    uncached = child("cold", {"articles": seeds, "cache": cache_for("seeds", fresh=True), "threads": 1})
-    cached = cold_runs(seeds, cache_for("seeds"), repeats, "Who attended the talks?")
-    log("cold start on the default articles with the torch backend (QA_BACKEND=torch), cached")
-    torch_cached = cold_runs(seeds, cache_for("seeds"), repeats, "Who attended the talks?", backend="torch")
-    results["cold_default"] = {"not_cached": uncached, "cached": cached, "cached_torch": torch_cached}
-
-
-def step_memory(results: dict) -> None:
+    results["export"] = child("export", {})
+    results["cold"] = {
+        "seeds_not_cached": child("cold", {"articles": seeds, "cache": cache_for("seeds", fresh=True), "threads": 1}),
+        "seeds_cached": cold_runs(repeats, articles=seeds, cache=cache_for("seeds")),
+        "seeds_cached_torch": cold_runs(repeats, articles=seeds, cache=cache_for("seeds"), backend="torch"),
+    }
     log("the served app's memory: 200 /ask questions, the largest allowed history, a refused 10 MB one")
-    try:
-        results["app_memory"] = child("memory", {"articles": str(ROOT / "seeds"), "cache": cache_for("seeds")})
-    except RuntimeError as exc:
-        results["app_memory"] = {"error": str(exc)[-1500:]}
+    results["memory"] = child("memory", {"articles": seeds, "cache": cache_for("seeds")})
+
+
+def step_build(results: dict, quick: bool) -> None:
+    """The engine's build and the reference pipelines' on the same paragraphs, back to back in this run."""
+    meta = ensure_corpus(WIKI)
+    folder = WIKI.folder
+    log(f"build: {meta['paragraphs']} paragraphs in {meta['files']} articles, engine then reference pipelines")
+    engine = child("cold", {"articles": str(folder), "cache": cache_for(WIKI.name, fresh=True), "count_tokens": True})
+    paragraphs = CACHE / "wiki1521-paragraphs.json"
+    paragraphs.write_text(json.dumps(paragraphs_of(folder)))
+    from embeddings.model import resolve_model
+
+    model_dir = resolve_model(results["machine"]["model"])
+    python = reference_python()
+    references = []
+    for name in REFERENCES[:1] if quick else REFERENCES:
+        if python is None and name != "sentence-transformers":
+            continue
+        log(f"  reference pipeline: {name}")
+        references.append(run_json([python or sys.executable, str(ROOT / "bench" / "reference.py"), name,
+                                    str(paragraphs), model_dir], name, 1800))
+    if not quick:  # again, so the references sit between two engine builds when the machine's load drifts
+        log("  the engine's build again")
+        engine_after = child("cold", {"articles": str(folder), "cache": cache_for(WIKI.name, fresh=True)})
+    results["build"] = {"corpus": meta, "engine": engine, "references": references,
+                        **({} if quick else {"engine_after": engine_after})}
 
 
 def step_wiki(results: dict, repeats: int, questions_n: int) -> None:
-    meta = ensure_corpus(WIKI)
     folder = str(WIKI.folder)
-    log(f"build: {meta['paragraphs']} paragraphs in {meta['files']} articles (vs reference {REFERENCE_BUILD_S:.0f} s)")
-    build = child("cold", {"articles": folder, "cache": cache_for(WIKI.name, fresh=True), "count_tokens": True})
-    log(f"  built in {build['build_s']:.1f} s; reference pipeline's work on the same paragraphs")
-    naive = child("naive", {"articles": folder, "threads": 2})
-    log("cold start, cached")
-    cached = cold_runs(folder, cache_for(WIKI.name), repeats, "Who attended the talks?")
-    questions = make_questions(sample_mappings(WIKI, meta), questions_n)
-    log("warm ask(), 1 thread")
-    warm1 = child("warm", {"articles": folder, "cache": cache_for(WIKI.name), "threads": 1, "questions": questions,
-                           "rounds": 2})
-    log("warm ask(), 2 threads")
-    warm2 = child("warm", {"articles": folder, "cache": cache_for(WIKI.name), "threads": 2, "questions": questions,
-                           "rounds": 1})
-    results["wiki"] = {"meta": meta, "build": build, "naive": naive, "cold_cached": cached,
-                       "warm_1_thread": warm1, "warm_2_threads": warm2}
+    log("~1.5k passages: cached cold start, warm ask() with 1 and 2 threads")
+    questions = make_questions(sample_mappings(WIKI, results["build"]["corpus"]), questions_n)
+    common = {"articles": folder, "cache": cache_for(WIKI.name), "questions": questions, "cached_only": True}
+    results["wiki"] = {"cold_cached": cold_runs(repeats, articles=folder, cache=cache_for(WIKI.name)),
+                       "warm_1_thread": child("warm", {**common, "threads": 1, "rounds": 2}),
+                       "warm_2_threads": child("warm", {**common, "threads": 2})}
 
 
 def step_reembed(results: dict) -> None:
     """Nothing changed: nothing embedded; one article edited: only its passages embedded."""
     log("re-embedding check: unchanged corpus, then one article edited")
-    src = NEWS["1k"].folder
+    ensure_corpus(NEWS["1k"])
     folder = CORPORA / "edit-check"
-    if folder.exists():
-        shutil.rmtree(folder)
+    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    for path in sorted(src.glob("*.txt"))[:12]:
+    for path in sorted(NEWS["1k"].folder.glob("*.txt"))[:12]:
         shutil.copy(path, folder / path.name)
     cache = cache_for("edit-check", fresh=True)
-    first = child("cold", {"articles": str(folder), "cache": cache, "threads": 2})
+    first = child("cold", {"articles": str(folder), "cache": cache})
     same = child("cold", {"articles": str(folder), "cache": cache, "threads": 1})
     target = sorted(folder.glob("*.txt"))[3]
     target.write_text(target.read_text() + "\nRubio later said the talks would resume in London.\n")
-    edited = child("cold", {"articles": str(folder), "cache": cache, "threads": 2})
-    results["reembed"] = {
-        "articles": first["articles"], "passages": first["passages"], "first_open_embedded": first["embedded"],
-        "unchanged_embedded": same["embedded"], "one_edited_embedded": edited["embedded"],
-        "unchanged_open_s": round(same["open_s"], 3),
-    }
+    edited = child("cold", {"articles": str(folder), "cache": cache})
+    results["reembed"] = {"passages": first.get("passages"), "first_open_embedded": first.get("embedded"),
+                          "unchanged_embedded": same.get("embedded"), "one_edited_embedded": edited.get("embedded")}
 
 
-def step_scale(results: dict, sizes: list[str], repeats: int, questions_n: int, rebuild_10k: bool) -> None:
-    scale = results.setdefault("scale", {})
-    for size in sizes:
-        try:
-            scale[size] = _scale_one(results, size, repeats, questions_n, rebuild_10k)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            log(f"scale {size} failed: {str(exc)[-500:]}")
-            scale[size] = {"error": str(exc)[-1500:]}
+def step_scale(results: dict, sizes: list[str], stores: list[str], repeats: int, questions_n: int,
+               rebuild: bool) -> None:
+    """Per store: a real build at 1k (and 20k for FAISS), a 100k store from borrowed vectors; cold start and
+    warm ask() on each."""
+    rows = results.setdefault("scale", [])
+    for store in stores:
+        for size in sizes:
+            if size == "20k" and store != "faiss":
+                continue  # embedding 20k passages again buys nothing: 1k and 100k show how stores differ
+            spec = NEWS[size]
+            meta = ensure_corpus(spec)
+            name = f"{spec.name}-{store.split(':')[0]}"
+            row: dict = {"corpus": size, "store": store.split(":")[0], "meta": meta,
+                         "vectors": "borrowed" if size == "100k" else "embedded"}
+            if size == "100k":
+                log(f"scale {size} ({store}): the store from the 20k corpus's vectors ({meta['files']} articles)")
+                cache = cache_for(name, fresh=rebuild)
+                built = child("borrow", {"articles": str(spec.folder), "cache": cache,
+                                         "store": store_spec(store, cache), "base": str(NEWS["20k"].folder),
+                                         "base_cache": cache_for(f"{NEWS['20k'].name}-faiss")}, timeout=7200)
+            else:
+                fresh = size == "1k" or rebuild
+                cache = cache_for(name, fresh=fresh)
+                log(f"scale {size} ({store}): {'build' if fresh else 'open (builds only if not cached)'} "
+                    f"from {meta['files']} articles")
+                built = child("cold", {"articles": str(spec.folder), "cache": cache,
+                                       "store": store_spec(store, cache)}, timeout=7200)
+            row["build"] = kept_build(name, built, results["started"]) if "error" not in built else built
+            args = {"articles": str(spec.folder), "cache": cache, "store": store_spec(store, cache)}
+            row["cold_cached"] = cold_runs(1 if size == "100k" else repeats, **args)
+            log(f"scale {size} ({store}): warm ask()")
+            questions = make_questions(sample_mappings(spec, meta), questions_n)
+            row["warm"] = child("warm", {**args, "threads": 1, "questions": questions, "cached_only": True,
+                                         "recall": size != "1k"}, timeout=3600)
+            row["store_files"] = store_files(cache)
+            rows.append(row)
 
 
-def _scale_one(results: dict, size: str, repeats: int, questions_n: int, rebuild_10k: bool) -> dict:
-    if True:
-        spec = NEWS[size]
-        meta = ensure_corpus(spec)
-        folder = str(spec.folder)
-        entry: dict = {"meta": meta}
-        if size == "100k":
-            log(f"scale {size}: writing the store from the 10k corpus's vectors ({meta['files']} articles)")
-            entry["synth"] = child("synth100k", {"articles": folder, "base": str(NEWS["10k"].folder),
-                                                 "base_cache": cache_for("news10k"), "cache": cache_for("news100k")},
-                                 timeout=1800)
-            cache = cache_for("news100k")  # kept between runs: rewritten only when the corpus changes
-        elif size == "10k" and not rebuild_10k:
-            # Embedding 10k passages and their 33k sentences takes ~5 minutes on 2 cores: it is
-            # measured when the store is missing or stale (or with --rebuild-10k) and kept.
-            cache = cache_for(spec.name)
-            log(f"scale {size}: open (builds only if not cached) from {meta['files']} articles")
-            opened = child("cold", {"articles": folder, "cache": cache}, timeout=3600)
-            saved = CACHE / "build-news10k.json"
-            if opened["embedded"]:
-                opened["measured"] = results["started"]
-                saved.write_text(json.dumps(opened))
-            entry["build"] = json.loads(saved.read_text()) if saved.is_file() else None
-            entry["build_reused"] = not opened["embedded"]
-        else:
-            log(f"scale {size}: build from {meta['files']} articles")
-            cache = cache_for(spec.name, fresh=True)
-            entry["build"] = child("cold", {"articles": folder, "cache": cache, "count_tokens": size == "1k"},
-                                   timeout=3600)
-            if size == "10k":
-                entry["build"]["measured"] = results["started"]
-                (CACHE / "build-news10k.json").write_text(json.dumps(entry["build"]))
-            log(f"  built {entry['build']['passages']} passages in {entry['build']['build_s']:.1f} s")
-        n_cold = 1 if size == "100k" else repeats
-        entry["cold_cached"] = cold_runs(folder, cache, n_cold, "Who attended the talks?")
-        log(f"scale {size}: warm ask()")
-        questions = make_questions(sample_mappings(spec, meta), questions_n)
-        entry["warm"] = child("warm", {"articles": folder, "cache": cache, "threads": 1, "questions": questions,
-                                       "rounds": 1, "recall": True, "no_embed": size == "100k"}, timeout=1800)
-        return entry
+def store_files(cache: str) -> dict[str, int]:
+    """Bytes of each file of the stores in a cache folder (what the store keeps on disk)."""
+    out: dict[str, int] = {}
+    for path in Path(cache).rglob("*"):
+        if path.is_file() and "onnx" not in path.parts and not path.name.startswith("."):
+            out[path.name] = out.get(path.name, 0) + path.stat().st_size
+    return out
 
 
 def step_batch(results: dict) -> None:
-    log("encode throughput by batch size, threads and sorting")
-    try:
-        results["batch"] = child("batch", {"articles": str(WIKI.folder), "passages": 256,
-                                           "cache": cache_for(WIKI.name)})
-    except RuntimeError as exc:
-        results["batch"] = {"error": str(exc)[-1500:]}
+    log("encode throughput by batch size and sorting")
+    results["batch"] = child("batch", {"articles": str(WIKI.folder), "cache": cache_for(WIKI.name)})
 
 
-def step_whatif(results: dict) -> None:
-    """Builds by backend and batch size (engine settings), and int8 as a what-if: time and answer quality."""
-    out = []
-    # The default (onnx, batch 8) is the wiki step's build; these are the alternatives.
-    for backend, batch in (("torch", 32), ("torch", 8), ("onnx", 32), ("int8", 8)):
-        log(f"what-if build: {backend}, batch {batch}")
+def describe_machine() -> dict:
+    import psutil
+    from importlib import metadata
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown")
+    versions = {}
+    for name in ("torch", "sentence-transformers", "transformers", "faiss-cpu", "bm25s", "numpy", "onnxruntime"):
         try:
-            out.append(child("whatif", {"backend": backend, "batch_size": batch, "articles": str(WIKI.folder),
-                                        "onnx_dir": str(CACHE / "onnx"), "cache": str(CACHE / "whatif"),
-                                        "onnx_export": str(CACHE / "onnx-export")}))
-        except RuntimeError as exc:
-            out.append({"backend": backend, "batch_size": batch, "error": str(exc)[-800:]})
-    results["whatif"] = out
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
+            "os": platform.platform(), "python": platform.python_version(), "versions": versions,
+            "model": "all-MiniLM-L6-v2", "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
-def step_onnx(results: dict) -> None:
-    log("ONNX Runtime fp32 / int8 against torch")
-    try:
-        results["onnx"] = child("onnx", {"articles": str(WIKI.folder), "cache": str(CACHE / "onnx"),
-                                         "store_cache": cache_for(WIKI.name)}, timeout=1200)
-    except RuntimeError as exc:
-        results["onnx"] = {"error": str(exc)[-1500:]}
+def engine_facts() -> dict:
+    """The engine's own settings that the report and the scale plan quote (read, never restated)."""
+    from dataclasses import asdict
 
+    from embeddings import index
+    from qa import Settings
 
-# ---------------------------------------------------------------- report
+    settings = asdict(Settings())
+    facts = {k: settings[k] for k in ("batch_size", "pack_tokens", "top_k", "candidates")}
+    facts.update({k.lower(): getattr(index, k) for k in ("HNSW_ABOVE", "HNSW_M", "HNSW_EF_SEARCH") if hasattr(index, k)})
+    return facts
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 10k and 100k corpora, the backend comparison and what-if builds")
-    parser.add_argument("--no-onnx", action="store_true", help="skip the torch/ONNX/int8 comparison and what-if builds")
-    parser.add_argument("--repeats", type=int, default=3, help="cold starts per case (median reported)")
+    parser.add_argument("--quick", action="store_true", help="no 20k/100k rows, one reference pipeline")
+    parser.add_argument("--stores", default="faiss",
+                        help="comma-separated stores for the scale rows: faiss, milvus (Milvus Lite in the cache)")
+    parser.add_argument("--repeats", type=int, default=3, help="cold starts per cached case (median reported)")
     parser.add_argument("--questions", type=int, default=100)
-    parser.add_argument("--rebuild-10k", action="store_true", help="embed the 10k corpus even if it is cached")
-    parser.add_argument("--report-only", action="store_true",
-                        help="measure nothing: print and rewrite BENCHMARKS.md from bench/results/latest.json")
-    parser.add_argument("--no-markdown", action="store_true", help="do not rewrite BENCHMARKS.md")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the 20k and 100k stores again even if they are cached, and measure them")
+    parser.add_argument("--report-only", action="store_true", help="measure nothing: render the last results")
     opts = parser.parse_args(argv)
 
-    from bench.report import format_table, markdown, targets
+    from bench.plan import plan_fields
+    from bench.report import render
 
-    if opts.report_only:
-        results = json.loads((RESULTS / "latest.json").read_text())
-        results["targets"] = targets(results)
-        print(format_table(results))
-        if not opts.no_markdown:
-            (ROOT / "BENCHMARKS.md").write_text(markdown(results))
-        return 0
-    started = time.time()
-    results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": opts.quick,
-                     "machine": describe_machine()}
-    results["machine"]["model"] = "all-MiniLM-L6-v2"
-    step_default(results, opts.repeats)
-    step_memory(results)
-    step_wiki(results, opts.repeats, opts.questions)
-    ensure_corpus(NEWS["1k"])
-    step_reembed(results)
-    step_scale(results, ["1k"] if opts.quick else ["1k", "10k", "100k"], opts.repeats, opts.questions,
-               opts.rebuild_10k)
-    step_batch(results)
-    if not (opts.quick or opts.no_onnx):
-        step_onnx(results)
-        if not (results.get("onnx") or {}).get("skipped"):
-            step_whatif(results)
-    results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["duration_s"] = round(time.time() - started, 1)
-    results["targets"] = targets(results)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
-    print(format_table(results))
-    if not opts.no_markdown:
-        (ROOT / "BENCHMARKS.md").write_text(markdown(results))
-        log("wrote BENCHMARKS.md and bench/results/latest.json")
+    if not opts.report_only:
+        started = time.time()
+        results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": opts.quick,
+                         "machine": describe_machine(), "engine": engine_facts()}
+        step_default(results, opts.repeats)
+        step_build(results, opts.quick)
+        step_wiki(results, opts.repeats, opts.questions)
+        step_reembed(results)
+        stores = ["faiss"] + [s for s in opts.stores.split(",") if s not in ("", "faiss")]  # 100k borrows from FAISS
+        step_scale(results, ["1k"] if opts.quick else ["1k", "20k", "100k"], stores, opts.repeats, opts.questions,
+                   opts.rebuild)
+        step_batch(results)
+        results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+        results["duration_s"] = round(time.time() - started, 1)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "latest.json").write_text(json.dumps(results, indent=1))
+    results = json.loads((RESULTS / "latest.json").read_text())
+    for path, text in render(results, plan_fields(results)).items():
+        (ROOT / path).write_text(text)
+        log(f"wrote {path}")
+    print((ROOT / "BENCHMARKS.md").read_text())
     return 0
 
 
