@@ -16,16 +16,17 @@ analysis (``question.py``) and generated (LLM) answers.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .articles import END_MATTER, LEAD, Passage, embed_text
-from .question import KIND_NAMES, Question, evidence, is_speech, needs_evidence, related
+from .question import KIND_NAMES, Question, SentenceFacts, evidence, is_speech, needs_evidence, related
 from .retrieve import Hit
 from .sentences import terms, words
+from .store import facts_of
 from .vocabulary import Vocabulary
 from .weights import Weights
 
@@ -164,6 +165,7 @@ class _Read:
     """What scoring needs of a passage's sentences, worked out once per passage."""
 
     header: frozenset[str]
+    texts: tuple[str, ...]  # each sentence
     held: tuple[frozenset[str], ...]  # each sentence's terms
     pairs: tuple[frozenset[tuple[str, str]], ...]  # each sentence's adjacent term pairs
     length: np.ndarray  # log(1 + words) per sentence
@@ -171,19 +173,42 @@ class _Read:
     terms: frozenset[str]  # every term of the passage and its header
 
 
-@lru_cache(maxsize=100_000)
-def _read(passage: Passage) -> _Read:
+def _read(passage: Passage, facts: Sequence[SentenceFacts]) -> _Read:
+    held = tuple(frozenset(t) for t, _, _ in facts)
     header = frozenset(terms(embed_text(passage.section, "")))
-    held, pairs, length, speech = [], [], [], []
-    for a, b in passage.sentences:
-        text = passage.text[a:b]
-        t = terms(text)
-        held.append(frozenset(t))
-        pairs.append(frozenset(zip(t, t[1:])))
-        length.append(math.log(1 + len(words(text))))
-        speech.append(1.0 if is_speech(text) else 0.0)
-    return _Read(header, tuple(held), tuple(pairs), np.array(length), np.array(speech),
+    return _Read(header, tuple(passage.text[a:b] for a, b in passage.sentences), held,
+                 tuple(frozenset(zip(t, t[1:])) for t, _, _ in facts),
+                 np.array([math.log(1 + n) for _, n, _ in facts]),
+                 np.array([1.0 if speech else 0.0 for _, _, speech in facts]),
                  header.union(*held))
+
+
+_READS: OrderedDict[Passage, _Read] = OrderedDict()  # the latest passages read, by any store
+READS_KEPT = 100_000
+
+
+def reads(passages: Sequence[Passage], rows: Sequence[int],
+          facts: Callable[[list[int]], list[list[SentenceFacts]]] | None = None) -> dict[int, _Read]:
+    """What scoring needs of the sentences of ``passages[row]`` for each row; ``facts``: the store's, for rows not kept.
+
+    Without ``facts`` they are worked out from the text (``facts_of``).
+    """
+    out: dict[int, _Read] = {}
+    missing: list[int] = []
+    for row in dict.fromkeys(rows):
+        read = _READS.get(passages[row])
+        if read is None:
+            missing.append(row)
+        else:
+            _READS.move_to_end(passages[row])
+            out[row] = read
+    if missing:
+        found = facts(missing) if facts is not None else [facts_of(passages[r]) for r in missing]
+        for row, sentences in zip(missing, found):
+            out[row] = _READS[passages[row]] = _read(passages[row], sentences)
+        while len(_READS) > READS_KEPT:
+            _READS.popitem(last=False)
+    return out
 
 
 def sentence_features(
@@ -193,11 +218,14 @@ def sentence_features(
     sentence_cosines: Callable[[int], np.ndarray],
     vocabulary: Vocabulary,
     cosine_scale: tuple[float, float] = (0.0, 1.0),
+    facts: Callable[[list[int]], list[list[SentenceFacts]]] | None = None,
 ) -> tuple[list[tuple[Hit, Passage, int]], np.ndarray]:
     """Every sentence of the retrieved passages and its feature row (``SENTENCE_FEATURES``).
 
     ``cosine_scale`` is the question's mean cosine to the corpus's sentences
-    and its spread (``Retriever.sentence_scale``).
+    and its spread (``Retriever.sentence_scale``); ``facts`` the store's
+    ``sentence_facts`` (see ``reads``). Each feature is one array operation
+    over the sentences of every passage: this runs on every question.
     """
     # Coverage is of the terms the articles know (a term is held when any of its
     # family is): an unknown term lowers every sentence alike, and the
@@ -210,59 +238,79 @@ def sentence_features(
     name_terms = [frozenset(terms(n)) for n in q.names]
     asked_pairs = set(zip(q.terms, q.terms[1:]))
     own = frozenset(q.terms)
-    asked = q.asked_words
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     kind_column = column.get(f"evidence_{q.kind}")
+
     rows: list[tuple[Hit, Passage, int]] = []
-    blocks: list[np.ndarray] = []
+    read_list: list[_Read] = []
+    held_rows: list[list[bool]] = []
+    header_rows: list[list[bool]] = []
+    sizes: list[int] = []  # sentences per passage
+    cosines: list[np.ndarray] = []
+    context_share: list[float] = []
+    per_passage: list[tuple[float, float, float]] = []  # z_dense, z_lexical, first
+    before_rows = [h.row - 1 for h in hits if h.row > 0] if context else []  # "he" was named a paragraph back
+    read_of = reads(passages, [h.row for h in hits] + before_rows, facts)
     for rank_, hit in enumerate(hits):
         passage = passages[hit.row]
-        read = _read(passage)
+        read = read_of[hit.row]
         n = len(read.held)
         if not n:
             continue
-        held = np.array([[bool(f & h) for f in alts] for h in read.held], dtype=bool).reshape(n, len(alts))
-        in_header = np.array([bool(f & read.header) for f in alts], dtype=bool)
-        before = np.zeros_like(held)
-        before[1:] = held[:-1]
-        after = np.zeros_like(held)
-        after[:-1] = held[1:]
+        read_list.append(read)
+        sizes.append(n)
+        rows.extend((hit, passage, i) for i in range(n))
+        held_rows.extend([bool(f & h) for f in alts] for h in read.held)
+        header_rows.append([bool(f & read.header) for f in alts])
+        c = sentence_cosines(hit.row)
+        cosines.append(c[:n] if len(c) >= n else np.resize(c, n))
         in_context = read.terms
         if context and hit.row > 0:
             previous = passages[hit.row - 1]
             if (previous.article, previous.section) == (passage.article, passage.section):
-                in_context = read.terms | _read(previous).terms  # "he" was named a paragraph back
-        in_passage = held.any(0) | in_header
-        block = np.zeros((n, len(SENTENCE_FEATURES)))
-        block[:, column["coverage"]] = (held @ w + 0.5 * ((~held & in_header) @ w)) / total
-        block[:, column["window"]] = ((held | before | after | in_header) @ w) / total
-        block[:, column["previous_coverage"]] = (before @ w) / total
-        block[:, column["next_coverage"]] = (after @ w) / total
-        block[:, column["passage_coverage"]] = (float(in_passage @ w) + sum(
-            v for t, v in context.items() if t in in_context)) / context_total
-        cosines = sentence_cosines(hit.row)
-        block[:, column["cosine"]] = cosines[:n] if len(cosines) >= n else np.resize(cosines, n)
-        block[:, column["passage_dense"]] = hit.z_dense
-        block[:, column["passage_lexical"]] = hit.z_lexical
-        block[:, column["passage_first"]] = 1.0 if rank_ == 0 else 0.0
-        block[:, column["length"]] = read.length
-        block[:, column["speech"]] = read.speech
-        for i, h in enumerate(read.held):
-            if name_terms:
-                block[i, column["names"]] = sum(1 for t in name_terms if t and t <= h) / len(name_terms)
-            if asked_pairs:
-                block[i, column["bigrams"]] = len(asked_pairs & read.pairs[i]) / len(asked_pairs)
-            block[i, column["novelty"]] = len(h - own) / len(h) if h else 0.0
-            if kind_column is not None:
-                a, b = passage.sentences[i]
-                block[i, kind_column] = evidence(q.kind, passage.text[a:b], asked, q.past)
-        rows.extend((hit, passage, i) for i in range(n))
-        blocks.append(block)
-    matrix = np.vstack(blocks) if blocks else np.zeros((0, len(SENTENCE_FEATURES)))
-    if len(matrix):
-        cos = column["cosine"]
-        matrix[:, column["cosine_gap"]] = matrix[:, cos] - matrix[:, cos].max()
-        matrix[:, column["cosine_z"]] = (matrix[:, cos] - cosine_scale[0]) / cosine_scale[1]
+                in_context = read.terms | read_of[hit.row - 1].terms
+        context_share.append(sum(v for t, v in context.items() if t in in_context))
+        per_passage.append((hit.z_dense, hit.z_lexical, 1.0 if rank_ == 0 else 0.0))
+    if not rows:
+        return rows, np.zeros((0, len(SENTENCE_FEATURES)))
+
+    counts = np.array(sizes)
+    starts = np.cumsum(counts) - counts
+    spread = np.repeat(np.arange(len(counts)), counts)  # each sentence's passage
+    held = np.array(held_rows, dtype=bool).reshape(len(rows), len(alts))
+    header = np.array(header_rows, dtype=bool).reshape(len(counts), len(alts))
+    before = np.zeros_like(held)  # the sentence before, in the same passage
+    before[1:] = held[:-1]
+    before[starts] = False
+    after = np.zeros_like(held)
+    after[:-1] = held[1:]
+    after[starts[1:] - 1] = False
+    in_header = header[spread]
+    in_passage = (np.logical_or.reduceat(held, starts) if len(alts) else header) | header
+
+    matrix = np.zeros((len(rows), len(SENTENCE_FEATURES)))
+    matrix[:, column["coverage"]] = (held @ w + 0.5 * ((~held & in_header) @ w)) / total
+    matrix[:, column["window"]] = ((held | before | after | in_header) @ w) / total
+    matrix[:, column["previous_coverage"]] = (before @ w) / total
+    matrix[:, column["next_coverage"]] = (after @ w) / total
+    matrix[:, column["passage_coverage"]] = ((in_passage @ w + np.array(context_share)) / context_total)[spread]
+    matrix[:, column["cosine"]] = np.concatenate(cosines)
+    cos = matrix[:, column["cosine"]]
+    matrix[:, column["cosine_gap"]] = cos - cos.max()
+    matrix[:, column["cosine_z"]] = (cos - cosine_scale[0]) / cosine_scale[1]
+    passage_columns = [column["passage_dense"], column["passage_lexical"], column["passage_first"]]
+    matrix[:, passage_columns] = np.array(per_passage)[spread]
+    matrix[:, column["length"]] = np.concatenate([r.length for r in read_list])
+    matrix[:, column["speech"]] = np.concatenate([r.speech for r in read_list])
+    every = [h for r in read_list for h in r.held]
+    if name_terms:
+        matrix[:, column["names"]] = [sum(1 for t in name_terms if t and t <= h) / len(name_terms) for h in every]
+    if asked_pairs:
+        matrix[:, column["bigrams"]] = [len(asked_pairs & p) / len(asked_pairs) for r in read_list for p in r.pairs]
+    matrix[:, column["novelty"]] = [len(h - own) / len(h) if h else 0.0 for h in every]
+    if kind_column is not None:
+        asked = q.asked_words
+        matrix[:, kind_column] = [evidence(q.kind, s, asked, q.past) for r in read_list for s in r.texts]
     return rows, matrix
 
 
@@ -380,7 +428,8 @@ def choose(q: Question, candidates: Sequence[Candidate], weights: Weights, limit
 
 
 def _held(cand: Candidate) -> frozenset[str]:
-    return _read(cand.passage).held[cand.index]
+    read = _READS.get(cand.passage) or _read(cand.passage, facts_of(cand.passage))  # read when it was scored
+    return read.held[cand.index]
 
 
 def _key_family(q: Question, best: Candidate, candidates: Sequence[Candidate]) -> frozenset[str]:

@@ -185,11 +185,11 @@ class Engine:
                 hits = [h for h in every if passages[h.row].article in chosen][:wanted]
         clock.mark("retrieve")
         wanted_rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
-        sentences = dict(zip(wanted_rows, state.corpus.store.sentence_vectors(wanted_rows)))
+        cosines = _cosines(state.corpus.store.sentence_vectors(wanted_rows), vector)
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,
-            lambda row: sentences[row] @ vector,
-            state.retriever.vocabulary, state.retriever.sentence_scale(vector),
+            dict(zip(wanted_rows, cosines)).__getitem__,
+            state.retriever.vocabulary, state.retriever.sentence_scale(vector), state.corpus.store.sentence_facts,
         )
         candidates = rank(rows, matrix, self.weights, k)
         clock.mark("score")
@@ -338,3 +338,11 @@ class _Clock:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else str(value or "")
+
+
+def _cosines(groups: list[np.ndarray], vector: np.ndarray) -> list[np.ndarray]:
+    """Each group's cosines to ``vector``, from one product (groups of unit vectors: one per passage)."""
+    if not groups:
+        return []
+    every = np.concatenate(groups) @ vector
+    return np.split(every, np.cumsum([len(g) for g in groups])[:-1])

@@ -7,8 +7,10 @@ atomically with the manifest last, so a killed writer leaves either the old
 store or a store whose checksums fail, which ``open`` reports and starts
 empty (callers rebuild). The BM25 index and the statistics are saved with the
 store and read back (the BM25 arrays memory-mapped), so a cached start does
-not rebuild them: that was most of a 100k-passage start. A store written
-without them (an older writer) has them rebuilt when it is opened.
+not rebuild them: that was most of a 100k-passage start. So are the
+sentences' facts (``question.sentence_facts``, memory-mapped), so a question
+does not tokenise the passages it looks at for the first time. A store
+written without them (an older writer) has them worked out when it is opened.
 Callers hold the folder's ``cache_lock`` while writing.
 Leaves out: updating files in place (rebuilding a flat index is cheap).
 """
@@ -22,7 +24,7 @@ import shutil
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import bm25s
 import numpy as np
@@ -31,7 +33,9 @@ from embeddings import index as files
 from embeddings.index import IndexCorrupt, build_index, read_store, write_store
 
 from .articles import Passage
-from .store import Lexical, StoredArticle, column_passages, lexical_texts, passage_record, record_passage
+from .question import SentenceFacts
+from .store import (Lexical, StoredArticle, column_passages, facts_of, lexical_texts, passage_record,
+                    record_passage)
 from .vocabulary import Vocabulary
 
 logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
@@ -39,6 +43,8 @@ logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build a
 log = logging.getLogger(__name__)
 
 VOCABULARY = "vocabulary.json"
+# Each sentence's ``SentenceFacts``: the terms' UTF-8 bytes end to end, and a table of (bytes, words, speech).
+FACTS_FILES = ("sentence_terms.npy", "sentence_facts.npy")
 # The BM25 index's files (bm25s's own format, under names of ours).
 BM25_FILES = {
     "data_name": "bm25.data.npy",
@@ -53,7 +59,7 @@ class FaissStore:
     """A corpus's passages in a cache folder: see the module docstring and ``qa.store.Store``."""
 
     def __init__(self, folder: Path, expect: dict[str, Any], data: files.Store | None = None,
-                 lexical: tuple[bm25s.BM25, Vocabulary] | None = None):
+                 lexical: tuple[bm25s.BM25, Vocabulary] | None = None, facts: "_Facts | None" = None):
         self.folder = Path(folder)
         self.expect = dict(expect)
         dim = int(expect.get("dim") or 0)
@@ -64,7 +70,9 @@ class FaissStore:
         self._passages: list[Passage] | None = None
         self._starts: np.ndarray | None = None  # first sentence of each row, then the total
         self._bm25, self._vocabulary = lexical or _lexical(self.passages())
-        self.saved = lexical is not None or not self.size  # whether the files hold the lexical index
+        self._facts = facts or _Facts.of(f for p in self.passages() for f in facts_of(p))
+        # Whether the files hold the lexical index and the sentence facts (an older writer's may not).
+        self.saved = (lexical is not None and facts is not None) or not self.size
 
     @classmethod
     def open(cls, folder: Path, expect: dict[str, Any]) -> "FaissStore":
@@ -81,11 +89,20 @@ class FaissStore:
         if VOCABULARY in listed and (data.size == 0 or all(name in listed for name in BM25_FILES.values())):
             try:
                 bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False, **BM25_FILES) if data.size else None
+                if bm25 is not None:  # plain arrays over the mappings: np.memmap's slicing is slow in Python
+                    bm25.scores = {k: np.asarray(v) if isinstance(v, np.ndarray) else v for k, v in bm25.scores.items()}
                 vocabulary = Vocabulary.from_state(json.loads((folder / VOCABULARY).read_text(encoding="utf-8")))
                 lexical = (bm25, vocabulary)
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("lexical index in %s not used (%s): rebuilding it", folder, exc)
-        return cls(folder, expect, data, lexical)
+        facts = None
+        if all(name in listed for name in FACTS_FILES):
+            try:
+                facts = _Facts(*(np.asarray(np.load(folder / name, allow_pickle=False, mmap_mode="r"))
+                                 for name in FACTS_FILES))
+            except (OSError, ValueError) as exc:
+                log.warning("sentence facts in %s not used (%s): working them out again", folder, exc)
+        return cls(folder, expect, data, lexical, facts)
 
     # -- reading -------------------------------------------------------------
 
@@ -136,7 +153,16 @@ class FaissStore:
 
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         starts = self._sentence_starts()
-        return [self._data.sentence_vectors[starts[r]:starts[r + 1]].astype(np.float32) for r in rows]
+        rows = np.asarray(rows, dtype=np.int64)
+        first, counts = starts[rows], starts[rows + 1] - starts[rows]
+        ends = np.cumsum(counts)
+        # One gather and one conversion for all rows: this runs on every question.
+        picked = np.repeat(first - (ends - counts), counts) + np.arange(int(ends[-1]) if len(ends) else 0)
+        return np.split(self._data.sentence_vectors[picked].astype(np.float32), ends[:-1])
+
+    def sentence_facts(self, rows: Sequence[int] | np.ndarray) -> list[list[SentenceFacts]]:
+        starts = self._sentence_starts()
+        return [self._facts.read(int(starts[r]), int(starts[r + 1])) for r in rows]
 
     def _sentence_starts(self) -> np.ndarray:
         if self._starts is None:
@@ -188,7 +214,8 @@ class FaissStore:
         self.folder.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(dir=self.folder, prefix=".bm25.", suffix=".tmp"))
         try:
-            write_store(self.folder, self._data, extra=_lexical_writers(staging, self._bm25, self._vocabulary))
+            write_store(self.folder, self._data, extra={**_lexical_writers(staging, self._bm25, self._vocabulary),
+                                                         **self._facts.writers()})
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self.saved = True
@@ -198,7 +225,7 @@ class FaissStore:
         order = list(held) + [n for n in self._pending if n not in held]
         every = self._data.all_vectors()
         passages: list[Passage] = []
-        vector_parts, sentence_parts = [], []
+        vector_parts, sentence_parts, fact_parts = [], [], []
         articles: dict[str, dict] = {}
         for name in order:
             if name in self._pending:
@@ -207,12 +234,14 @@ class FaissStore:
                     continue
                 info, part, vectors, sentences = new.info, new.passages, new.vectors, new.sentence_vectors
                 part = [p if p.article == name else replace(p, article=name) for p in part]
+                fact_parts.append(_Facts.of(f for p in part for f in facts_of(p)))
             else:
                 info = held[name]
                 a, b = info["rows"]
                 sa, sb = info["sentence_rows"]
                 part = self.passages()[a:b]
                 vectors, sentences = every[a:b], self._data.sentence_vectors[sa:sb]
+                fact_parts.append(self._facts.part(sa, sb))
             start, sentence_start = len(passages), sum(len(s) for s in sentence_parts)
             passages.extend(part)
             vector_parts.append(vectors)
@@ -238,6 +267,66 @@ class FaissStore:
         self._passages = passages
         self._starts = None
         self._bm25, self._vocabulary = _lexical(passages)
+        self._facts = _Facts.join(fact_parts)
+
+
+class _Facts:
+    """Every sentence's ``SentenceFacts`` in two arrays (``FACTS_FILES``), read back as a question needs them."""
+
+    def __init__(self, terms: np.ndarray, table: np.ndarray):
+        self.terms = terms  # uint8: each sentence's terms, space-separated UTF-8, end to end
+        self.table = table  # int64 (sentences, 3): bytes of its terms, words, speech (0/1)
+        self._ends: np.ndarray | None = None  # where each sentence's terms end
+
+    @classmethod
+    def of(cls, facts: Iterable[SentenceFacts]) -> "_Facts":
+        pieces, table = [], []
+        for terms, count, speech in facts:
+            piece = " ".join(terms).encode("utf-8")
+            pieces.append(piece)
+            table.append((len(piece), count, int(speech)))
+        return cls(np.frombuffer(b"".join(pieces), np.uint8), np.array(table, np.int64).reshape(-1, 3))
+
+    @classmethod
+    def join(cls, parts: Sequence["_Facts"]) -> "_Facts":
+        if not parts:
+            return cls.of(())
+        return cls(np.concatenate([p.terms for p in parts]), np.concatenate([p.table for p in parts]))
+
+    def ends(self) -> np.ndarray:
+        if self._ends is None:
+            self._ends = np.cumsum(self.table[:, 0])
+        return self._ends
+
+    def _span(self, a: int, b: int) -> tuple[int, int]:
+        """The byte range of sentences ``a`` to ``b``."""
+        if a >= b:
+            return 0, 0
+        ends = self.ends()
+        return int(ends[a] - self.table[a, 0]), int(ends[b - 1])
+
+    def part(self, a: int, b: int) -> "_Facts":
+        """Sentences ``a`` to ``b`` (a kept article's, when the rows are laid out again)."""
+        start, end = self._span(a, b)
+        return _Facts(self.terms[start:end], self.table[a:b])
+
+    def read(self, a: int, b: int) -> list[SentenceFacts]:
+        start, end = self._span(a, b)
+        data = self.terms[start:end].tobytes()
+        out, at = [], 0
+        for size, count, speech in self.table[a:b].tolist():
+            out.append((tuple(data[at:at + size].decode("utf-8").split()), count, bool(speech)))
+            at += size
+        return out
+
+    def writers(self) -> dict:
+        """``write_store``'s extra files for the facts."""
+        def saver(array: np.ndarray):
+            def write(tmp: str) -> None:
+                with open(tmp, "wb") as fh:
+                    np.save(fh, array)
+            return write
+        return dict(zip(FACTS_FILES, (saver(self.terms), saver(self.table))))
 
 
 def _lexical(passages: Sequence[Passage]) -> tuple[bm25s.BM25 | None, Vocabulary]:

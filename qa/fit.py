@@ -209,7 +209,7 @@ def featurise(examples: Sequence[Example], dense_weight: float, candidates: int)
         corpus = e.engine.corpus
         e.rows, e.matrix = sentence_features(
             e.q, top, corpus.passages, lambda row: corpus.sentence_vectors(row) @ e.vector,
-            e.engine.retriever.vocabulary, e.engine.retriever.sentence_scale(e.vector),
+            e.engine.retriever.vocabulary, e.engine.retriever.sentence_scale(e.vector), corpus.store.sentence_facts,
         )
         e.positive = np.array([e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
                                for _, p, i in e.rows], dtype=bool)

@@ -44,7 +44,8 @@ import numpy as np
 
 from .articles import Passage
 from .config import MILVUS_TOKEN_ENV, Settings, store_kind
-from .store import Lexical, StoredArticle, lexical_texts, passage_record, record_passage
+from .question import SentenceFacts
+from .store import Lexical, StoredArticle, facts_of, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -360,6 +361,10 @@ class MilvusStore:
         return out
 
     # -- writing ---------------------------------------------------------------
+
+    def sentence_facts(self, rows: Sequence[int] | np.ndarray) -> list[list[SentenceFacts]]:
+        """Worked out from the passages' text at every call: Milvus keeps no such field."""
+        return [facts_of(self._snap.passages[int(r)]) for r in rows]
 
     def digests(self) -> dict[str, str]:
         return {name: info["digest"] for name, info in self._snap.manifest["articles"].items()}

@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Sequence
 
-from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, words
+from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, words, words_and_terms
 from .vocabulary import Vocabulary
 
 # ---------------------------------------------------------------- kinds
@@ -72,10 +72,21 @@ def _count(pattern: re.Pattern, sentence: str, asked: frozenset[str]) -> int:
     return sum(1 for found in _matches(pattern, sentence) if not found <= asked)
 
 
+_IGNORECASE = int(re.IGNORECASE)
+
+
 @lru_cache(maxsize=200_000)
 def _matches(pattern: re.Pattern, sentence: str) -> tuple[frozenset[str], ...]:
     """The words of each match of ``pattern`` in ``sentence`` (sentences come back question after question)."""
+    if pattern.flags & _IGNORECASE:  # the same matches, three times faster in ``re``
+        pattern, sentence = _case_sensitive(pattern), sentence.lower()
     return tuple(frozenset(words(m.group(0))) for m in pattern.finditer(sentence))
+
+
+@lru_cache(maxsize=None)
+def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
+    """A case-insensitive pattern written in lower case, compiled to match lower-cased text."""
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
 
 
 def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
@@ -191,6 +202,18 @@ def needs_evidence(kind: str) -> bool:
 def is_speech(sentence: str) -> bool:
     """Whether a sentence reports what someone said, wrote or called something."""
     return bool(_matches(_SPEECH, sentence))
+
+
+# What answering reads of a sentence before any question: its terms in order, its word count, and
+# whether it reports speech. Stores keep it (``Store.sentence_facts``), so a question's first look
+# at a passage does not tokenise it (most of the score stage's time, on passages not seen before).
+SentenceFacts = tuple[tuple[str, ...], int, bool]
+
+
+def sentence_facts(sentence: str) -> SentenceFacts:
+    """A sentence's ``SentenceFacts``."""
+    split, sentence_terms = words_and_terms(sentence)
+    return tuple(sentence_terms), len(split), is_speech(sentence)
 
 
 # Words people ask with for what articles say in other words: each line is a

@@ -48,23 +48,25 @@ class Moments:
     """
 
     mean: np.ndarray  # the sample's mean vector (float64)
-    gram: np.ndarray  # sample.T @ sample / n (float64)
+    covariance: np.ndarray  # of the sample (float32: half the memory read a question, ~1e-7 of a cosine off)
+    count: int  # vectors in the sample
 
     @classmethod
     def of(cls, sample: np.ndarray) -> "Moments":
         sample = np.asarray(sample, dtype=np.float64)
         n, dim = sample.shape if sample.ndim == 2 else (0, 0)
         if not n:
-            return cls(np.zeros(dim), np.zeros((dim, dim)))
-        return cls(sample.mean(0), sample.T @ sample / n)
+            return cls(np.zeros(dim), np.zeros((dim, dim), np.float32), 0)
+        mean = sample.mean(0)
+        return cls(mean, (sample.T @ sample / n - np.outer(mean, mean)).astype(np.float32), n)
 
     def scale(self, query: np.ndarray) -> tuple[float, float]:
         """Mean and standard deviation of the sample's cosines to ``query`` (0, 1 for an empty sample)."""
-        if not self.gram.any():  # an empty sample
+        if not self.count:
             return 0.0, 1.0
-        q = np.asarray(query, dtype=np.float64)
+        q = np.asarray(query, dtype=np.float32)
         mean = float(self.mean @ q)
-        return mean, math.sqrt(max(float(q @ self.gram @ q) - mean * mean, 0.0))
+        return mean, math.sqrt(max(float(q @ self.covariance @ q), 0.0))
 
 
 class Retriever:

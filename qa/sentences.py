@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import Stemmer
 
@@ -131,10 +130,14 @@ _PHRASE_PLACE = {"u.s.": "America", "u.s.a.": "America", "united states": "Ameri
                  "united states of america": "America", "u.k.": "Britain", "united kingdom": "Britain",
                  "great britain": "Britain", "e.u.": "Europe", "european union": "Europe",
                  "us": "America", "usa": "America", "uk": "Britain", "eu": "Europe"}
+# What text must hold for ``_PLACE_PHRASES`` to match: a dotted or spaced phrase in any case, or a capital abbreviation.
+_PHRASE_HINTS = tuple(p for p in _PHRASE_PLACE if not p.isalpha())
+_ABBREVIATIONS = tuple(p.upper() for p in _PHRASE_PLACE if p.isalpha())
 
 # Letters of any script (a possessive or contraction kept on), or digits:
 # "Romans3" is two words, "Müntzer" is "muntzer" once accents are folded.
 _TOKEN = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?|\d+")
+_ASCII_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?|\d+")  # the same on lower-case ASCII text, twice as fast
 # Scripts written without spaces between words: each run is cut into
 # overlapping pairs of characters, the usual way to index them for BM25.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u0e00-\u0e7f]+")
@@ -190,9 +193,20 @@ def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> 
         spans.append((start + lead, start + lead + len(stripped)))
 
 
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+class _Terms(dict):
+    """Word -> its term ("" for a stop word), filled as words come: one lookup a word on the hot path."""
+
+    LIMIT = 500_000  # words remembered before starting over (uploads can hold any string)
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        term = "" if word in STOPWORDS else _STEMMER.stemWord(PLACE_OF.get(word) or IRREGULAR.get(word, word))
+        self[word] = term
+        return term
+
+
+_TERMS = _Terms()
 
 
 def words(text: str) -> list[str]:
@@ -203,18 +217,14 @@ def words(text: str) -> list[str]:
     >>> words("巴黎会谈")
     ['巴黎', '黎会', '会谈']
     """
+    unspaced = False
+    token = _ASCII_TOKEN
     if not text.isascii():
-        text = fold_accents(text)
-    out = []
-    for token in _TOKEN.findall(text):
-        token = token.lower().replace("\u2019", "'")
-        if token.endswith("'s"):
-            token = token[:-2]
-        if _UNSPACED.search(token):
-            out.extend(_pairs(token))
-        else:
-            out.append(token)
-    return out
+        text = fold_accents(text).replace("\u2019", "'")
+        unspaced = bool(_UNSPACED.search(text))
+        token = _TOKEN
+    tokens = [t[:-2] if t.endswith("'s") else t for t in token.findall(text.lower())]
+    return [w for t in tokens for w in _pairs(t)] if unspaced else tokens
 
 
 def fold_accents(text: str) -> str:
@@ -257,15 +267,25 @@ def terms(text: str) -> list[str]:
     return stems(words(fold_places(text)))
 
 
+def words_and_terms(text: str) -> tuple[list[str], list[str]]:
+    """``words(text)`` and ``terms(text)``, splitting the text once when it names no place in several words."""
+    split = words(text)
+    folded = fold_places(text)
+    return split, stems(split if folded == text else words(folded))
+
+
 def fold_places(text: str) -> str:
     """Names of places written as several words or with dots, as one word.
 
     >>> fold_places("U.S. and United Kingdom officials")
     'America and Britain officials'
     """
+    lower = text.lower()
+    if not any(p in lower for p in _PHRASE_HINTS) and not any(p in text for p in _ABBREVIATIONS):
+        return text  # most text names no place in several words: skip the slower pattern
     return _PLACE_PHRASES.sub(lambda m: _PHRASE_PLACE[m.group(0).lower()], text)
 
 
 def stems(tokens: list[str]) -> list[str]:
     """The terms of already split words (see ``words``): stop words out, places folded, stemmed."""
-    return [_stem(PLACE_OF.get(w) or IRREGULAR.get(w, w)) for w in tokens if w not in STOPWORDS]
+    return [t for t in map(_TERMS.__getitem__, tokens) if t]

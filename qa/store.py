@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .articles import Passage
+from .question import SentenceFacts, sentence_facts
 from .vocabulary import Vocabulary
 
 if TYPE_CHECKING:
@@ -88,6 +89,9 @@ class Store(Protocol):
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         """For each of ``rows``, the vectors of its passage's sentences (float32, one per sentence)."""
 
+    def sentence_facts(self, rows: Sequence[int] | np.ndarray) -> list[list[SentenceFacts]]:
+        """For each of ``rows``, its passage's sentences' terms, word counts and speech (``question.sentence_facts``)."""
+
     # -- what ingestion writes ---------------------------------------------
 
     def digests(self) -> dict[str, str]:
@@ -144,6 +148,11 @@ def forget_owner(settings: "Settings", owner: str) -> None:
         from .milvus_store import drop_owner
 
         drop_owner(settings, owner)
+
+
+def facts_of(passage: Passage) -> list[SentenceFacts]:
+    """A passage's ``SentenceFacts``, worked out from its text (what a store that keeps none answers)."""
+    return [sentence_facts(passage.text[a:b]) for a, b in passage.sentences]
 
 
 def passage_record(passage: Passage) -> dict[str, Any]:

@@ -10,15 +10,16 @@ from qa.articles import parse_article, split_passages
 from qa.config import Settings
 from qa.corpus import store_folder
 from qa.engine import Engine
-from qa.faiss_store import BM25_FILES, VOCABULARY, FaissStore
+from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
-from qa.store import Store, open_store
+from qa.store import Store, facts_of, open_store
 from tests.conftest import SEED, FakeEmbedder, store_setting
 
 EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
 BUDGET = b"City budget\n\nThe council approved a budget of 12 million euros on Monday.\n\n" \
          b"Reactions\n\nMayor Anna Berg said the vote was a relief. The opposition walked out.\n"
-FERRY = b"Harbour news\n\nThe new ferry to Skalholt starts in May. It carries 300 passengers.\n"
+FERRY = "Harbour news\n\nThe new ferry to Skalholt starts in May. It carries 300 passengers. " \
+        "Its name, \u6e21\u8239 \u5927\u53f7, was painted by Sigur\u00f0ur.\n".encode("utf-8")
 
 
 def _article(name: str, data: bytes, embedder: FakeEmbedder, uploaded: bool = False):
@@ -66,10 +67,20 @@ def test_put_flush_reopen_search_and_delete(settings, fake_embedder):
     assert {again.passages()[r].article for r in found.rows} == {"ferry.txt"}
     assert found.asked.max() > 0 and found.spread > 0
 
+    _assert_facts_kept(again)
+
     again.delete_article("budget.txt")
     again.flush()
     last = open_store(settings, EXPECT)
     assert list(last.digests()) == ["ferry.txt"] and {p.article for p in last.passages()} == {"ferry.txt"}
+    _assert_facts_kept(last)  # the ferry's rows moved up: its sentences' facts moved with them
+
+
+def _assert_facts_kept(store: Store) -> None:
+    """The sentence facts a store gives back are those its passages' text gives (multi-byte terms too)."""
+    rows = np.arange(store.size)
+    assert store.sentence_facts(rows) == [facts_of(p) for p in store.passages()]
+    assert any(len(t.encode()) > len(t) for facts in store.sentence_facts(rows) for terms, _, _ in facts for t in terms)
 
 
 def test_replacing_an_article_keeps_no_trace_of_the_old_version(settings, fake_embedder):
@@ -166,14 +177,14 @@ def test_a_damaged_lexical_file_is_rebuilt_not_served(tmp_path, fake_embedder):
 
 
 def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embedder):
-    """An older writer's store (no BM25 files): served, and the index is added to it once."""
+    """An older writer's store (no BM25 or sentence-fact files): served, and they are added to it once."""
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
     settings = Settings.resolve(articles=tmp_path / "articles")
     first = Engine(settings, embedder=fake_embedder)
     folder = store_folder(settings)
     data = read_store(folder, {})
-    for name in (VOCABULARY, *BM25_FILES.values()):
+    for name in (VOCABULARY, *BM25_FILES.values(), *FACTS_FILES):
         (folder / name).unlink()
     data.manifest.pop("files")
     write_store(folder, data)
@@ -182,6 +193,7 @@ def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embed
     assert second.corpus.embedded == 0
     assert second.ask("Who attended the talks?").to_dict() == first.ask("Who attended the talks?").to_dict()
     assert FaissStore.open(folder, {}).saved
+    assert set(FACTS_FILES) <= set(json.loads((folder / "manifest.json").read_text())["files"])
 
 
 def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(tmp_path, fake_embedder, monkeypatch,
