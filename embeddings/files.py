@@ -1,7 +1,7 @@
 """Files in the cache folder: written whole or not at all, one writer at a time, leftovers swept.
 
 ``atomic_write`` writes through a temporary name in the same folder and
-renames it over the target, returning the SHA-256 of exactly the bytes it
+renames it over the target, returning the digest of exactly the bytes it
 wrote (so a manifest vouches for what this writer wrote, not for whatever
 another writer left there since). ``cache_lock`` is an inter-process lock
 (``filelock``: an OS lock, released by the kernel when its holder dies, so a
@@ -25,6 +25,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import filelock
+import orjson
+import xxhash
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +34,39 @@ log = logging.getLogger(__name__)
 _POLL_S = 0.5
 
 
-def sha256_file(path: Path | str) -> str:
-    """SHA-256 hex digest of a file, read in blocks."""
-    digest = hashlib.sha256()
+# What a file record vouches with: XXH3-128 reads ~10 GB/s against SHA-256's ~1.5 GB/s here, which
+# was 0.4 s of a 100k-passage cached start (600 MB). Records written with "sha256" are still checked.
+DIGEST = "xxh3_128"
+_DIGESTS = {DIGEST: xxhash.xxh3_128, "sha256": hashlib.sha256}
+
+
+def file_digest(path: Path | str, algorithm: str = DIGEST) -> str:
+    """Hex digest of a file, read in blocks."""
+    digest = _DIGESTS[algorithm]()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
+        for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def digest_matches(path: Path | str, record: dict) -> bool:
+    """Whether a file has the digest its record (``{DIGEST: ...}``, or an older ``{"sha256": ...}``) gives."""
+    for algorithm in _DIGESTS:
+        if algorithm in record:
+            return file_digest(path, algorithm) == record[algorithm]
+    return False
+
+
+def read_json(path: Path | str):
+    """A JSON file's content (orjson: a third of the time of ``json`` on a 100k-passage store's records)."""
+    with open(path, "rb") as fh:
+        return orjson.loads(fh.read())
 
 
 def atomic_write(path: Path, write: Callable[[str], None]) -> str:
     """Write through ``write(temp_path)`` then rename over ``path``: never half a file.
 
-    Returns the SHA-256 of the bytes written. The temporary file is named
+    Returns the digest (``DIGEST``) of the bytes written. The temporary file is named
     ``.<name>.<random>.tmp`` so ``sweep`` can find it if the writer is killed.
     """
     path = Path(path)
@@ -52,7 +74,7 @@ def atomic_write(path: Path, write: Callable[[str], None]) -> str:
     os.close(fd)
     try:
         write(tmp)
-        digest = sha256_file(tmp)
+        digest = file_digest(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)

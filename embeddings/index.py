@@ -27,7 +27,7 @@ from typing import Any, Callable
 import faiss
 import numpy as np
 
-from .files import atomic_write, sha256_file
+from .files import DIGEST, atomic_write, digest_matches, read_json
 
 # 2: the manifest carries a checksum of its own content (stores of format 1 are rebuilt).
 FORMAT_VERSION = 2
@@ -166,7 +166,7 @@ def write_store(folder: Path, store: Store, extra: dict[str, Callable[[str], Non
     manifest["count"] = store.size
     manifest["records"] = "columns" if columnar else "lines"
     manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, "sha256": digests[name]} for name in digests
+        name: {"bytes": (folder / name).stat().st_size, DIGEST: digests[name]} for name in digests
     }
     manifest["checksum"] = manifest_checksum(manifest)
     atomic_write(
@@ -180,7 +180,7 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of the store in ``folder``; IndexCorrupt if absent or unreadable."""
     path = Path(folder) / MANIFEST
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = read_json(path)
     except FileNotFoundError as exc:
         raise IndexCorrupt("no index yet") from exc
     except (OSError, ValueError) as exc:
@@ -212,21 +212,20 @@ def read_store(folder: Path, expect: dict[str, Any]) -> Store:
         info = files.get(name) or {}
         if not path.is_file() or path.stat().st_size != info.get("bytes"):
             raise IndexCorrupt(f"{name} is missing or truncated")
-        if sha256_file(path) != info.get("sha256"):
+        if not digest_matches(path, info):
             raise IndexCorrupt(f"{name} does not match its checksum")
     try:
         index = faiss.read_index(str(folder / "index.faiss"))
         # Memory-mapped: slices are read as answers need them (the checksum has just read the file).
         # A plain array over the mapping: np.memmap's slicing costs microseconds a call in Python.
         sentence_vectors = np.asarray(np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r"))
-        with open(folder / "records.jsonl", encoding="utf-8") as fh:
-            text = fh.read()
         if manifest.get("records") == "columns":
-            columns = json.loads(text)
+            columns = read_json(folder / "records.jsonl")
             if not isinstance(columns, dict) or len({len(v) for v in columns.values()}) > 1:
                 raise ValueError("records.jsonl: columns of different lengths")
             records = Records(columns)
         else:  # one record a line (stores written before the columns)
+            text = (folder / "records.jsonl").read_text(encoding="utf-8")
             records = json.loads("[" + ",".join(text.splitlines()) + "]")
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexCorrupt(f"unreadable index files: {exc}") from exc

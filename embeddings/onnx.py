@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import atomic_write, sha256_file
+from .files import DIGEST, atomic_write, digest_matches
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 EXPORT_NAME = "model.onnx"  # the fp32 export in its model's folder under <cache>/onnx
@@ -97,7 +97,7 @@ def export(model_dir: Path, target: Path) -> None:
             )
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    record = {"sha256": atomic_write(target, write), "bytes": target.stat().st_size}
+    record = {DIGEST: atomic_write(target, write), "bytes": target.stat().st_size}
     atomic_write(record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
 
 
@@ -122,7 +122,7 @@ def verify_export(target: Path) -> None:
         size = target.stat().st_size
         if not isinstance(record, dict) or size != record.get("bytes"):
             raise ExportDamaged(f"{target.name} is truncated or resized ({size:,} bytes)")
-        if sha256_file(target) != record.get("sha256"):
+        if not digest_matches(target, record):
             raise ExportDamaged(f"{target.name} does not match its checksum")
     except FileNotFoundError as exc:
         raise ExportDamaged(f"{Path(exc.filename).name} is missing") from exc

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .files import atomic_write
+from .files import DIGEST, atomic_write
 from .onnx import record_path
 
 # The transformer's MatMuls by role, as torch.onnx names BERT-style layers.
@@ -88,7 +88,7 @@ def quantise(export: Path, target: Path, recipe: Recipe = INT8) -> None:
                 raise ValueError(f"unknown quantisation method {recipe.method!r}")
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    record = {"sha256": atomic_write(target, write), "bytes": target.stat().st_size, "recipe": recipe.name}
+    record = {DIGEST: atomic_write(target, write), "bytes": target.stat().st_size, "recipe": recipe.name}
     atomic_write(record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
 
 

@@ -13,6 +13,7 @@ a page (the surfaces do it), the per-browser bookkeeping (``browsers.py``).
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -81,6 +82,9 @@ class Engine:
         retriever = Retriever(corpus.passages, corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
+        # The corpus lives as long as the engine: keep the garbage collector's full passes off its objects
+        # (a million at 100k passages), which otherwise land in the middle of answering.
+        gc.freeze()
         return _State(corpus, retriever)
 
     def reload(self, progress: Progress | None = None) -> None:

@@ -26,10 +26,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-import bm25s
 import numpy as np
 
 from embeddings import index as files
+from embeddings.files import DIGEST, read_json
 from embeddings.index import IndexCorrupt, build_index, read_store, write_store
 
 from .articles import Passage
@@ -37,8 +37,6 @@ from .question import SentenceFacts
 from .store import (Lexical, StoredArticle, column_passages, facts_of, lexical_texts, passage_record,
                     record_passage)
 from .vocabulary import Vocabulary
-
-logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ class FaissStore:
     """A corpus's passages in a cache folder: see the module docstring and ``qa.store.Store``."""
 
     def __init__(self, folder: Path, expect: dict[str, Any], data: files.Store | None = None,
-                 lexical: tuple[bm25s.BM25, Vocabulary] | None = None, facts: "_Facts | None" = None):
+                 lexical: "tuple[SavedBm25 | None, Vocabulary] | None" = None, facts: "_Facts | None" = None):
         self.folder = Path(folder)
         self.expect = dict(expect)
         dim = int(expect.get("dim") or 0)
@@ -88,10 +86,8 @@ class FaissStore:
         lexical = None
         if VOCABULARY in listed and (data.size == 0 or all(name in listed for name in BM25_FILES.values())):
             try:
-                bm25 = bm25s.BM25.load(folder, mmap=True, show_progress=False, **BM25_FILES) if data.size else None
-                if bm25 is not None:  # plain arrays over the mappings: np.memmap's slicing is slow in Python
-                    bm25.scores = {k: np.asarray(v) if isinstance(v, np.ndarray) else v for k, v in bm25.scores.items()}
-                vocabulary = Vocabulary.from_state(json.loads((folder / VOCABULARY).read_text(encoding="utf-8")))
+                bm25 = SavedBm25(folder) if data.size else None
+                vocabulary = Vocabulary.from_state(read_json(folder / VOCABULARY))
                 lexical = (bm25, vocabulary)
             except (OSError, ValueError, KeyError, TypeError) as exc:
                 log.warning("lexical index in %s not used (%s): rebuilding it", folder, exc)
@@ -102,7 +98,9 @@ class FaissStore:
                                  for name in FACTS_FILES))
             except (OSError, ValueError) as exc:
                 log.warning("sentence facts in %s not used (%s): working them out again", folder, exc)
-        return cls(folder, expect, data, lexical, facts)
+        store = cls(folder, expect, data, lexical, facts)
+        store.saved = store.saved and all(DIGEST in info for info in listed.values())  # else rewritten with it
+        return store
 
     # -- reading -------------------------------------------------------------
 
@@ -329,18 +327,55 @@ class _Facts:
         return dict(zip(FACTS_FILES, (saver(self.terms), saver(self.table))))
 
 
-def _lexical(passages: Sequence[Passage]) -> tuple[bm25s.BM25 | None, Vocabulary]:
-    """The term statistics and the BM25 index of ``passages`` (built from the same terms; none without any)."""
+class SavedBm25:
+    """A saved BM25 index, scored as ``bm25s.BM25.get_scores`` scores it, without importing bm25s.
+
+    bm25s imports scipy: 0.2 s of a cached start, for what is a sum of
+    memory-mapped columns (the index is bm25s's ``lucene`` method, whose
+    scores are all precomputed).
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.params = read_json(self.folder / BM25_FILES["params_name"])
+        if self.params.get("method") != "lucene" or self.params.get("dtype") != "float32":
+            raise ValueError(f"a BM25 index of method {self.params.get('method')!r}: only 'lucene' is read")
+        self.vocab = read_json(self.folder / BM25_FILES["vocab_name"])
+        self.data, self.indices, self.indptr = (
+            np.asarray(np.load(self.folder / BM25_FILES[name], mmap_mode="r", allow_pickle=False))
+            for name in ("data_name", "indices_name", "indptr_name"))
+        self.num_docs = int(self.params["num_docs"])
+
+    def get_scores(self, terms: list[str]) -> np.ndarray:
+        scores = np.zeros(self.num_docs, np.float32)
+        for term in terms:
+            at = self.vocab.get(term)
+            if at is not None:
+                start, end = self.indptr[at], self.indptr[at + 1]
+                np.add.at(scores, self.indices[start:end], self.data[start:end])
+        return scores
+
+    def save(self, folder: Path, show_progress: bool = False, **names: str) -> None:
+        """Copies of its files in ``folder``, under ``names`` (``BM25_FILES``'s keys), as bm25s saves."""
+        for key, name in names.items():
+            shutil.copyfile(self.folder / BM25_FILES[key], Path(folder) / name)
+
+
+def _lexical(passages: Sequence[Passage]):
+    """The term statistics and the BM25 index (``bm25s``) of ``passages``, built from the same terms; none without any."""
     vocabulary = Vocabulary(lexical_texts(passages))
     if not passages:
         return None, vocabulary
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.ERROR)  # it logs each index build as a warning
     bm25 = bm25s.BM25()
     bm25.index(vocabulary.docs, show_progress=False)
     vocabulary.docs = []  # BM25 holds them now
     return bm25, vocabulary
 
 
-def _lexical_writers(staging: Path, bm25: bm25s.BM25 | None, vocabulary: Vocabulary) -> dict:
+def _lexical_writers(staging: Path, bm25, vocabulary: Vocabulary) -> dict:
     """``write_store``'s extra files: the statistics, and BM25 as bm25s saves it into ``staging`` (moved in)."""
     state = json.dumps(vocabulary.state(), ensure_ascii=False)
     writers = {VOCABULARY: lambda tmp: Path(tmp).write_text(state, encoding="utf-8")}

@@ -2,6 +2,7 @@
 
 import json
 import multiprocessing
+import os
 import shutil
 import threading
 import time
@@ -10,7 +11,7 @@ import pytest
 
 from embeddings.files import cache_lock
 from qa.config import Settings
-from qa.corpus import store_folder, upload_folder
+from qa.corpus import Stamps, store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError
 from tests.conftest import SEED, FakeEmbedder
@@ -52,6 +53,23 @@ def test_editing_one_article_reembeds_only_it(articles, fake_embedder):
     second = _engine(articles, fake_embedder)
     assert second.corpus.embedded == budget_passages
     assert "The opposition voted against it." in " ".join(p.text for p in second.corpus.passages)
+
+
+def test_a_settled_article_is_stamped_and_an_edit_of_the_same_size_is_still_seen(articles, fake_embedder):
+    """Cached starts skip reading files whose size and time are as stamped; an edit changes the time."""
+    settled = time.time_ns() - 3_600 * 10**9
+    os.utime(articles / "budget.md", ns=(settled, settled))
+    first = _engine(articles, fake_embedder)
+    stamps = json.loads((store_folder(first.settings) / Stamps.NAME).read_text())
+    assert str(articles / "budget.md") in stamps  # settled: stamped
+    assert str(articles / "paris.txt") not in stamps  # just copied: could change within its clock tick
+    assert _engine(articles, fake_embedder).corpus.embedded == 0
+    text = (articles / "budget.md").read_text()
+    (articles / "budget.md").write_text(text.replace("12 million", "15 million"))  # same size
+    os.utime(articles / "budget.md", ns=(settled + 10**9, settled + 10**9))
+    again = _engine(articles, fake_embedder)
+    body = " ".join(p.text for p in again.corpus.passages)
+    assert "15 million" in body and "12 million" not in body
 
 
 def test_corrupted_cache_is_rebuilt_not_served(articles, fake_embedder):
