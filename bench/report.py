@@ -160,7 +160,8 @@ def scale_table(r: dict) -> str:
     for x in r.get("scale") or []:
         b, c, w = x.get("build") or {}, x.get("cold_cached") or {}, x.get("warm") or {}
         when = f" (run of {b['measured'][:16]})" if b.get("measured") and b["measured"] != r["started"] else ""
-        rows.append([x["corpus"], x["store"], x["vectors"], fmt(w.get("passages"), 0), fmt(w.get("sentences"), 0),
+        added = f" (measured {x['measured'][:16]})" if x.get("measured") and x["measured"] != r["started"] else ""
+        rows.append([x["corpus"], x["store"] + added, x["vectors"], fmt(w.get("passages"), 0), fmt(w.get("sentences"), 0),
                      fmt(b.get("build_s"), 1) + when, fmt(b.get("passages_per_s"), 1), fmt(b.get("peak_rss_mib"), 0),
                      fmt(c.get("total_s")), fmt(w.get("ask_ms_median")), fmt(w.get("ask_ms_p95")),
                      fmt(w.get("rss_mib"), 0), fmt((w.get("recall") or {}).get("recall@10"), 3, "not measured"),

@@ -4,6 +4,7 @@
                                     # the 20k build and the 100k store are then cached), ~15 minutes after
     make bench ARGS=--quick         # ~7 minutes: no 20k/100k rows, one reference pipeline
     make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
+    make bench ARGS="--add-stores milvus"     # only Milvus's scale rows, added to the last results
     python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
 Every figure is measured in a child process of its own (``bench/child.py``,
@@ -249,6 +250,20 @@ def step_scale(results: dict, sizes: list[str], stores: list[str], repeats: int,
             rows.append(row)
 
 
+def add_store_rows(stores: list[str], repeats: int, questions_n: int) -> None:
+    """The 1k and 100k scale rows of ``stores``, measured now, in place of theirs in the last results."""
+    latest = RESULTS / "latest.json"
+    results = json.loads(latest.read_text())
+    added: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    step_scale(added, ["1k", "100k"], stores, repeats, questions_n, rebuild=False)
+    for row in added["scale"]:
+        row["measured"] = added["started"]
+    replaced = {(row["corpus"], row["store"]) for row in added["scale"]}
+    results["scale"] = [r for r in results.get("scale") or [] if (r["corpus"], r["store"]) not in replaced] \
+        + added["scale"]
+    latest.write_text(json.dumps(results, indent=1))
+
+
 def store_files(cache: str) -> dict[str, int]:
     """Bytes of each file of the stores in a cache folder (what the store keeps on disk)."""
     out: dict[str, int] = {}
@@ -303,12 +318,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true",
                         help="build the 20k and 100k stores again even if they are cached, and measure them")
     parser.add_argument("--report-only", action="store_true", help="measure nothing: render the last results")
+    parser.add_argument("--add-stores", default="",
+                        help="measure only the scale rows of these stores (e.g. milvus) and add them to the last "
+                             "results; the table says when each added row was measured")
     opts = parser.parse_args(argv)
 
     from bench.plan import plan_fields
     from bench.report import render
 
-    if not opts.report_only:
+    if opts.add_stores:
+        add_store_rows([s for s in opts.add_stores.split(",") if s and s != "faiss"], opts.repeats, opts.questions)
+    elif not opts.report_only:
         started = time.time()
         results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": opts.quick,
                          "machine": describe_machine(), "engine": engine_facts()}
