@@ -266,10 +266,13 @@ def add_store_rows(stores: list[str], repeats: int, questions_n: int) -> None:
 
 def store_files(cache: str) -> dict[str, int]:
     """Bytes of each file of the stores in a cache folder (what the store keeps on disk)."""
+    from embeddings.index import logical_name
+
     out: dict[str, int] = {}
     for path in Path(cache).rglob("*"):
         if path.is_file() and "onnx" not in path.parts and not path.name.startswith("."):
-            out[path.name] = out.get(path.name, 0) + path.stat().st_size
+            name = logical_name(path.name)  # each write's own file name, as the store calls it
+            out[name] = out.get(name, 0) + path.stat().st_size
     return out
 
 

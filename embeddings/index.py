@@ -7,18 +7,24 @@ columns when every record has the same keys, as the manifest says), any further 
 and term statistics, opaque here too) and ``manifest.json`` (format version, model,
 dimension, splitter version, per-article hashes and rows, a checksum of
 every other file, and a checksum of its own content, so an edited or swapped
-row is caught like a damaged file). Each file is written to a temporary name
-and renamed; the manifest goes last, so a crash mid-write leaves a store whose
-checksums do not match, which ``read_store`` reports as ``IndexCorrupt`` and
-callers rebuild. Callers hold ``embeddings.files.cache_lock`` around building
-and publishing, so two writers never interleave their files.
+row is caught like a damaged file). Each write puts its files under names of
+its own (``generation_name``) and renames the manifest, which names them, over
+the last one; only then are the previous write's files removed. So a writer
+killed at any point leaves the store it started from, whole (an ingestion run
+resumes from its last flush); a file damaged or swapped later fails its
+checksum, which ``read_store`` reports as ``IndexCorrupt`` and callers
+rebuild. Callers hold ``embeddings.files.cache_lock`` around building and
+publishing, so two writers never interleave their files.
 Leaves out: updating a FAISS file in place (rebuilding a flat index is cheap).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import re
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Sequence
@@ -153,20 +159,20 @@ def write_store(folder: Path, store: Store, extra: dict[str, Callable[[str], Non
         with open(tmp, "wb") as fh:
             np.save(fh, store.sentence_vectors.astype(np.float16))
 
-    digests = {
-        "index.faiss": atomic_write(folder / "index.faiss", lambda tmp: faiss.write_index(store.index, tmp)),
-        "sentences.npy": atomic_write(folder / "sentences.npy", write_sentences),
-        "records.jsonl": atomic_write(folder / "records.jsonl", write_records),
-    }
-    for name, write in (extra or {}).items():
-        digests[name] = atomic_write(folder / name, write)
+    previous = _listed_files(folder)
+    writers = {"index.faiss": lambda tmp: faiss.write_index(store.index, tmp),
+               "sentences.npy": write_sentences, "records.jsonl": write_records, **(extra or {})}
+    token = secrets.token_hex(6)
+    stored = {name: generation_name(name, token) for name in writers}
+    digests = {name: atomic_write(folder / stored[name], write) for name, write in writers.items()}
     manifest = dict(store.manifest)
     manifest.pop("checksum", None)
     manifest["format"] = FORMAT_VERSION
     manifest["count"] = store.size
     manifest["records"] = "columns" if columnar else "lines"
     manifest["files"] = {
-        name: {"bytes": (folder / name).stat().st_size, DIGEST: digests[name]} for name in digests
+        name: {"bytes": (folder / stored[name]).stat().st_size, DIGEST: digests[name], "file": stored[name]}
+        for name in digests
     }
     manifest["checksum"] = manifest_checksum(manifest)
     atomic_write(
@@ -174,6 +180,54 @@ def write_store(folder: Path, store: Store, extra: dict[str, Callable[[str], Non
         lambda tmp: Path(tmp).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8"),
     )
     store.manifest = manifest
+    _drop_unlisted(folder, previous - {MANIFEST}, set(stored.values()))
+
+
+def generation_name(name: str, token: str) -> str:
+    """The file a write of ``name`` goes to: ``index.faiss`` -> ``index.g0123456789ab.faiss``.
+
+    Every write makes new files and the manifest, renamed last, names them:
+    a writer killed before that leaves the store it started from whole (its
+    new files are unlisted and dropped by the next write), not one that
+    fails its checks and is rebuilt from nothing.
+    """
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}.g{token}.{suffix}" if dot else f"{name}.g{token}"
+
+
+_GENERATION = re.compile(r"\.g[0-9a-f]{12}(?=\.|$)")
+
+
+def logical_name(file: str) -> str:
+    """The store's name for a file of one write (``generation_name`` undone); other names unchanged."""
+    return _GENERATION.sub("", file, count=1)
+
+
+def _listed_files(folder: Path) -> set[str]:
+    """The files the manifest in ``folder`` names now (unverified; none when there is none)."""
+    try:
+        files = read_json(Path(folder) / MANIFEST).get("files") or {}
+        return {str(info.get("file", name)) for name, info in files.items() if isinstance(info, dict)}
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+def _drop_unlisted(folder: Path, previous: set[str], listed: set[str]) -> None:
+    """Remove the files the manifest no longer names: the previous write's, and any killed write's."""
+    for path in folder.iterdir():
+        name = path.name
+        if name not in listed and path.is_file() and (name in previous or _GENERATION.search(name)):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def stored_path(folder: Path, manifest: dict[str, Any], name: str) -> Path:
+    """Where the store in ``folder`` keeps its file ``name`` (a write's own name, or ``name`` for older stores)."""
+    info = (manifest.get("files") or {}).get(name) or {}
+    file = info.get("file", name)
+    if not isinstance(file, str) or Path(file).name != file or file == MANIFEST:
+        raise IndexCorrupt(f"manifest lists a file {file!r} outside the store")
+    return Path(folder) / file
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
@@ -208,24 +262,26 @@ def read_store(folder: Path, expect: dict[str, Any]) -> Store:
     for name in dict.fromkeys((*FILES, *files)):
         if Path(name).name != name or name == MANIFEST:
             raise IndexCorrupt(f"manifest lists a file {name!r} outside the store")
-        path = folder / name
+        path = stored_path(folder, manifest, name)
         info = files.get(name) or {}
         if not path.is_file() or path.stat().st_size != info.get("bytes"):
             raise IndexCorrupt(f"{name} is missing or truncated")
         if not digest_matches(path, info):
             raise IndexCorrupt(f"{name} does not match its checksum")
     try:
-        index = faiss.read_index(str(folder / "index.faiss"))
+        index = faiss.read_index(str(stored_path(folder, manifest, "index.faiss")))
         # Memory-mapped: slices are read as answers need them (the checksum has just read the file).
         # A plain array over the mapping: np.memmap's slicing costs microseconds a call in Python.
-        sentence_vectors = np.asarray(np.load(folder / "sentences.npy", allow_pickle=False, mmap_mode="r"))
+        sentence_vectors = np.asarray(np.load(stored_path(folder, manifest, "sentences.npy"), allow_pickle=False,
+                                              mmap_mode="r"))
+        records_path = stored_path(folder, manifest, "records.jsonl")
         if manifest.get("records") == "columns":
-            columns = read_json(folder / "records.jsonl")
+            columns = read_json(records_path)
             if not isinstance(columns, dict) or len({len(v) for v in columns.values()}) > 1:
                 raise ValueError("records.jsonl: columns of different lengths")
             records = Records(columns)
         else:  # one record a line (stores written before the columns)
-            text = (folder / "records.jsonl").read_text(encoding="utf-8")
+            text = records_path.read_text(encoding="utf-8")
             records = json.loads("[" + ",".join(text.splitlines()) + "]")
     except (RuntimeError, OSError, ValueError) as exc:
         raise IndexCorrupt(f"unreadable index files: {exc}") from exc

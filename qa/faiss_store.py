@@ -2,10 +2,10 @@
 
 Everything is in memory once open; ``flush`` lays the rows out again (kept
 articles where they were, new ones after them), rebuilds the FAISS index, the
-term statistics and the BM25 index (``bm25s``), and writes every file
-atomically with the manifest last, so a killed writer leaves either the old
-store or a store whose checksums fail, which ``open`` reports and starts
-empty (callers rebuild). The BM25 index and the statistics are saved with the
+term statistics and the BM25 index (``bm25s``), and writes every file under
+a new name with the manifest last (``embeddings/index.py``), so a killed
+writer leaves the store as it was at the last flush; a store whose checksums
+fail is reported by ``open``, which starts empty (callers rebuild). The BM25 index and the statistics are saved with the
 store and read back (the BM25 arrays memory-mapped), so a cached start does
 not rebuild them: that was most of a 100k-passage start. So are the
 sentences' facts (``question.sentence_facts``, memory-mapped), so a question
@@ -30,7 +30,7 @@ import numpy as np
 
 from embeddings import index as files
 from embeddings.files import DIGEST, read_json
-from embeddings.index import IndexCorrupt, build_index, read_store, write_store
+from embeddings.index import IndexCorrupt, build_index, read_store, stored_path, write_store
 
 from .articles import Passage
 from .question import SentenceFacts
@@ -86,17 +86,18 @@ class FaissStore:
         lexical = None
         if VOCABULARY in listed and (data.size == 0 or all(name in listed for name in BM25_FILES.values())):
             try:
-                bm25 = SavedBm25(folder) if data.size else None
-                vocabulary = Vocabulary.from_state(read_json(folder / VOCABULARY))
+                where = {name: stored_path(folder, data.manifest, name) for name in listed}
+                bm25 = SavedBm25({key: where[name] for key, name in BM25_FILES.items()}) if data.size else None
+                vocabulary = Vocabulary.from_state(read_json(where[VOCABULARY]))
                 lexical = (bm25, vocabulary)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
+            except (OSError, ValueError, KeyError, TypeError, IndexCorrupt) as exc:
                 log.warning("lexical index in %s not used (%s): rebuilding it", folder, exc)
         facts = None
         if all(name in listed for name in FACTS_FILES):
             try:
-                facts = _Facts(*(np.asarray(np.load(folder / name, allow_pickle=False, mmap_mode="r"))
-                                 for name in FACTS_FILES))
-            except (OSError, ValueError) as exc:
+                facts = _Facts(*(np.asarray(np.load(stored_path(folder, data.manifest, name), allow_pickle=False,
+                                                    mmap_mode="r")) for name in FACTS_FILES))
+            except (OSError, ValueError, IndexCorrupt) as exc:
                 log.warning("sentence facts in %s not used (%s): working them out again", folder, exc)
         store = cls(folder, expect, data, lexical, facts)
         store.saved = store.saved and all(DIGEST in info for info in listed.values())  # else rewritten with it
@@ -335,14 +336,15 @@ class SavedBm25:
     scores are all precomputed).
     """
 
-    def __init__(self, folder: Path):
-        self.folder = Path(folder)
-        self.params = read_json(self.folder / BM25_FILES["params_name"])
+    def __init__(self, paths: dict[str, Path]):
+        """``paths``: where each of its files (``BM25_FILES``'s keys) is."""
+        self.paths = paths
+        self.params = read_json(paths["params_name"])
         if self.params.get("method") != "lucene" or self.params.get("dtype") != "float32":
             raise ValueError(f"a BM25 index of method {self.params.get('method')!r}: only 'lucene' is read")
-        self.vocab = read_json(self.folder / BM25_FILES["vocab_name"])
+        self.vocab = read_json(paths["vocab_name"])
         self.data, self.indices, self.indptr = (
-            np.asarray(np.load(self.folder / BM25_FILES[name], mmap_mode="r", allow_pickle=False))
+            np.asarray(np.load(paths[name], mmap_mode="r", allow_pickle=False))
             for name in ("data_name", "indices_name", "indptr_name"))
         self.num_docs = int(self.params["num_docs"])
 
@@ -358,7 +360,7 @@ class SavedBm25:
     def save(self, folder: Path, show_progress: bool = False, **names: str) -> None:
         """Copies of its files in ``folder``, under ``names`` (``BM25_FILES``'s keys), as bm25s saves."""
         for key, name in names.items():
-            shutil.copyfile(self.folder / BM25_FILES[key], Path(folder) / name)
+            shutil.copyfile(self.paths[key], Path(folder) / name)
 
 
 def _lexical(passages: Sequence[Passage]):

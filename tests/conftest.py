@@ -124,3 +124,12 @@ def seed_engine(tmp_path_factory, embedder):
 
     settings = Settings.resolve(articles=PROJECT / "seeds", cache_dir=tmp_path_factory.mktemp("seedcache"), threads=1)
     return Engine(settings, embedder=embedder)
+
+
+def stored_file(folder, name: str):
+    """Where the store in ``folder`` keeps its file ``name`` now (each write names its files anew)."""
+    import json
+
+    from embeddings.index import stored_path
+
+    return stored_path(folder, json.loads((Path(folder) / "manifest.json").read_text()), name)

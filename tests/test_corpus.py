@@ -14,7 +14,7 @@ from qa.config import Settings
 from qa.corpus import Stamps, store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError
-from tests.conftest import SEED, FakeEmbedder
+from tests.conftest import SEED, FakeEmbedder, stored_file
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_a_settled_article_is_stamped_and_an_edit_of_the_same_size_is_still_seen
 def test_corrupted_cache_is_rebuilt_not_served(articles, fake_embedder):
     first = _engine(articles, fake_embedder)
     folder = store_folder(first.settings)
-    (folder / "index.faiss").write_bytes(b"garbage")
+    stored_file(folder, "index.faiss").write_bytes(b"garbage")
     second = _engine(articles, fake_embedder)
     assert second.corpus.embedded == len(second.corpus.passages)
     answer = second.ask("What budget did the council approve?")

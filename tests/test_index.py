@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from embeddings.index import IndexCorrupt, Store, build_index, read_store, write_store
+from tests.conftest import stored_file
 
 EXPECT = {"model": "m", "dim": 8, "splitter": 1}
 
@@ -37,16 +38,37 @@ def test_round_trip(tmp_path):
 def test_truncated_file_is_detected(tmp_path, name):
     store, _ = _store()
     write_store(tmp_path, store)
-    path = tmp_path / name
+    path = stored_file(tmp_path, name)
     path.write_bytes(path.read_bytes()[:-7])
     with pytest.raises(IndexCorrupt, match="truncated"):
         read_store(tmp_path, EXPECT)
 
 
+def test_a_write_killed_midway_leaves_the_store_before_it_whole(tmp_path):
+    """Each write names its files anew and the manifest last: a crash before it changes nothing read."""
+    store, vectors = _store()
+    write_store(tmp_path, store)
+    bigger, _ = _store(9)
+
+    def killed(tmp: str) -> None:
+        raise KeyboardInterrupt  # the process dies after the index, sentences and records are written
+
+    with pytest.raises(KeyboardInterrupt):
+        write_store(tmp_path, bigger, extra={"more.json": killed})
+    again = read_store(tmp_path, EXPECT)
+    assert again.size == 5 and again.records == store.records
+    np.testing.assert_allclose(again.all_vectors(), vectors, atol=1e-6)
+
+    write_store(tmp_path, bigger)  # the next write keeps only its own files
+    listed = {info["file"] for info in read_store(tmp_path, EXPECT).manifest["files"].values()}
+    assert {p.name for p in tmp_path.iterdir()} == listed | {"manifest.json"}
+    assert read_store(tmp_path, EXPECT).size == 9
+
+
 def test_flipped_byte_is_detected(tmp_path):
     store, _ = _store()
     write_store(tmp_path, store)
-    path = tmp_path / "index.faiss"
+    path = stored_file(tmp_path, "index.faiss")
     data = bytearray(path.read_bytes())
     data[-3] ^= 0xFF
     path.write_bytes(bytes(data))

@@ -13,7 +13,7 @@ from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
 from qa.store import Store, facts_of, open_store
-from tests.conftest import SEED, FakeEmbedder, store_setting
+from tests.conftest import SEED, FakeEmbedder, store_setting, stored_file
 
 EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
 BUDGET = b"City budget\n\nThe council approved a budget of 12 million euros on Monday.\n\n" \
@@ -167,7 +167,7 @@ def test_a_damaged_lexical_file_is_rebuilt_not_served(tmp_path, fake_embedder):
     (tmp_path / "articles" / "paris.txt").write_bytes(SEED.read_bytes())
     settings = Settings.resolve(articles=tmp_path / "articles")
     Engine(settings, embedder=fake_embedder)
-    path = store_folder(settings) / BM25_FILES["data_name"]
+    path = stored_file(store_folder(settings), BM25_FILES["data_name"])
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
@@ -185,7 +185,7 @@ def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embed
     folder = store_folder(settings)
     data = read_store(folder, {})
     for name in (VOCABULARY, *BM25_FILES.values(), *FACTS_FILES):
-        (folder / name).unlink()
+        stored_file(folder, name).unlink()
     data.manifest.pop("files")
     write_store(folder, data)
     assert not FaissStore.open(folder, {}).saved

@@ -12,7 +12,7 @@ from qa.corpus import store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError, QAError
 from qa.uploads import browser_secret, new_owner, remove_unused, valid_owner
-from tests.conftest import SEED
+from tests.conftest import SEED, stored_file
 
 A, B = "browser-a-0123456789abcdef", "browser-b-0123456789abcdef"
 FERRY = b"Harbour news\n\nThe new ferry to Skalholt starts in May, said Captain Ingrid Vasquez.\n"
@@ -183,7 +183,7 @@ def test_python_add_article_shares_and_is_bounded_too(base):
 def test_a_damaged_private_store_is_rebuilt_not_served(base):
     browsers = Browsers(base())
     _add(browsers, A, "ferry.txt", FERRY)
-    (store_folder(browsers.settings, A) / "index.faiss").write_bytes(b"garbage")
+    stored_file(store_folder(browsers.settings, A), "index.faiss").write_bytes(b"garbage")
     restarted = Browsers(base())  # a new app over the same cache
     engine = restarted.engine(A)
     # rebuilt: only A's own article is embedded again, the base's vectors come from the base store
