@@ -5,6 +5,7 @@
     make bench ARGS=--quick         # ~7 minutes: no 20k/100k rows, one reference pipeline
     make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
     make bench ARGS="--add-stores milvus"     # only Milvus's scale rows, added to the last results
+                                              # (--sizes 1k: without the 100k row, an hour or more in Milvus Lite)
     python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
 Every figure is measured in a child process of its own (``bench/child.py``,
@@ -250,12 +251,12 @@ def step_scale(results: dict, sizes: list[str], stores: list[str], repeats: int,
             rows.append(row)
 
 
-def add_store_rows(stores: list[str], repeats: int, questions_n: int) -> None:
-    """The 1k and 100k scale rows of ``stores``, measured now, in place of theirs in the last results."""
+def add_store_rows(stores: list[str], sizes: list[str], repeats: int, questions_n: int) -> None:
+    """The scale rows of ``stores`` (``sizes`` of 1k and 100k), measured now, in place of theirs in the last results."""
     latest = RESULTS / "latest.json"
     results = json.loads(latest.read_text())
     added: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    step_scale(added, ["1k", "100k"], stores, repeats, questions_n, rebuild=False)
+    step_scale(added, sizes, stores, repeats, questions_n, rebuild=False)
     for row in added["scale"]:
         row["measured"] = added["started"]
     replaced = {(row["corpus"], row["store"]) for row in added["scale"]}
@@ -324,13 +325,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--add-stores", default="",
                         help="measure only the scale rows of these stores (e.g. milvus) and add them to the last "
                              "results; the table says when each added row was measured")
+    parser.add_argument("--sizes", default="1k,100k", help="with --add-stores: which scale rows (1k, 100k)")
     opts = parser.parse_args(argv)
 
     from bench.plan import plan_fields
     from bench.report import render
 
     if opts.add_stores:
-        add_store_rows([s for s in opts.add_stores.split(",") if s and s != "faiss"], opts.repeats, opts.questions)
+        add_store_rows([s for s in opts.add_stores.split(",") if s and s != "faiss"],
+                       [s for s in opts.sizes.split(",") if s in NEWS and s != "20k"], opts.repeats, opts.questions)
     elif not opts.report_only:
         started = time.time()
         results: dict = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "quick": opts.quick,
