@@ -370,20 +370,29 @@ def _fit(text: str, a: int, b: int, header: str, count: Callable[[str], int], li
 
 
 def _cut_words(text: str, a: int, b: int, header: str, count: Callable[[str], int], limit: int):
-    """Last resort for one sentence longer than the window: cut between words."""
+    """Last resort for one sentence longer than the window: cut between words.
+
+    Each piece is the longest run of words from its start that fits,
+    found by bisection (a longer run never has fewer tokens): a sentence
+    of n words costs O(log n) token counts a piece, not O(n), which was
+    most of splitting a corpus with long unpunctuated paragraphs.
+    """
     out = []
     start = a
-    words = [m.end() + a for m in re.finditer(r"\S+", text[a:b])]
-    last_ok = None
-    for end in words:
-        if count(embed_text(header, text[start:end])) <= limit:
-            last_ok = end
-            continue
-        if last_ok is None:  # a single "word" over the window: take it, truncated by the model
-            last_ok = end
-        out.append((start, last_ok))
-        start = last_ok + len(text[last_ok:b]) - len(text[last_ok:b].lstrip())
-        last_ok = end if count(embed_text(header, text[start:end])) <= limit else None
+    ends = [m.end() + a for m in re.finditer(r"\S+", text[a:b])]
+    first = 0  # the first word after ``start``
+    fits = lambda j: count(embed_text(header, text[start:ends[j]])) <= limit  # noqa: E731
+    while first < len(ends) and not fits(len(ends) - 1):
+        if not fits(first):
+            last = first  # a single "word" over the window: take it, truncated by the model
+        else:
+            last, over = first, len(ends) - 1  # fits(last), not fits(over)
+            while over - last > 1:
+                middle = (last + over) // 2
+                last, over = (middle, over) if fits(middle) else (last, middle)
+        out.append((start, ends[last]))
+        start = ends[last] + len(text[ends[last]:b]) - len(text[ends[last]:b].lstrip())
+        first = last + 1
     if start < b:
         out.append((start, b))
     return out

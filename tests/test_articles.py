@@ -96,6 +96,18 @@ def test_one_huge_sentence_is_cut_between_words():
     article = parse_article("run-on.txt", text.encode())
     passages = split_passages(article, lambda t: len(t.split()) + 2, 64, 64)
     assert all(len(p.text.split()) + 2 <= 64 for p in passages)
+    assert all(len(p.text.split()) + 2 == 64 for p in passages[:-1])  # each piece as long as fits
+    assert " ".join(p.text for p in passages) == text
+
+
+def test_a_word_longer_than_the_window_is_a_piece_of_its_own():
+    words = [f"w{i}" for i in range(30)]
+    words[12] = "x" * 40
+    text = " ".join(words)
+    article = parse_article("run-on.txt", text.encode())
+    passages = split_passages(article, lambda t: len(t) + 2, 24, 24)
+    assert "x" * 40 in [p.text for p in passages]
+    assert all(len(p.text) + 2 <= 24 for p in passages if "x" * 40 not in p.text)
     assert " ".join(p.text for p in passages) == text
 
 
