@@ -215,10 +215,15 @@ def featurise(examples: Sequence[Example], dense_weight: float, candidates: int)
                                for _, p, i in e.rows], dtype=bool)
 
 
+def _sentence_blocks(examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each usable question's candidate features and which of them hold a gold string."""
+    return [(e.matrix, e.positive) for e in examples
+            if e.answerable and e.positive is not None and e.positive.any() and not e.positive.all()]
+
+
 def fit_sentences(examples: Sequence[Example]) -> np.ndarray:
     """Conditional-logit weights: each question's gold sentences should take the softmax."""
-    blocks = [(e.matrix, e.positive) for e in examples
-              if e.answerable and e.positive is not None and e.positive.any() and not e.positive.all()]
+    blocks = _sentence_blocks(examples)
     x = np.vstack([m for m, _ in blocks])
     mean, std = x.mean(0), x.std(0) + 1e-9
     z = (x - mean) / std
@@ -314,8 +319,14 @@ def held_apart(examples: Sequence[Example], base: Weights, k: int) -> dict[str, 
 
 def fit_models(examples: Sequence[Example], base: Weights, k: int) -> Weights:
     """Sentence weights, then answerability weights, fitted on ``examples``."""
-    sentence = fit_sentences(examples)
-    weights = _weights(base, sentence=sentence)
+    weights = _weights(base, sentence=fit_sentences(examples))
+    answerable, bias = fit_logistic(*_answerability_data(examples, weights, k))
+    return _weights(weights, answerable=answerable, answerable_bias=bias)
+
+
+def _answerability_data(examples: Sequence[Example], weights: Weights, k: int
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Answerability features of each example under ``weights``' sentence ranking, its label, its weight."""
     x, y, w = [], [], []
     for e in examples:
         candidates = rank(e.rows, e.matrix, weights, k)
@@ -323,8 +334,15 @@ def fit_models(examples: Sequence[Example], base: Weights, k: int) -> Weights:
             x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary))
             y.append(e.answerable)
             w.append(OFF_CORPUS_WEIGHT if not e.item.answerable else 1.0)
-    answerable, bias = fit_logistic(np.array(x), np.array(y, dtype=bool), np.array(w))
-    return _weights(weights, answerable=answerable, answerable_bias=bias)
+    return np.array(x), np.array(y, dtype=bool), np.array(w)
+
+
+def per_sd(names: Sequence[str], weights: np.ndarray, x: np.ndarray) -> dict[str, float]:
+    """What each feature contributes: the score change of one standard deviation of it in the fitting data
+    (weight x spread), largest first; features on different scales compare only this way."""
+    effect = np.asarray(weights) * x.std(0)
+    order = np.argsort(-np.abs(effect), kind="stable")
+    return {names[i]: round(float(effect[i]), 3) for i in order}
 
 
 def cross_answers(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float | None,
@@ -450,6 +468,12 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
         "answerable": {"features": list(ANSWERABILITY_FEATURES), "weights": _round(final.answerable),
                        "bias": round(final.answerable_bias, 4), "threshold": threshold},
         "choose": {"keep_share": keep, "list_margin": list_keep},
+        "per_sd": {  # what each feature contributed
+            "sentence": per_sd(SENTENCE_FEATURES, final.sentence,
+                               np.vstack([m for m, _ in _sentence_blocks(examples)])),
+            "answerable": per_sd(ANSWERABILITY_FEATURES, final.answerable,
+                                 _answerability_data(examples, final, k)[0]),
+        },
         "held_apart": report,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -488,6 +512,6 @@ def main(argv: list[str] | None = None) -> int:
     data = [((articles,), questions) for articles, questions in args.data] if args.data else list(DEFAULT_DATA)
     out = args.out or file_for(settings.model)
     content = fit(data, settings, out, lambda line: print(line, file=sys.stderr, flush=True))
-    print(json.dumps({k: content[k] for k in ("fusion", "choose", "held_apart")}, indent=1))
+    print(json.dumps({k: content[k] for k in ("fusion", "choose", "per_sd", "held_apart")}, indent=1))
     print(f"wrote {out}", file=sys.stderr)
     return 0

@@ -25,5 +25,9 @@ def test_fit_writes_weights_that_load_and_reports_held_apart_figures(tmp_path, e
     assert report["false_refusals"] <= 0.05 and report["refused"] >= 0.5, report
     assert 0 < data["answerable"]["threshold"] < 1
     assert data["command"].startswith("python -m qa fit")
+    # What each feature contributed: every feature, largest effect first.
+    effects = data["per_sd"]["sentence"]
+    assert set(effects) == set(data["sentence"]["features"])
+    assert [abs(v) for v in effects.values()] == sorted((abs(v) for v in effects.values()), reverse=True)
     # The file is one the engine reads: right features, right order.
     assert read_weights(out).threshold == data["answerable"]["threshold"]
