@@ -134,6 +134,10 @@ class MilvusStore:
         self.view = "owner in [" + ", ".join(json.dumps(o) for o in owners) + "]"
         self.hidden: set[str] = set()  # shared articles this view deleted (gone from its files)
         self._snapshot: _Snapshot | None = None
+        # Articles this view may hold passage rows of, whole or not: those found at the last reading (at
+        # open, and after a flush) and those written since. Deleting any other's passages is a no-op, and
+        # skipping it saves two of the five calls of writing a new article.
+        self._present: set[str] = set()
         self._ensure()
         self._read()
 
@@ -210,6 +214,7 @@ class MilvusStore:
         for row in self._query(self.passage_collection, self.view,
                                ["pk", "owner", "article", "digest", "position", "record"]):
             rows.setdefault((row["owner"], row["article"]), []).append(row)
+        self._present = {article for owner, article in rows if owner == self.owner}
         passages: list[Passage] = []
         pks: list[int] = []
         manifest_articles: dict[str, dict] = {}
@@ -391,6 +396,7 @@ class MilvusStore:
                              f"{len(sentence_vectors)} sentence vectors")
         self.delete_article(name)
         self.hidden.discard(name)
+        self._present.add(name)  # before the first insert: a failed write is cleaned up by the next
         owner, key, digest = self.owner, _article_key(self.owner, name), str(info["digest"])
         vocabulary = Vocabulary(lexical_texts(passages))
         pks = [_id(owner, name, digest, i) for i in range(len(passages))]
@@ -416,8 +422,11 @@ class MilvusStore:
     def delete_article(self, name: str) -> None:
         """Removes this owner's rows of ``name`` at once; a shared article is hidden from this view."""
         key = json.dumps(_article_key(self.owner, name))
-        self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
-        self.milvus.delete(self.passage_collection, filter=f"key == {key}")
+        if name in self._present:
+            self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
+            self.milvus.delete(self.passage_collection, filter=f"key == {key}")
+            self._present.discard(name)
+        # Always: a writer killed after an article's sentences, before its passages, left sentences only.
         self.milvus.delete(self.sentence_collection, filter=f"key == {key}")
         if self.owner and self._snap.manifest["articles"].get(name, {}).get("owner") == "":
             self.hidden.add(name)

@@ -95,6 +95,61 @@ def test_replacing_an_article_keeps_no_trace_of_the_old_version(settings, fake_e
     assert again.size == len(again.passages()) == len(set(p.text for p in again.passages()))
 
 
+def test_an_article_written_again_is_held_once(settings, fake_embedder):
+    """Written twice before a flush, then again by a later writer: one copy of its passages and sentences."""
+    store = open_store(settings, EXPECT)
+    first = _article("budget.txt", BUDGET, fake_embedder)
+    store.put_article("budget.txt", *first)
+    store.put_article("budget.txt", *first)
+    store.flush()
+    edited = _article("budget.txt", BUDGET + b"The vote was seven to four.\n", fake_embedder)
+    later = open_store(settings, EXPECT)
+    later.put_article("budget.txt", *edited)
+    later.flush()
+    last = open_store(settings, EXPECT)
+    assert [p.text for p in last.passages()] == [p.text for p in edited[1]]
+    assert _rows_held(last) == (len(edited[1]), len(edited[3]))
+
+
+def test_milvus_an_article_cut_off_midway_is_written_whole_next_time(tmp_path, fake_embedder, milvus_folder):
+    """A writer killed between an article's sentences and its passages leaves rows no reader serves; the
+    next writer removes them, even when the article changed meanwhile."""
+    (tmp_path / "articles").mkdir()
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    store = open_store(settings, EXPECT)
+    written = _article("budget.txt", BUDGET, fake_embedder)
+    insert = store.milvus.insert
+
+    def killed(collection, rows):
+        if collection == store.passage_collection:
+            raise KeyboardInterrupt  # the process dies after the sentences went in
+        return insert(collection, rows)
+
+    store.milvus.insert = killed
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            store.put_article("budget.txt", *written)
+    finally:
+        store.milvus.insert = insert
+    store.flush()
+    later = open_store(settings, EXPECT)
+    assert later.digests() == {}  # not whole: not held
+    edited = _article("budget.txt", BUDGET + b"The vote was seven to four.\n", fake_embedder)  # edited meanwhile
+    later.put_article("budget.txt", *edited)
+    later.flush()
+    last = open_store(settings, EXPECT)
+    assert list(last.digests()) == ["budget.txt"]
+    assert _rows_held(last) == (len(edited[1]), len(edited[3]))
+
+
+def _rows_held(store: Store) -> tuple[int, int]:
+    """Passages and sentence vectors a store holds, duplicates counted (Milvus keeps rows of equal keys)."""
+    if hasattr(store, "milvus"):
+        count = lambda name: len(store.milvus.query(name, filter="pk >= 0", output_fields=["pk"]))  # noqa: E731
+        return count(store.passage_collection), count(store.sentence_collection)
+    return store.size, sum(len(v) for v in store.sentence_vectors(np.arange(store.size)))
+
+
 def test_a_browsers_store_holds_its_uploads_apart(settings, fake_embedder):
     base = open_store(settings, EXPECT)
     base.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
