@@ -242,7 +242,7 @@ def step_scale(results: dict, sizes: list[str], stores: list[str], repeats: int,
                                        "store": store_spec(store, cache)}, timeout=7200)
             row["build"] = kept_build(name, built, results["started"]) if "error" not in built else built
             args = {"articles": str(spec.folder), "cache": cache, "store": store_spec(store, cache)}
-            row["cold_cached"] = cold_runs(1 if size == "100k" else repeats, **args)
+            row["cold_cached"] = cold_runs(repeats, **args)
             log(f"scale {size} ({store}): warm ask()")
             questions = make_questions(sample_mappings(spec, meta), questions_n)
             row["warm"] = child("warm", {**args, "threads": 1, "questions": questions, "cached_only": True,
