@@ -17,13 +17,15 @@ Uploads share the collections, kept apart by an ``owner`` field ("" for the
 base articles and shared uploads, else the browser's id): every search and
 read filters on the reader's owners, so one browser never sees another's
 passages (Milvus's BM25 statistics are over the whole collection, so their
-terms shift IDF a little). An article's rows are written sentences first and
-its first passage (which carries the article's digest and size) last, so an
-article is held only once it is whole; rows of a half-written article are
-removed when it is written again. Passages and the manifest are read once,
-at open and at ``flush``; rows replaced by another process since are left
-out of results until then.
+terms shift IDF a little). An article's rows are written its passages but the
+first, then its sentences, then its first passage (which carries the article's
+digest and size), so an article is held only once it is whole; rows of a
+half-written article are removed when it is written again. Passages and the
+manifest are read once, at open and at ``flush``; rows replaced by another
+process since are left out of results until then.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
+the sentences of a one-passage article whose write was cut off before its only passage (no reading sees
+them; a later version's rows have other keys, so they stay, unread, until the article is written again or deleted);
 Milvus Lite's statistics are per segment (an upload's segment weighs its own terms), a limit of the stand-in.
 """
 
@@ -134,9 +136,10 @@ class MilvusStore:
         self.view = "owner in [" + ", ".join(json.dumps(o) for o in owners) + "]"
         self.hidden: set[str] = set()  # shared articles this view deleted (gone from its files)
         self._snapshot: _Snapshot | None = None
-        # Articles this view may hold passage rows of, whole or not: those found at the last reading (at
-        # open, and after a flush) and those written since. Deleting any other's passages is a no-op, and
-        # skipping it saves two of the five calls of writing a new article.
+        # Articles this view may hold rows of, whole or not: those with passage rows at the last reading (at
+        # open, and after a flush) and those written since. Deleting any other is a no-op, and skipped: in
+        # Milvus Lite each delete by filter scans the collection's unsealed rows, so a build of 12,800
+        # articles that deleted before each write slowed as it grew (hours at 100k passages).
         self._present: set[str] = set()
         self._ensure()
         self._read()
@@ -389,7 +392,8 @@ class MilvusStore:
 
     def put_article(self, name: str, info: dict[str, Any], passages: list[Passage], vectors: np.ndarray,
                     sentence_vectors: np.ndarray) -> None:
-        """Written at once (sentences, then passages, the first passage last); read after ``flush``."""
+        """Written at once (the passages but the first, the sentences, then the first passage, which makes the
+        article held); read after ``flush``."""
         counts = [len(p.sentences) for p in passages]
         if len(vectors) != len(passages) or len(sentence_vectors) != sum(counts):
             raise ValueError(f"{name}: {len(passages)} passages with {len(vectors)} vectors and "
@@ -400,6 +404,12 @@ class MilvusStore:
         owner, key, digest = self.owner, _article_key(self.owner, name), str(info["digest"])
         vocabulary = Vocabulary(lexical_texts(passages))
         pks = [_id(owner, name, digest, i) for i in range(len(passages))]
+        head = {k: info[k] for k in ("title", "sections", "uploaded") if k in info}
+        head["passages"] = len(passages)
+        rows = [{"pk": pks[i], "owner": owner, "key": key, "article": name, "digest": digest, "position": i,
+                 "info": head if i == 0 else {}, "record": passage_record(p),
+                 "terms": " ".join(milvus_term(t) for t in vocabulary.docs[i]),
+                 "vector": np.asarray(vectors[i], np.float32).tolist()} for i, p in enumerate(passages)]
         sentences = []
         at = 0
         for pk, count in zip(pks, counts):
@@ -407,27 +417,21 @@ class MilvusStore:
                            "vector": np.asarray(sentence_vectors[at + j], np.float32).tolist()}
                           for j in range(count)]
             at += count
+        # The other passages first: a reading finds their rows, so a write cut off after them is cleaned up.
+        for start in range(1, len(rows), CHUNK // 4):
+            self.milvus.insert(self.passage_collection, rows[start:start + CHUNK // 4])
         for start in range(0, len(sentences), CHUNK):
             self.milvus.insert(self.sentence_collection, sentences[start:start + CHUNK])
-        head = {k: info[k] for k in ("title", "sections", "uploaded") if k in info}
-        head["passages"] = len(passages)
-        rows = [{"pk": pks[i], "owner": owner, "key": key, "article": name, "digest": digest, "position": i,
-                 "info": head if i == 0 else {}, "record": passage_record(p),
-                 "terms": " ".join(milvus_term(t) for t in vocabulary.docs[i]),
-                 "vector": np.asarray(vectors[i], np.float32).tolist()} for i, p in enumerate(passages)]
-        rows = rows[1:] + rows[:1]  # the first passage, which makes the article held, last
-        for start in range(0, len(rows), CHUNK // 4):
-            self.milvus.insert(self.passage_collection, rows[start:start + CHUNK // 4])
+        self.milvus.insert(self.passage_collection, rows[:1])  # the first passage, which makes the article held
 
     def delete_article(self, name: str) -> None:
         """Removes this owner's rows of ``name`` at once; a shared article is hidden from this view."""
-        key = json.dumps(_article_key(self.owner, name))
         if name in self._present:
+            key = json.dumps(_article_key(self.owner, name))
             self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
             self.milvus.delete(self.passage_collection, filter=f"key == {key}")
+            self.milvus.delete(self.sentence_collection, filter=f"key == {key}")
             self._present.discard(name)
-        # Always: a writer killed after an article's sentences, before its passages, left sentences only.
-        self.milvus.delete(self.sentence_collection, filter=f"key == {key}")
         if self.owner and self._snap.manifest["articles"].get(name, {}).get("owner") == "":
             self.hidden.add(name)
 
