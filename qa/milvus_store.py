@@ -220,6 +220,7 @@ class MilvusStore:
         self._present = {article for owner, article in rows if owner == self.owner}
         passages: list[Passage] = []
         pks: list[int] = []
+        sentence_count = 0
         manifest_articles: dict[str, dict] = {}
         # The order a folder's store has: base files, shared uploads, then the owner's own.
         for name in sorted(articles, key=lambda n: (articles[n]["owner"] != "", bool(articles[n].get("uploaded")), n)):
@@ -229,14 +230,15 @@ class MilvusStore:
             if [r["position"] for r in own] != list(range(int(info.get("passages", -1)))):
                 log.warning("%s is not whole in Milvus (an interrupted write): it will be written again", name)
                 continue
-            start, sentence_start = len(passages), sum(len(p.sentences) for p in passages)
+            start, sentence_start = len(passages), sentence_count
             part = [record_passage(r["record"], name) for r in own]
             passages.extend(part)
             pks.extend(r["pk"] for r in own)
+            sentence_count += sum(len(p.sentences) for p in part)
             manifest_articles[name] = {
                 "digest": info["digest"], "title": info.get("title"), "sections": list(info.get("sections") or ()),
                 "rows": [start, len(passages)],
-                "sentence_rows": [sentence_start, sentence_start + sum(len(p.sentences) for p in part)],
+                "sentence_rows": [sentence_start, sentence_count],
                 "uploaded": bool(info.get("uploaded", False)), "owner": info["owner"],
             }
         self._snapshot = _Snapshot({**self.expect, "articles": manifest_articles}, passages,
