@@ -144,7 +144,11 @@ def test_folder_lists_only_text_files(tmp_path):
     (tmp_path / "a.txt").write_text("A.")
     (tmp_path / "b.md").write_text("B.")
     (tmp_path / "c.pdf").write_bytes(b"%PDF")
-    assert [p.name for p in article_files(tmp_path)] == ["a.txt", "b.md"]
+    (tmp_path / ".txt").write_text("A name with no stem is not an article.")
+    (tmp_path / "folder.md").mkdir()
+    (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")  # a broken link is skipped, not an error
+    (tmp_path / "D.TXT").symlink_to(tmp_path / "a.txt")  # a link to an article is one
+    assert [p.name for p in article_files(tmp_path)] == ["D.TXT", "a.txt", "b.md"]
 
 
 def test_cp1252_article_decodes(tmp_path):
