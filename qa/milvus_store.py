@@ -24,8 +24,8 @@ half-written article are removed when it is written again. Passages and the
 manifest are read once, at open and at ``flush``; rows replaced by another
 process since are left out of results until then.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
-the sentences of a one-passage article whose write was cut off before its only passage (no reading sees
-them; a later version's rows have other keys, so they stay, unread, until the article is written again or deleted);
+on Milvus Lite, the sentences of a one-passage article whose write was cut off before its only passage (no
+reading sees them, nor finds them to remove: they stay, unread, until the article is next deleted or replaced);
 Milvus Lite's statistics are per segment (an upload's segment weighs its own terms), a limit of the stand-in.
 """
 
@@ -137,9 +137,10 @@ class MilvusStore:
         self.hidden: set[str] = set()  # shared articles this view deleted (gone from its files)
         self._snapshot: _Snapshot | None = None
         # Articles this view may hold rows of, whole or not: those with passage rows at the last reading (at
-        # open, and after a flush) and those written since. Deleting any other is a no-op, and skipped: in
-        # Milvus Lite each delete by filter scans the collection's unsealed rows, so a build of 12,800
-        # articles that deleted before each write slowed as it grew (hours at 100k passages).
+        # open, and after a flush) and those written since. On Milvus Lite, deleting any other is a no-op,
+        # and skipped: each delete by filter scans the collection's unsealed rows, so a build of 12,800
+        # articles that deleted before each write slowed as it grew (hours at 100k passages). Lite serves
+        # its file to one process, so no other writer adds rows meanwhile; on a server, one may: it deletes.
         self._present: set[str] = set()
         self._ensure()
         self._read()
@@ -428,7 +429,7 @@ class MilvusStore:
 
     def delete_article(self, name: str) -> None:
         """Removes this owner's rows of ``name`` at once; a shared article is hidden from this view."""
-        if name in self._present:
+        if name in self._present or not self.lite:
             key = json.dumps(_article_key(self.owner, name))
             self.milvus.delete(self.passage_collection, filter=f"key == {key} and position == 0")
             self.milvus.delete(self.passage_collection, filter=f"key == {key}")
