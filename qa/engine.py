@@ -56,6 +56,22 @@ def load_model(settings: Settings) -> Embedder:
         raise ModelUnavailable(str(exc)) from exc
 
 
+_opened_before = False
+
+
+def _keep_out_of_collection() -> None:
+    """Keep a loaded corpus out of the garbage collector's full passes (a million objects at 100k passages),
+    which otherwise land in the middle of answering: freeze them. The loader froze its objects already, so a
+    cold start walks none of them; a later load (a reload, a browser's own engine) collects everything first,
+    so the cyclic garbage of loads before (a few thousand objects each) is freed, not kept frozen for good."""
+    global _opened_before
+    if _opened_before:
+        gc.unfreeze()
+        gc.collect()
+    gc.freeze()
+    _opened_before = True
+
+
 class Engine:
     """Question answering over one set of articles."""
 
@@ -82,9 +98,7 @@ class Engine:
         retriever = Retriever(corpus.passages, corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
-        # The corpus lives as long as the engine: keep the garbage collector's full passes off its objects
-        # (a million at 100k passages), which otherwise land in the middle of answering.
-        gc.freeze()
+        _keep_out_of_collection()
         return _State(corpus, retriever)
 
     def reload(self, progress: Progress | None = None) -> None:

@@ -236,3 +236,24 @@ def test_folder_file_and_upload_with_one_name_are_both_kept(articles, fake_embed
     assert again.search("pier Vik")[0][0].article == "harbour.txt"
     with pytest.raises(ArticleError, match="already the name of one of the articles in the folder"):
         again.add_article("paris.txt", b"Paris\n\nSomething else entirely.\n")
+
+
+def test_reloads_keep_no_cyclic_garbage_for_good(articles, fake_embedder):
+    """A long-running app reloads (uploads, edits): garbage made before each load is freed, not frozen with it."""
+    import gc
+    import weakref
+
+    engine = _engine(articles, fake_embedder)
+
+    class Node:
+        pass
+
+    probes = []
+    for _ in range(3):
+        node = Node()
+        node.me = node  # a cycle: only the collector frees it
+        probes.append(weakref.ref(node))
+        del node
+        engine.reload()
+    gc.collect()
+    assert [probe() for probe in probes] == [None, None, None]
