@@ -57,7 +57,7 @@ def settings_of(args: dict, **extra):
 
     store = args.get("store")
     return Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads"),
-                            backend=args.get("backend"), **({"store": store} if store not in (None, "faiss") else {}),
+                            backend=args.get("backend"), precision=args.get("precision"), **({"store": store} if store not in (None, "faiss") else {}),
                             **extra)
 
 
@@ -103,6 +103,7 @@ def mode_cold(args: dict) -> dict:
         "embedded": corpus.embedded, "passages": len(corpus.passages),
         "sentences": int(sum(len(p.sentences) for p in corpus.passages)), "articles": len(corpus.articles),
         "answered": answer.answered, "backend": embedder.backend, "torch_imported": "torch" in sys.modules,
+        "passage_precision": embedder.passage_precision,
         "total_s": answered - spawn, "interpreter_s": START - spawn, "import_s": imported - START,
         "model_s": model - imported, "open_s": opened - model, "first_ask_s": answered - opened,
         "threads": settings.thread_count,

@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import onnx  # noqa: E402
-from embeddings.model import Embedder, load_embedder  # noqa: E402
+from embeddings.model import Embedder, load_embedder, traced_export  # noqa: E402
 from embeddings.quantise import RECIPES, Recipe, quantise  # noqa: E402
 from qa.articles import article_files, read_article  # noqa: E402
 from qa.config import DEFAULT_MODEL, PROJECT_DIR, Settings  # noqa: E402
@@ -50,15 +50,15 @@ CHUNK = 48  # paragraphs a variant encodes before the next variant takes its tur
 
 def variant_files(fp32: Embedder, recipes: list[Recipe]) -> dict[str, Path]:
     """fp32's export and each recipe's int8 model beside it (made once, verified like the export)."""
-    export = fp32.runner.path
-    files = {"fp32": export}
+    files = {"fp32": fp32.runner.path}
+    traced = traced_export(fp32.name, fp32.runner.model_dir, fp32.runner.path)  # recipes name its MatMuls
     for recipe in recipes:
-        target = export.with_name(recipe.file_name)
+        target = traced.with_name(recipe.file_name)
         try:
             onnx.verify_export(target)
         except onnx.ExportDamaged:
             try:
-                quantise(export, target, recipe)
+                quantise(traced, target, recipe)
             except RuntimeError as exc:  # blockwise without onnx-ir
                 print(f"  skipped {recipe.name}: {exc}", file=sys.stderr)
                 continue

@@ -117,9 +117,11 @@ def build_table(r: dict) -> str:
     e = b.get("engine") or {}
     rows = []
     for label, x in (("article QA (this engine, to a stored index)", e),
-                     ("article QA again, after the references", b.get("engine_after"))):
+                     ("article QA again, after the references", b.get("engine_after")),
+                     ("article QA with `--precision fp32` (not in the ratios)", b.get("engine_fp32"))):
         if x and "build_s" in x:
-            rows.append([label, "", f"{x['passages']:,} passages ({fmt(e.get('tokens'), 0)} tokens; "
+            rows.append([label, "", f"{x['passages']:,} passages in {x.get('passage_precision', 'fp32')} "
+                         f"({fmt(e.get('tokens'), 0)} tokens; "
                          f"{x['sentences']:,} sentence vectors pooled from them)", fmt(x["build_s"], 1),
                          fmt(x["embed_s"], 1), fmt(x["passages_per_s"], 1), ""])
     ratios = build_ratios(r)

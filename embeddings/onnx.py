@@ -7,7 +7,8 @@ once the export exists, so a cached start takes under a second instead of
 four. ``supports(model_dir)`` says whether a model qualifies: a local folder
 whose modules are Transformer, mean Pooling and optionally Normalize.
 ``export(model_dir, target)`` writes the file (needs torch; done on first use)
-and beside it ``model.onnx.json`` with its size and SHA-256; ``verify_export``
+with its attention fused where ONNX Runtime's transformer optimiser can
+(``fuse``), and beside it ``model.onnx.json`` with its size and digest; ``verify_export``
 raises unless the file matches, so a truncated or scrambled export (which
 gave NaN vectors, silently) is exported again instead of served. The caller
 holds the export folder's lock around checking, exporting and opening.
@@ -19,6 +20,8 @@ Dense layers.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import warnings
 from pathlib import Path
 
@@ -26,11 +29,15 @@ import numpy as np
 
 from .files import DIGEST, atomic_write, digest_matches
 
+log = logging.getLogger(__name__)
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 EXPORT_NAME = "model.onnx"  # the fp32 export in its model's folder under <cache>/onnx
+# The same graph as traced, unfused, beside it: made only for int8, whose recipes pick MatMuls by the tracer's names.
+TRACED_NAME = "model-traced.onnx"
 # What a killed export leaves in its folder (cleaned by the next holder of the folder's lock);
 # .export-*.onnx is what exports before embeddings.files.atomic_write left.
-LEFTOVERS = (".*.tmp", ".export-*.onnx")
+LEFTOVERS = (".*.tmp", ".*.traced.onnx", ".export-*.onnx")
 _MEAN_POOLING = {"sentence_transformers.models.Transformer", "sentence_transformers.models.Pooling",
                  "sentence_transformers.models.Normalize"}
 
@@ -66,14 +73,25 @@ def max_tokens(model_dir: Path) -> int:
         return 512
 
 
-def export(model_dir: Path, target: Path) -> None:
-    """Export the model's transformer (token states out) to ``target``, atomically."""
+# Bumped when the export itself changes (not the model), so caches export again once: 2 = traced with
+# eager attention and fused (``fuse``).
+EXPORT_VERSION = 2
+
+
+def export(model_dir: Path, target: Path, fused: bool = True) -> None:
+    """Export the model's transformer (token states out) to ``target``, atomically, fused where it can be.
+
+    Traced with eager attention: torch's fused attention (sdpa) exports as a
+    graph ONNX Runtime neither fuses nor runs as fast (on the bench's wiki
+    passages 5,200 tokens/s, eager 6,100, eager fused 6,300 at batch 8).
+    """
     import torch
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()
-    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True,
+                                model_kwargs={"attn_implementation": "eager"})
     inner = model[0].auto_model.eval()
     sample = model.tokenizer(["an example", "a second, longer example"], padding=True, return_tensors="pt")
     names = [n for n in INPUTS if n in sample]
@@ -89,16 +107,58 @@ def export(model_dir: Path, target: Path) -> None:
     axes = {0: "batch", 1: "tokens"}
 
     def write(tmp: str) -> None:
-        with torch.inference_mode(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the tracer's notes on shapes say nothing a user can act on
-            torch.onnx.export(
-                TokenStates(), tuple(sample[n] for n in names), tmp, input_names=names, output_names=["states"],
-                dynamic_axes={**{n: axes for n in names}, "states": axes}, opset_version=17, dynamo=False,
-            )
+        traced = Path(tmp).with_suffix(".traced.onnx")  # .<name>.<random>.traced.onnx: swept as a leftover
+        try:
+            with torch.inference_mode(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the tracer's notes on shapes say nothing a user can act on
+                torch.onnx.export(
+                    TokenStates(), tuple(sample[n] for n in names), str(traced), input_names=names,
+                    output_names=["states"], dynamic_axes={**{n: axes for n in names}, "states": axes},
+                    opset_version=17, dynamo=False,
+                )
+            if fused:
+                fuse(traced, Path(tmp), inner.config, {n: sample[n].numpy() for n in names})
+            else:
+                os.replace(traced, tmp)
+        finally:
+            traced.unlink(missing_ok=True)
 
     target.parent.mkdir(parents=True, exist_ok=True)
     record = {DIGEST: atomic_write(target, write), "bytes": target.stat().st_size}
     atomic_write(record_path(target), lambda path: Path(path).write_text(json.dumps(record)))
+
+
+def fuse(traced: Path, out: Path, config, probe: dict[str, np.ndarray]) -> None:
+    """Write ``traced`` to ``out`` with attention, GELU and layer norms fused into ONNX Runtime's own ops.
+
+    Where the optimiser fails or changes the states (another architecture,
+    another onnxruntime), the traced graph is written unchanged: fusing is
+    for speed only, never a different vector (checked on ``probe``, a padded
+    batch of the model's inputs).
+    """
+    import shutil
+
+    try:
+        import onnxruntime as ort
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fused = optimize_model(str(traced), model_type="bert", num_heads=int(config.num_attention_heads),
+                                   hidden_size=int(config.hidden_size), opt_level=0)
+        if not fused.get_fused_operator_statistics().get("Attention"):
+            raise ValueError("no attention to fuse")
+        fused.save_model_to_file(str(out))
+        real = probe["attention_mask"].astype(bool)  # padding's states are never pooled
+        states = []
+        for path in (traced, out):
+            session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+            states.append(session.run(None, {i.name: probe[i.name] for i in session.get_inputs()})[0][real])
+        if not np.allclose(states[0], states[1], atol=1e-4):
+            raise ValueError("fused states differ")
+    except Exception as exc:  # noqa: BLE001 - any failure means: keep the traced graph
+        log.info("ONNX export left unfused (%s): it runs, a little slower", exc)
+        shutil.copyfile(traced, out)
 
 
 def record_path(target: Path) -> Path:

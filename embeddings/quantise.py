@@ -1,4 +1,4 @@
-"""The int8 variant of an ONNX export: made once from the verified fp32 file, checksummed like it.
+"""The int8 variant of an ONNX export: made once from the verified unfused fp32 file, checksummed like it.
 
 ``quantise(export, target, recipe)`` writes ``target`` atomically with
 ``onnxruntime.quantization`` (offline, seconds) and beside it the same

@@ -298,11 +298,14 @@ def _embed_new(to_embed: list[tuple[int, list[Passage]]], puts: list, embedder: 
 
 
 def embed_passages(groups: list[list[Passage]], embedder: Embedder, batch_size: int,
-                   progress: Callable[[int, int], None] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                   progress: Callable[[int, int], None] | None = None,
+                   build_chars: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
     """(passage vectors, their sentences' vectors in order) for each group of passages, from one pass.
 
     All groups' passages are batched together (sorted by length, as the
     embedder does), so many small articles embed as fast as one large one.
+    ``build_chars``: the whole build's size when these groups are a part of it
+    (it decides bfloat16, ``Embedder.encode_with_parts``).
     """
     texts: list[str] = []
     spans: list[list[tuple[int, int]]] = []
@@ -314,7 +317,7 @@ def embed_passages(groups: list[list[Passage]], embedder: Embedder, batch_size: 
     empty = np.zeros((0, embedder.dim), np.float32)
     if not texts:
         return [(empty, empty) for _ in groups]
-    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, batch_size, progress)
+    vectors, sentence_vectors = embedder.encode_with_parts(texts, spans, batch_size, progress, build_chars)
     out = []
     at = 0
     for passages in groups:

@@ -201,6 +201,7 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
 
 def embed_in_process(jobs: list[Job], settings: Settings, embedder: Embedder) -> Iterator[Indexed]:
     """Repair, split and embed here, a chunk of articles at a time; yields each article when embedded."""
+    build_bytes = sum(job.size for job in jobs)  # the model's precision is chosen for the whole run
     for chunk in _chunks(jobs, CHUNK_BYTES):
         ready: list[tuple[Job, dict, list[Passage]]] = []
         for job in chunk:
@@ -211,7 +212,8 @@ def embed_in_process(jobs: list[Job], settings: Settings, embedder: Embedder) ->
                 yield failed(job.name, str(exc), embedder.dim)
                 continue
             ready.append((job, info, passages))
-        embedded = embed_passages([passages for _, _, passages in ready], embedder, settings.batch_size)
+        embedded = embed_passages([passages for _, _, passages in ready], embedder, settings.batch_size,
+                                  build_chars=build_bytes)
         for (job, info, passages), (vectors, sentence_vectors) in zip(ready, embedded):
             yield Indexed(job.name, info, passages, vectors, sentence_vectors)
 

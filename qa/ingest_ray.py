@@ -109,7 +109,7 @@ def embed_on_ray(jobs: list[Job], settings: Settings, address: str) -> Iterator[
     # Small folders get smaller splitting batches, so every actor has work from the start.
     per_task = max(1, min(SPLIT_BATCH, len(items) // (4 * actors)))
     # The settings ride on the class: the pool makes each actor without arguments.
-    embed = type("Embed", (_Embed,), {"settings": settings})
+    embed = type("Embed", (_Embed,), {"settings": settings, "build_chars": sum(j.size for j in jobs) // actors})
     with warnings.catch_warnings():
         # max_restarts=0: a lost actor fails the run, which then resumes from its last flush. Ray's default
         # (restart forever) logs an error line on every run, since Ray Data keeps the actor's arguments in
@@ -182,6 +182,7 @@ class _Embed:
     """One model per actor: passage rows in, the same rows with their vectors out."""
 
     settings: Settings  # set on the subclass made for a run
+    build_chars: int = 0  # this actor's share of the run, which decides bfloat16 (Embedder.encode_with_parts)
 
     def __init__(self):
         self.embedder = _embedder(self.settings)
@@ -189,7 +190,7 @@ class _Embed:
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         groups = [[record_passage(json.loads(record), str(name))] if record else []
                   for name, record in zip(batch["name"], batch["record"])]
-        embedded = embed_passages(groups, self.embedder, self.settings.batch_size)
+        embedded = embed_passages(groups, self.embedder, self.settings.batch_size, build_chars=self.build_chars)
         return {
             **batch,
             "vector": np.array([v.astype(np.float32).tobytes() for v, _ in embedded], dtype=object),

@@ -68,7 +68,7 @@ class FakeEmbedder:
             progress(len(texts), len(texts))
         return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
-    def encode_with_parts(self, texts, parts, batch_size=32, progress=None):
+    def encode_with_parts(self, texts, parts, batch_size=32, progress=None, build_chars=None):
         vectors = self.encode(texts, batch_size, progress)
         return vectors, [np.stack([self._vector(t[a:b]) for a, b in p]) if p else np.zeros((0, self.dim), np.float32)
                          for t, p in zip(texts, parts)]

@@ -192,9 +192,9 @@ def test_a_held_lock_makes_the_builder_wait_and_say_so(articles, fake_embedder):
 
 
 class _SlowEmbedder(FakeEmbedder):
-    def encode_with_parts(self, texts, parts, batch_size=32, progress=None):
+    def encode_with_parts(self, texts, parts, batch_size=32, progress=None, build_chars=None):
         time.sleep(1.5)  # wide enough for the other process to arrive mid-build
-        return super().encode_with_parts(texts, parts, batch_size, progress)
+        return super().encode_with_parts(texts, parts, batch_size, progress, build_chars)
 
 
 def _build(articles, cache, start, out):

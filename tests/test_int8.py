@@ -23,14 +23,14 @@ QUERIES = ["Who is discussing the coalition?", "what did the president want", "W
 
 
 def test_precision_is_a_setting(monkeypatch):
-    assert Settings.resolve().precision == "fp32"
+    assert Settings.resolve().precision == "auto"
     monkeypatch.setenv("QA_PRECISION", "int8")
     assert Settings.resolve().precision == "int8"
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert Settings.resolve(**from_arguments(parser.parse_args(["--precision", "fp32"]))).precision == "fp32"
     monkeypatch.setenv("QA_PRECISION", "int4")
-    with pytest.raises(ValueError, match="precision must be fp32 or int8"):
+    with pytest.raises(ValueError, match="precision must be auto, fp32, int8, bf16"):
         Settings.resolve()
 
 

@@ -96,3 +96,63 @@ def test_damaged_export_is_exported_again_never_served(embedder, tmp_path, caplo
     vectors = runner.run(TEXTS)[0]
     assert np.isfinite(vectors).all()
     assert (vectors * embedder.encode(TEXTS)).sum(1).min() > 0.9999
+
+
+def test_export_is_fused_and_a_failed_fusion_keeps_the_traced_graph(embedder, tmp_path):
+    """Fused attention is the faster export; a fusion that changes the states must never be the one run."""
+    import onnx as onnx_lib
+    from transformers import AutoConfig
+
+    from embeddings.model import traced_export
+    from embeddings.onnx import OnnxRunner, fuse
+
+    ops = {node.op_type for node in onnx_lib.load(str(embedder.runner.path), load_external_data=False).graph.node}
+    assert "Attention" in ops  # fused by ONNX Runtime's transformer optimiser
+    traced = traced_export(embedder.name, embedder.runner.model_dir, embedder.runner.path)
+    assert "Attention" not in {n.op_type for n in onnx_lib.load(str(traced)).graph.node}
+    config = AutoConfig.from_pretrained(embedder.runner.model_dir)
+    config.num_attention_heads = 4  # a wrong head count fuses into other states
+    probe = {"input_ids": np.array([[101, 2178, 2742, 102], [101, 2742, 102, 0]]),
+             "attention_mask": np.array([[1, 1, 1, 1], [1, 1, 1, 0]])}
+    probe["token_type_ids"] = np.zeros_like(probe["input_ids"])
+    out = tmp_path / "model.onnx"
+    fuse(traced, out, config, probe)
+    assert out.read_bytes() == traced.read_bytes()
+    runner = OnnxRunner(out, embedder.runner.model_dir, 1)
+    assert (runner.run(TEXTS)[0] * embedder.encode(TEXTS)).sum(1).min() > 0.9999
+
+
+def test_bf16_passages_are_fp32_vectors_and_questions_stay_fp32(embedder):
+    """precision bf16: passages on torch in bfloat16 (a faster build), interchangeable with fp32's."""
+    from embeddings.model import native_bf16
+
+    if not native_bf16():
+        pytest.skip("this CPU has no native bfloat16")
+    bf16 = load_embedder("all-MiniLM-L6-v2", threads=1, cache_dir=embedder.runner.path.parents[2], precision="bf16")
+    assert bf16.precision == "fp32"  # the store's key: no rebuild when switching
+    assert bf16.bulk.runner_for(0).bf16  # torch in bfloat16, made on first use
+    a, b = bf16.encode(TEXTS), embedder.encode(TEXTS)
+    assert np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5)
+    assert (a * b).sum(1).min() > 0.9999 and not np.allclose(a, b, atol=1e-6)  # close, and computed otherwise
+    text = TEXTS[0]
+    start = text.index("Ukrainian")
+    _, parts = bf16.encode_with_parts([text], [[(start, len(text))]])
+    _, fp32_parts = embedder.encode_with_parts([text], [[(start, len(text))]])
+    assert float(parts[0][0] @ fp32_parts[0][0]) > 0.9999  # sentence vectors from the same bf16 pass
+    query = "Who is discussing the coalition?"
+    assert np.array_equal(bf16.encode_query(query), embedder.encode_query(query))
+
+
+def test_auto_precision_takes_bf16_for_large_builds_only(embedder):
+    """The default: a folder of a few articles never loads torch for bf16; a large build does, and keeps it."""
+    from embeddings.model import BF16_MIN_CHARS, Bf16Passages, Embedder, native_bf16
+
+    if not native_bf16():
+        pytest.skip("this CPU has no native bfloat16")
+    auto = Embedder(embedder.name, embedder.source, embedder.runner, embedder.dim, embedder.max_tokens, "onnx")
+    auto.bulk = Bf16Passages(auto, 1, BF16_MIN_CHARS)
+    small = auto.encode(TEXTS)
+    assert auto.bulk.runner is None and np.array_equal(small, embedder.encode(TEXTS))  # fp32, no torch
+    _, parts = auto.encode_with_parts(TEXTS, [[] for _ in TEXTS], build_chars=BF16_MIN_CHARS)  # part of a large run
+    assert auto.bulk.runner is not None and auto.bulk.runner.bf16
+    assert auto.bulk.runner_for(10) is auto.bulk.runner  # loaded once: every later build takes it
