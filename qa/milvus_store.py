@@ -356,19 +356,22 @@ class MilvusStore:
         return out
 
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
+        """Looked up by the sentences' own keys (``_id(passage key, position)``), which Milvus finds by
+        its primary-key index: filtering on the passage field scans every sentence row instead (1.2-1.4 s
+        a question at 116k passages on Milvus Lite, against 4-7 ms by key)."""
         rows = [int(r) for r in rows]
         out = [np.zeros((len(self._snap.passages[r].sentences), self.dim), np.float32) for r in rows]
-        where = {}
+        where: dict[int, list[tuple[int, int]]] = {}
         for i, r in enumerate(rows):
-            where.setdefault(int(self._snap.pks[r]), []).append(i)
+            passage = int(self._snap.pks[r])
+            for j in range(len(out[i])):
+                where.setdefault(_id(passage, j), []).append((i, j))
         pks = list(where)
-        for at in range(0, len(pks), CHUNK // 8):
-            listed = ", ".join(map(str, pks[at:at + CHUNK // 8]))
-            for found in self._query(self.sentence_collection, f"passage in [{listed}]",
-                                     ["passage", "position", "vector"]):
-                for i in where[found["passage"]]:
-                    if found["position"] < len(out[i]):
-                        out[i][found["position"]] = found["vector"]
+        for at in range(0, len(pks), CHUNK):
+            listed = ", ".join(map(str, pks[at:at + CHUNK]))
+            for found in self._query(self.sentence_collection, f"pk in [{listed}]", ["pk", "vector"]):
+                for i, j in where.get(found["pk"], ()):
+                    out[i][j] = found["vector"]
         return out
 
     # -- writing ---------------------------------------------------------------
