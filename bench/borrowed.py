@@ -39,7 +39,7 @@ class BorrowedVectors:
     def __getattr__(self, name: str):
         return getattr(self.real, name)  # name, source, dim, count_tokens, encode_query, ...
 
-    def encode_with_parts(self, texts, parts, batch_size=8, progress=None):
+    def encode_with_parts(self, texts, parts, batch_size=8, progress=None, build_chars=None):
         """Borrowed unit vectors for the texts and their sentence spans (the engine's embedding call)."""
         vectors = np.empty((len(texts), self.real.dim), np.float32)
         part_vectors = []
