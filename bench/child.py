@@ -210,7 +210,7 @@ def mode_batch(args: dict) -> dict:
 
     from qa import Engine
 
-    engine = Engine(settings_of({**args, "threads": 2}), Phases(refuse_work=True))
+    engine = Engine(settings_of({"precision": "fp32", **args, "threads": 2}), Phases(refuse_work=True))  # ONNX's batches
     texts = [p.embed_text for p in engine.corpus.passages[: args.get("passages", 256)]]
     embedder = engine.embedder
     tokens = sum(min(embedder.count_tokens(t), embedder.max_tokens) for t in texts)

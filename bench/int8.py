@@ -35,6 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from embeddings import onnx  # noqa: E402
+from embeddings.files import cache_lock  # noqa: E402
 from embeddings.model import Embedder, load_embedder, traced_export  # noqa: E402
 from embeddings.quantise import RECIPES, Recipe, quantise  # noqa: E402
 from qa.articles import article_files, read_article  # noqa: E402
@@ -51,7 +52,8 @@ CHUNK = 48  # paragraphs a variant encodes before the next variant takes its tur
 def variant_files(fp32: Embedder, recipes: list[Recipe]) -> dict[str, Path]:
     """fp32's export and each recipe's int8 model beside it (made once, verified like the export)."""
     files = {"fp32": fp32.runner.path}
-    traced = traced_export(fp32.name, fp32.runner.model_dir, fp32.runner.path)  # recipes name its MatMuls
+    with cache_lock(fp32.runner.path.parent):  # as the engine holds it around exporting
+        traced = traced_export(fp32.name, fp32.runner.model_dir, fp32.runner.path)  # recipes name its MatMuls
     for recipe in recipes:
         target = traced.with_name(recipe.file_name)
         try:
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in known]
     if unknown:
         parser.error(f"unknown recipe(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    fp32 = load_embedder(DEFAULT_MODEL, 1, backend="onnx", cache_dir=CACHE / "models")
+    fp32 = load_embedder(DEFAULT_MODEL, 1, backend="onnx", cache_dir=CACHE / "models", precision="fp32")
     files = variant_files(fp32, [known[n] for n in names])
     texts = paragraphs(PUBLIC_DEV / "articles")
     results = {"paragraphs": len(texts), "mib": {n: round(p.stat().st_size / 2**20) for n, p in files.items()},

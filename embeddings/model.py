@@ -6,7 +6,7 @@
 one loaded copy per process. It runs on ONNX Runtime where it can
 (``embeddings/onnx.py``: same vectors, about a third of the time, no torch
 import) and on torch for every other sentence-transformers model. With
-``precision="int8"`` it runs an int8 model made once from the ONNX export
+``precision="int8"`` it runs an int8 model made once from the unfused ONNX export
 (``embeddings/quantise.py``); passages and questions then both get int8
 vectors. With ``precision="bf16"`` passages run on torch in bfloat16 where
 the CPU computes it natively (a faster build, vectors fp32's to cosine
@@ -15,6 +15,7 @@ the CPU computes it natively (a faster build, vectors fp32's to cosine
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import sys
@@ -87,6 +88,11 @@ class TorchRunner:
     def __init__(self, model, bf16: bool = False):
         self.model = model
         self.bf16 = bf16
+        # Its own tokenizer when it pads otherwise: a fast tokenizer switched between paddings by two
+        # threads at once raises "Already borrowed". Padding never passes the model's window.
+        self.tokenizer = copy.deepcopy(model.tokenizer) if bf16 else model.tokenizer
+        window = int(model.max_seq_length or 512)
+        self.pad_to = PAD_TO if bf16 and window % PAD_TO == 0 else None
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
@@ -95,9 +101,8 @@ class TorchRunner:
         """(pooled unit vectors, token states, attention mask, character offsets) of one batch."""
         import torch
 
-        batch = self.model.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.model.max_seq_length,
-            pad_to_multiple_of=PAD_TO if self.bf16 else None,
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.model.max_seq_length, pad_to_multiple_of=self.pad_to,
             return_offsets_mapping=True, return_tensors="pt",
         )
         offsets = batch.pop("offset_mapping").numpy()
@@ -118,11 +123,12 @@ class Embedder:
     max_tokens: int
     backend: str
     # What the vectors are computed in: "fp32", or the int8 recipe's name (embeddings.quantise.INT8.name).
-    # Stores record it: vectors of one precision are never searched with queries of another.
+    # Stores record it: vectors of one precision are never searched with queries of another (bf16
+    # passages count as fp32: see ``bulk``).
     precision: str = "fp32"
-    # Where set, large builds' passages (encode_with_parts) run on torch in bfloat16 (precision "bf16"
-    # or "auto"). Those vectors are fp32's to cosine 0.9999 (int8's: 0.99), so they keep the fp32
-    # precision above, and questions stay on ``runner``.
+    # Where set (precision "bf16" or "auto"), passages (encode_with_parts, encode) run on torch in
+    # bfloat16 when ``bulk.runner_for`` says so. Those vectors are fp32's to cosine 0.9999 (int8's:
+    # 0.99), so they keep the fp32 precision above, and questions stay on ``runner``.
     bulk: Bf16Passages | None = None
 
     @property
@@ -224,12 +230,12 @@ def load_embedder(name: str, threads: int = 1, backend: str = "auto", cache_dir:
     ``backend``: "onnx" runs a local mean-pooling model with ONNX Runtime (its
     export is kept under ``cache_dir/onnx``), "torch" runs sentence-transformers,
     "auto" takes ONNX where the model and the installed packages allow.
-    ``precision``: "int8" runs the int8 model made from the export (ONNX
+    ``precision``: "int8" runs the int8 model made from the unfused export (ONNX
     only: with "auto" a model that cannot run on ONNX runs fp32 on torch, and
     says so); "bf16" embeds passages in bfloat16 on torch where the CPU has it
-    natively, questions as fp32 does; "auto" does so for builds of at least
-    ``BF16_MIN_CHARS`` and is fp32 otherwise. Raises ModelLoadError with what
-    to install when it cannot be loaded.
+    natively, questions as fp32 does; "auto" does so from the first build of
+    at least ``BF16_MIN_CHARS`` on (torch is loaded then, and kept), fp32
+    before. Raises ModelLoadError with what to install when it cannot be loaded.
     """
     if backend not in BACKENDS:
         raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -292,8 +298,13 @@ class Bf16Passages:
                     self.min_chars = sys.maxsize
                     return None
                 base = self.embedder.runner
-                model = base.model if isinstance(base, TorchRunner) else _sentence_transformer(
-                    self.embedder.name, self.embedder.source)
+                try:
+                    model = base.model if isinstance(base, TorchRunner) else _sentence_transformer(
+                        self.embedder.name, self.embedder.source)
+                except (ModelLoadError, ImportError, OSError, RuntimeError) as exc:  # fp32 still builds
+                    log.warning("bfloat16 unavailable (%s): passages are embedded in fp32", exc)
+                    self.min_chars = sys.maxsize
+                    return None
                 set_threads(self.threads)
                 self.runner = TorchRunner(model, bf16=True)
             return self.runner
@@ -358,9 +369,9 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int, precisi
                   f"exporting {name} to ONNX once, into {target.parent}")
         run = target
         if precision == "int8":
-            traced = traced_export(name, model_dir, target)
             run = target.with_name(INT8.file_name)
-            _verified(run, lambda: quantise(traced, run, INT8), f"the int8 model of {name}", "making it again",
+            _verified(run, lambda: quantise(traced_export(name, model_dir, target), run, INT8),
+                      f"the int8 model of {name}", "making it again",
                       f"making the int8 model of {name} once, into {target.parent}")
         runner = onnx.OnnxRunner(run, model_dir, threads)  # opened while no one can re-export it
     probe = runner.run(["dimension probe"])[0]

@@ -12,8 +12,9 @@ with its attention fused where ONNX Runtime's transformer optimiser can
 raises unless the file matches, so a truncated or scrambled export (which
 gave NaN vectors, silently) is exported again instead of served. The caller
 holds the export folder's lock around checking, exporting and opening.
-The int8 variant is made from this file by ``embeddings/quantise.py`` and
-checked with the same ``verify_export``. Leaves out: other pooling modes,
+The int8 variant is made by ``embeddings/quantise.py`` from the same graph
+exported unfused (``TRACED_NAME``, made only for int8) and checked with the
+same ``verify_export``. Leaves out: other pooling modes,
 Dense layers.
 """
 
@@ -118,8 +119,10 @@ def export(model_dir: Path, target: Path, fused: bool = True) -> None:
                     output_names=["states"], dynamic_axes={**{n: axes for n in names}, "states": axes},
                     opset_version=17, dynamo=False,
                 )
-            if fused:
-                fuse(traced, Path(tmp), inner.config, {n: sample[n].numpy() for n in names})
+            if fused:  # checked on a padded batch as long as the model's window
+                probe = model.tokenizer(["an example", "word " * 2 * model.max_seq_length], padding=True,
+                                        truncation=True, max_length=model.max_seq_length, return_tensors="np")
+                fuse(traced, Path(tmp), inner.config, {n: probe[n] for n in names})
             else:
                 os.replace(traced, tmp)
         finally:

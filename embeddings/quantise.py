@@ -2,7 +2,7 @@
 
 ``quantise(export, target, recipe)`` writes ``target`` atomically with
 ``onnxruntime.quantization`` (offline, seconds) and beside it the same
-size-and-SHA-256 record as the export (``embeddings.onnx.verify_export``
+size-and-digest record as the export (``embeddings.onnx.verify_export``
 checks both), so a damaged int8 file is made again, never run. A ``Recipe``
 says which MatMuls become int8 and how: ``dynamic`` (MatMulInteger: int8
 weights per output channel, activations quantised per batch; the VNNI path)

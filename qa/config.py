@@ -55,11 +55,12 @@ class Settings:
     # 1.5x and a question 2.5x faster here, a cached start 0.5 s instead of 4 s),
     # "torch" (any sentence-transformers model), "auto" (onnx where possible).
     backend: str = "auto"
-    # What the model computes in. "auto" (default): builds of at least
-    # embeddings.model.BF16_MIN_CHARS (~650 passages) embed their passages in
-    # bfloat16 on torch where the CPU computes it natively (AVX512-BF16, AMX),
-    # everything else in fp32 on ONNX; "bf16" does so for every build; "fp32"
-    # never. bf16 vectors are fp32's to cosine >= 0.99995 (bench wiki passages
+    # What the model computes in. "auto" (default): from the first build of at
+    # least embeddings.model.BF16_MIN_CHARS (~650 passages) on, passages are
+    # embedded in bfloat16 on torch where the CPU computes it natively
+    # (AVX512-BF16, AMX; torch is then kept loaded, so later builds take it
+    # too); before that, and questions always, fp32 as the backend runs it;
+    # "bf16" does so for every build; "fp32" never. bf16 vectors are fp32's to cosine >= 0.99995 (bench wiki passages
     # and their sentences), so stores record fp32 for all three and questions
     # are always fp32. Evidence for making it the default where it is native:
     # every public-dev store built in bf16 gave the same verdict on all 2,211

@@ -156,3 +156,30 @@ def test_auto_precision_takes_bf16_for_large_builds_only(embedder):
     _, parts = auto.encode_with_parts(TEXTS, [[] for _ in TEXTS], build_chars=BF16_MIN_CHARS)  # part of a large run
     assert auto.bulk.runner is not None and auto.bulk.runner.bf16
     assert auto.bulk.runner_for(10) is auto.bulk.runner  # loaded once: every later build takes it
+
+
+def test_default_precision_never_imports_torch_for_a_small_folder(embedder):
+    """bf16 is for large builds: building and answering over the seed article stays on ONNX Runtime."""
+    import subprocess
+    import sys
+
+    from tests.conftest import SEED
+
+    cache = embedder.runner.path.parents[2]  # holds the session's export: no torch for exporting either
+    code = ("import sys; from qa import Engine, Settings; "
+            f"e = Engine(Settings.resolve(articles={str(SEED)!r}, cache_dir={str(cache)!r}, threads=1)); "
+            "print(e.ask('Who attended the talks?').answered, e.embedder.passage_precision, 'torch' in sys.modules)")
+    for _ in ("built", "cached"):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+        assert out.stdout.split() == ["True", "fp32", "False"], out.stderr[-500:]
+
+
+def test_a_bf16_model_that_cannot_load_leaves_builds_in_fp32(embedder, caplog):
+    from embeddings.model import Bf16Passages, Embedder, native_bf16
+
+    if not native_bf16():
+        pytest.skip("this CPU has no native bfloat16")
+    broken = Embedder("missing-model", "/nonexistent/model", embedder.runner, embedder.dim, embedder.max_tokens, "onnx")
+    broken.bulk = Bf16Passages(broken, 1, 0)
+    assert np.array_equal(broken.encode(TEXTS), embedder.encode(TEXTS))  # built in fp32, not failed
+    assert broken.bulk.runner is None and "passages are embedded in fp32" in caplog.text
