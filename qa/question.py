@@ -369,7 +369,10 @@ _FRAMING = frozenset(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
 # Phrases that ask with several words what one word of ``RELATED`` says.
 _PHRASE_WORD = {"take part": "participate", "took part": "participated", "taking part": "participating",
                 "takes part": "participates", "show up": "attend", "showed up": "attended",
-                "turn up": "attend", "turned up": "attended"}
+                "turn up": "attend", "turned up": "attended",
+                # only asked of people: "what was present in the bread" is no question of attending
+                "who was there": "who attended", "who were there": "who attended",
+                "who was present": "who attended", "who were present": "who attended"}
 _PHRASES = re.compile(r"\b(" + "|".join(_PHRASE_WORD) + r")\b", re.IGNORECASE)
 
 

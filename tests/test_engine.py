@@ -50,7 +50,8 @@ def test_phrasing_questions_meet_the_floor(seed_engine):
     assert report["citation_validity"] == 1.0
 
 
-@pytest.mark.parametrize("question", ["Who attended?", "Who attended the talks?", "who atended the tlaks", "who else joined"])
+@pytest.mark.parametrize("question", ["Who attended?", "Who attended the talks?", "who atended the tlaks", "who else joined",
+                                      "who was there?", "Who was present at the talks?"])
 def test_who_attended_lists_the_participants(seed_engine, question):
     answer = seed_engine.ask(question)
     assert answer.answered

@@ -83,6 +83,12 @@ def test_list_questions(vocabulary):
     assert not analyse("Who is Lammy?", vocabulary).is_list
 
 
+def test_being_there_asks_about_attending_only_of_people(vocabulary):
+    assert "attend" in analyse("who was there?", vocabulary).terms
+    assert "attend" in analyse("Who were present at the talks?", vocabulary).terms
+    assert "attend" not in analyse("What did Luther insist was present in the bread?", vocabulary).terms
+
+
 def test_time_evidence_prefers_the_dated_event():
     dated = "Hours earlier, a missile hit the Ukrainian city of Dnipro on Wednesday night, killing three people."
     vague = "Russian forces are preparing to launch a fresh military offensive in the coming weeks."
