@@ -81,7 +81,9 @@ class Settings:
     # verdicts change both ways. The recipes that keep
     # retrieval (8-bit blockwise weights: 0.98 dense, 2 verdicts changed) are
     # 1.0-1.2x as fast; feed-forward only 0.90 at 1.3-1.5x, attention only 0.96
-    # at 1.0-1.1x; static with calibration 0.71; the first try 0.80.
+    # at 1.0-1.1x; static with calibration 0.71; the first try 0.80. One layer
+    # alone in int8 already costs 0.02-0.05 of overlap (embeddings/quantise.py),
+    # so no int8 mix keeps 0.98 and is faster: bf16 is the faster build that does.
     precision: str = "auto"
     cache_dir: Path = DEFAULT_CACHE
     # CPU threads for torch and FAISS; 0 means all cores. On 2 cores a second
