@@ -13,7 +13,12 @@ library's defaults:
 
 It runs in its own venv (``bench/reference.txt``, made by ``bench/run.py``),
 so txtai's and LangChain's pins never touch the engine's packages, and it
-imports nothing of the engine. Leaves out: querying (only builds are compared).
+imports nothing of the engine. After the clock stops it also counts the tokens
+the pipeline's model read (special tokens included, as the engine counts):
+each library cuts a paragraph at its own window, sentence-transformers (and
+LangChain, which calls it) at the model's ``max_seq_length``, txtai at the
+tokenizer's ``model_max_length``, so a long paragraph's end is never embedded.
+Leaves out: querying (only builds are compared).
 """
 
 from __future__ import annotations
@@ -46,6 +51,21 @@ def build(pipeline: str, paragraphs: list[str], model_dir: str):
     raise SystemExit(f"unknown pipeline {pipeline!r}: sentence-transformers, txtai or langchain")
 
 
+def tokens_read(pipeline: str, paragraphs: list[str], model_dir: str) -> tuple[int, int, int]:
+    """(tokens the pipeline's model read, its window, paragraphs cut at the window), by its library's rule."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    if pipeline == "txtai":  # txtai's pooling: max_length = the tokenizer's model_max_length
+        window = int(tokenizer.model_max_length)
+    else:  # SentenceTransformer.tokenize truncates at max_seq_length (HuggingFaceEmbeddings wraps it)
+        from sentence_transformers import SentenceTransformer
+
+        window = int(SentenceTransformer(model_dir, device="cpu").max_seq_length)
+    lengths = [len(ids) for ids in tokenizer(paragraphs, truncation=False, verbose=False)["input_ids"]]
+    return sum(min(n, window) for n in lengths), window, sum(n > window for n in lengths)
+
+
 def main() -> None:
     pipeline, path, model_dir = sys.argv[1:4]
     with open(path, encoding="utf-8") as fh:
@@ -55,8 +75,10 @@ def main() -> None:
     run()
     took = time.perf_counter() - t
     version = metadata.version({"langchain": "langchain-community"}.get(pipeline, pipeline))
+    tokens, window, cut = tokens_read(pipeline, paragraphs, model_dir)
     print("\n" + json.dumps({"pipeline": pipeline, "version": version, "texts": len(paragraphs), "build_s": took,
-                             "texts_per_s": len(paragraphs) / took}))
+                             "texts_per_s": len(paragraphs) / took, "tokens": tokens, "window": window,
+                             "texts_cut": cut, "tokens_per_s": tokens / took}))
 
 
 if __name__ == "__main__":

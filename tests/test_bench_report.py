@@ -37,6 +37,20 @@ def test_the_build_verdict_divides_times_measured_in_the_same_run():
     assert row[2] == "MISSED"  # the slower rival does not count: 1.5x against txtai is short of 2x
 
 
+def test_the_build_table_compares_the_tokens_each_pipeline_read_not_only_its_time():
+    build = {"engine": {"build_s": 40.0, "embed_s": 35.0, "passages": 100, "sentences": 300, "passages_per_s": 2.5,
+                        "tokens": 12_000},
+             "references": [{"pipeline": "langchain", "version": "0.4", "texts": 90, "build_s": 40.0,
+                             "texts_per_s": 2.25, "tokens": 8_000, "window": 256, "texts_cut": 20,
+                             "tokens_per_s": 200.0}]}
+    r = results(build=build)
+    row = next(t for t in targets(r) if t[0].startswith("index build"))
+    assert "1.00x faster than langchain; per token read 1.50x" in row[1]  # 300 tokens/s against 200
+    page = render(r, plan_fields(r))["BENCHMARKS.md"]
+    assert "90 paragraphs (8,000 tokens read; 20 cut at 256)" in page
+    assert "100 passages in fp32 (12,000 tokens, none cut;" in page
+
+
 def test_the_scale_plan_shows_its_arithmetic_from_the_measured_store():
     files = {"index.faiss": 100_000 * 1_800, "sentences.npy": 100_000 * 2_300, "records.jsonl": 100_000 * 900}
     scale = [{"corpus": "1k", "store": "faiss", "vectors": "embedded", "warm": warm(1_000, 8.0, 250.0),
