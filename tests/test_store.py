@@ -12,7 +12,8 @@ from qa.corpus import store_folder
 from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
-from qa.store import Store, facts_of, open_store
+from qa.store import Store, facts_of, lexical_texts, open_store
+from qa.vocabulary import Vocabulary
 from tests.conftest import SEED, FakeEmbedder, store_setting, stored_file
 
 EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
@@ -81,6 +82,38 @@ def _assert_facts_kept(store: Store) -> None:
     rows = np.arange(store.size)
     assert store.sentence_facts(rows) == [facts_of(p) for p in store.passages()]
     assert any(len(t.encode()) > len(t) for facts in store.sentence_facts(rows) for terms, _, _ in facts for t in terms)
+
+
+def _counted(store: Store) -> dict:
+    """The term statistics of a store's passages, counted from them now."""
+    return Vocabulary(lexical_texts(store.passages())).state()
+
+
+def test_term_statistics_read_back_are_those_of_the_passages_held_also_after_an_edit(settings, fake_embedder):
+    store = open_store(settings, EXPECT)
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    store.flush()
+    first = open_store(settings, EXPECT)
+    assert first.vocabulary().state() == _counted(first)
+    assert open_store(settings, EXPECT).vocabulary().state() == _counted(first)  # kept: read back alike
+
+    first.put_article("ferry.txt", *_article("ferry.txt", FERRY, fake_embedder))
+    first.flush()
+    edited = open_store(settings, EXPECT)
+    assert edited.vocabulary().knows("skalholt") and edited.vocabulary().state() == _counted(edited)
+
+
+def test_milvus_damaged_term_statistics_are_counted_again(tmp_path, fake_embedder, milvus_folder, caplog):
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    store = open_store(settings, EXPECT)
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    store.flush()
+    counted = open_store(settings, EXPECT).vocabulary().state()
+    (kept,) = store_folder(settings).glob("vocabulary.*.json")
+    kept.write_bytes(kept.read_bytes()[:40])
+    assert open_store(settings, EXPECT).vocabulary().state() == counted
+    assert "counting them again" in caplog.text
+    assert json.loads(kept.read_bytes())["state"] == counted  # and kept whole again
 
 
 def test_replacing_an_article_keeps_no_trace_of_the_old_version(settings, fake_embedder):
