@@ -62,3 +62,18 @@ def test_the_scale_plan_shows_its_arithmetic_from_the_measured_store():
     assert "10,000,000 × 384 × 4 B = 14.3 GiB" in scale_md  # passage vectors alone
     assert "10,000,000 × (1,800 + 2,300 + 900) B = 47 GiB" in scale_md
     assert "⌈116 ÷ 40.0 passages/s per worker (the real build)⌉ = 3" in scale_md
+    assert "as built today" in scale_md and "not measured in this run" in scale_md  # no Milvus rows in this run
+
+
+def test_the_scale_plan_says_what_an_app_replica_on_milvus_holds_today():
+    files = {"index.faiss": 100_000 * 1_800, "sentences.npy": 100_000 * 2_300, "records.jsonl": 100_000 * 900}
+    milvus = lambda passages, rss: {"passages": passages, "rss_mib": rss, "ask_ms_median": 50.0}  # noqa: E731
+    scale = [{"corpus": "1k", "store": "faiss", "vectors": "embedded", "warm": warm(1_000, 8.0, 250.0)},
+             {"corpus": "100k", "store": "faiss", "vectors": "borrowed", "warm": warm(100_000, 10.0, 1_050.0),
+              "store_files": files},
+             {"corpus": "1k", "store": "milvus", "warm": milvus(1_000, 300.0)},
+             {"corpus": "100k", "store": "milvus", "warm": milvus(100_000, 2_280.0),
+              "cold_cached": {"total_s": 15.0}}]
+    plan = plan_fields(results(scale=scale, memory={"rss_ready_mib": 300.0}))["plan_table"]
+    # (2,280 - 300) MiB over 99,000 passages = 20.5 KiB each; the start grows with the passages read
+    assert "10,000,000 × 20.5 KiB = 195 GiB; start 15.0 s × 10,000,000 / 100,000 = 0.4 h" in plan
