@@ -185,8 +185,7 @@ class MilvusStore:
             schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
             schema.add_function(Function(name="bm25", function_type=FunctionType.BM25, input_field_names=["terms"],
                                          output_field_names=["sparse"]))
-            index = m.prepare_index_params()
-            index.add_index(field_name="vector", metric_type="IP", **self._dense_index())
+            index = self._vector_index(self.passage_collection)
             index.add_index(field_name="sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
                             params={"bm25_k1": BM25_K1, "bm25_b": BM25_B})
             m.create_collection(self.passage_collection, schema=schema, index_params=index,
@@ -199,16 +198,32 @@ class MilvusStore:
             schema.add_field("passage", DataType.INT64)
             schema.add_field("position", DataType.INT64)
             schema.add_field("vector", DataType.FLOAT_VECTOR, dim=self.dim)
-            index = m.prepare_index_params()
-            index.add_index(field_name="vector", index_type="FLAT", metric_type="IP")
-            m.create_collection(self.sentence_collection, schema=schema, index_params=index,
-                                consistency_level="Strong")
+            m.create_collection(self.sentence_collection, schema=schema,
+                                index_params=self._vector_index(self.sentence_collection), consistency_level="Strong")
         for name in (self.passage_collection, self.sentence_collection):
-            m.load_collection(name)
+            try:
+                m.load_collection(name)
+            except Exception as exc:  # noqa: BLE001  (pymilvus raises MilvusException, Lite its own errors too)
+                if not self.lite:
+                    raise
+                # Milvus Lite writes a segment's vector index beside it in the background, not atomically: a
+                # process killed meanwhile leaves it cut short, and every later load fails on it. The index
+                # is made from the vectors, so it is made again.
+                log.warning("Milvus Lite could not load %s (%s): making its vector index again", name, exc)
+                m.release_collection(name)
+                m.drop_index(name, "vector")
+                m.create_index(name, self._vector_index(name))
+                m.load_collection(name)
 
-    def _dense_index(self) -> dict[str, Any]:
-        """FLAT (exact) on Milvus Lite, for the small corpora it stands in with; HNSW on a server."""
-        return {"index_type": "FLAT"} if self.lite else {"index_type": "HNSW", "params": HNSW}
+    def _vector_index(self, collection: str):
+        """The index parameters of a collection's vectors: sentences exact (FLAT); passages exact (FLAT) on Milvus
+        Lite, for the small corpora it stands in with, and HNSW on a server."""
+        index = self.milvus.prepare_index_params()
+        if collection == self.passage_collection and not self.lite:
+            index.add_index(field_name="vector", metric_type="IP", index_type="HNSW", params=HNSW)
+        else:
+            index.add_index(field_name="vector", metric_type="IP", index_type="FLAT")
+        return index
 
     # -- the snapshot read at open and flush -----------------------------------
 

@@ -1,6 +1,9 @@
 """The store protocol, for both stores: written by article, durable on flush, searched alike (fake model: fast)."""
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -14,7 +17,7 @@ from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
 from qa.store import Store, facts_of, lexical_texts, open_store
 from qa.vocabulary import Vocabulary
-from tests.conftest import SEED, FakeEmbedder, store_setting, stored_file
+from tests.conftest import PROJECT, SEED, FakeEmbedder, store_setting, stored_file
 
 EXPECT = {"model": "fake-model", "dim": FakeEmbedder.dim, "splitter": 1}
 BUDGET = b"City budget\n\nThe council approved a budget of 12 million euros on Monday.\n\n" \
@@ -114,6 +117,38 @@ def test_milvus_damaged_term_statistics_are_counted_again(tmp_path, fake_embedde
     assert open_store(settings, EXPECT).vocabulary().state() == counted
     assert "counting them again" in caplog.text
     assert json.loads(kept.read_bytes())["state"] == counted  # and kept whole again
+
+
+WRITE_BUDGET = textwrap.dedent("""
+    import sys
+    from qa.config import Settings
+    from qa.store import open_store
+    from tests.conftest import FakeEmbedder
+    from tests.test_store import BUDGET, EXPECT, _article
+    store = open_store(Settings.resolve(articles=sys.argv[1], store=sys.argv[2]), EXPECT)
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET, FakeEmbedder()))
+    store.flush()
+""")
+
+
+def test_milvus_lite_vector_index_cut_short_by_a_kill_is_made_again(tmp_path, fake_embedder, caplog):
+    """Milvus Lite writes its index files in the background, not atomically: a kill can leave one cut short."""
+    setting = store_setting("milvus", tmp_path)  # a file this test process has not opened
+    articles = tmp_path / "articles"
+    articles.mkdir()
+    subprocess.run([sys.executable, "-c", WRITE_BUDGET, str(articles), setting], cwd=PROJECT, check=True,
+                   capture_output=True, timeout=120)
+    sidecars = list((tmp_path / "milvus.db").rglob("*.idx"))
+    assert sidecars
+    for sidecar in sidecars:
+        sidecar.write_bytes(sidecar.read_bytes()[:100])
+
+    store = open_store(Settings.resolve(articles=articles, store=setting), EXPECT)
+    assert "making its vector index again" in caplog.text
+    _, passages, vectors, _ = _article("budget.txt", BUDGET, fake_embedder)
+    for vector, passage in zip(vectors, passages):
+        best, _ = store.search(vector, 1)
+        assert store.passages()[best[0]].text == passage.text
 
 
 def test_replacing_an_article_keeps_no_trace_of_the_old_version(settings, fake_embedder):
