@@ -28,7 +28,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -66,17 +66,15 @@ class ArticleInfo:
 
 @dataclass
 class Corpus:
-    """Passages, their store (vectors, sentence vectors, lexical index), and where each passage's sentences start."""
+    """Passages and their store (vectors, sentence vectors, lexical index)."""
 
     articles: list[ArticleInfo]
-    passages: list[Passage]
+    passages: Sequence[Passage]  # a list, or read when first used (the Milvus store)
     store: Store
-    sentence_rows: np.ndarray  # first sentence-vector row of each passage
     warnings: list[str]
     folder: Path
     embedded: int = 0  # passages embedded while opening (0: all from cache)
     files: dict[str, Path] = field(default_factory=dict)  # article name -> its file
-
 
     def sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors of passage ``row``'s sentences (float32)."""
@@ -383,14 +381,10 @@ def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dic
                     uploaded.get(name, False))
         for name, info in articles.items()
     ]
-    return Corpus(infos, passages, store, _sentence_rows(passages), warnings, folder, 0, files)
+    return Corpus(infos, passages, store, warnings, folder, 0, files)
 
 
 # What the bench reads (bench/synth.py); the store's own name for it is passage_record.
 _record = passage_record
 
-
-def _sentence_rows(passages: list[Passage]) -> np.ndarray:
-    counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]) if len(counts) else counts
 

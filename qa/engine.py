@@ -95,7 +95,7 @@ class Engine:
     def _open(self, progress: Progress | None, indexer: Embedder | None = None) -> _State:
         donor = self._donor.corpus.store if self._donor is not None else None
         corpus = open_corpus(self.settings, indexer or self.embedder, progress, self.owner, donor)
-        retriever = Retriever(corpus.passages, corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
+        retriever = Retriever(corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
         _keep_out_of_collection()
@@ -196,11 +196,12 @@ class Engine:
         wanted = max(k, self.settings.candidates)
         hits = state.retriever.search(q.search_terms, vector, wanted)
         if chosen is not None:
-            passages = state.corpus.passages
-            hits = [h for h in hits if passages[h.row].article in chosen]
+            articles = state.corpus.store.manifest["articles"]
+            inside = [articles[name]["rows"] for name in chosen]  # by row: no passage is read to filter
+            hits = [h for h in hits if any(a <= h.row < b for a, b in inside)]
             if len(hits) < wanted:  # the best passages were elsewhere: look at every one
-                every = state.retriever.search(q.search_terms, vector, len(passages))
-                hits = [h for h in every if passages[h.row].article in chosen][:wanted]
+                every = state.retriever.search(q.search_terms, vector, state.corpus.store.size)
+                hits = [h for h in every if any(a <= h.row < b for a, b in inside)][:wanted]
         clock.mark("retrieve")
         wanted_rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
         cosines = _cosines(state.corpus.store.sentence_vectors(wanted_rows), vector)

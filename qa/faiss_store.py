@@ -163,6 +163,9 @@ class FaissStore:
         starts = self._sentence_starts()
         return [self._facts.read(int(starts[r]), int(starts[r + 1])) for r in rows]
 
+    def sentence_counts(self) -> np.ndarray:
+        return np.diff(self._sentence_starts())
+
     def _sentence_starts(self) -> np.ndarray:
         if self._starts is None:
             counts = [len(p.sentences) for p in self.passages()]

@@ -20,12 +20,15 @@ passages (Milvus's BM25 statistics are over the whole collection, so their
 terms shift IDF a little). An article's rows are written its passages but the
 first, then its sentences, then its first passage (which carries the article's
 digest and size), so an article is held only once it is whole; rows of a
-half-written article are removed when it is written again. Passages and the
-manifest are read once, at open and at a ``flush`` that wrote something; rows
-replaced by another process since are left out of results until then. The
-term statistics (``Vocabulary``) are counted from the passages once per set of
-article versions and kept in the cache folder (``VOCABULARY``): a cache, not
-the store, so each app replica of a Milvus cluster keeps its own.
+half-written article are removed when it is written again. The manifest is
+read from the articles' first rows, at open and at a ``flush`` that wrote
+something; a passage's record (text, spans) is read when a question first
+needs it (``_Records``), so an app process holds what it answers from, not
+the archive. Rows replaced by another process since the reading are left out
+of results until then. The term statistics (``Vocabulary``) are counted from
+the passages once per set of article versions and kept in the cache folder
+(``VOCABULARY``): a cache, not the store, so each app replica of a Milvus
+cluster keeps its own.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
 on Milvus Lite, the sentences of a one-passage article whose write was cut off before its only passage (no
 reading sees them, nor finds them to remove: they stay, unread, until the article is next deleted or replaced);
@@ -41,9 +44,10 @@ import math
 import os
 import re
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -67,6 +71,9 @@ BM25_K1, BM25_B = 1.5, 0.75
 # Dense index: exact (FLAT) in Milvus Lite; HNSW on a server, as FAISS above 50k passages.
 HNSW = {"M": 32, "efConstruction": 80}
 HNSW_EF = 256
+# How rows are laid out (part of the collections' names, so another layout is never read): 2, the first row
+# of an article carries its passages' sentence counts, and passages are read when used.
+LAYOUT = 2
 # Rows asked for in one query (a filter ``pk in [...]`` of this many numbers).
 CHUNK = 2048
 # The view's term statistics in its cache folder, named by what they were counted from (``_vocabulary_key``):
@@ -103,7 +110,7 @@ def client(settings: Settings):
 
 def collection_names(settings: Settings, expect: dict[str, Any]) -> tuple[str, str]:
     """The passages' and sentences' collections of one (articles, model, manifest values)."""
-    key = json.dumps({"articles": str(Path(settings.articles).resolve()), **expect}, sort_keys=True)
+    key = json.dumps({"articles": str(Path(settings.articles).resolve()), **expect, "layout": LAYOUT}, sort_keys=True)
     model = re.sub(r"[^A-Za-z0-9]+", "_", Path(settings.model).name or settings.model)[:32]
     base = f"qa_{model}_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
     return f"{base}_passages", f"{base}_sentences"
@@ -235,44 +242,48 @@ class MilvusStore:
         return self._snapshot
 
     def _read(self) -> None:
-        """Read the view's articles and passages: only whole articles, the owner's own before shared ones."""
-        heads = self._query(self.passage_collection, f"{self.view} and position == 0",
-                            ["owner", "article", "digest", "info"])
+        """Read the view's articles from their first rows: only whole articles, the owner's own before shared ones.
+
+        An article's first row is written last and removed first, so one that
+        is there stands for the whole article; it carries the passages' count
+        and their sentences' counts, and the other rows' keys follow from the
+        article's version (``_id``). Passage records are read when first used
+        (``_Records``), so opening reads one row per article, not every passage.
+        """
+        heads = self._query(self.passage_collection, f"{self.view} and position <= 1",
+                            ["owner", "article", "digest", "position", "info"])
+        # Articles with rows, whole or not: a half-written one has its second row (written first) but no head.
+        self._present = {h["article"] for h in heads if h["owner"] == self.owner}
         articles: dict[str, dict] = {}
-        for head in sorted(heads, key=lambda h: (h["owner"] != "", h["article"])):  # shared first, own override
+        for head in sorted((h for h in heads if h["position"] == 0),
+                           key=lambda h: (h["owner"] != "", h["article"])):  # shared first, own override
             if head["owner"] == "" and head["article"] in self.hidden:
                 continue
             articles[head["article"]] = {"owner": head["owner"], "digest": head["digest"], **head["info"]}
-        rows: dict[tuple[str, str], list[dict]] = {}
-        for row in self._query(self.passage_collection, self.view,
-                               ["pk", "owner", "article", "digest", "position", "record"]):
-            rows.setdefault((row["owner"], row["article"]), []).append(row)
-        self._present = {article for owner, article in rows if owner == self.owner}
-        passages: list[Passage] = []
         pks: list[int] = []
+        counts: list[int] = []
         sentence_count = 0
+        names: list[str] = []
         manifest_articles: dict[str, dict] = {}
         # The order a folder's store has: base files, shared uploads, then the owner's own.
         for name in sorted(articles, key=lambda n: (articles[n]["owner"] != "", bool(articles[n].get("uploaded")), n)):
             info = articles[name]
-            own = sorted((r for r in rows.get((info["owner"], name), ()) if r["digest"] == info["digest"]),
-                         key=lambda r: r["position"])
-            if [r["position"] for r in own] != list(range(int(info.get("passages", -1)))):
-                log.warning("%s is not whole in Milvus (an interrupted write): it will be written again", name)
-                continue
-            start, sentence_start = len(passages), sentence_count
-            part = [record_passage(r["record"], name) for r in own]
-            passages.extend(part)
-            pks.extend(r["pk"] for r in own)
-            sentence_count += sum(len(p.sentences) for p in part)
+            start, sentence_start = len(pks), sentence_count
+            pks.extend(_id(info["owner"], name, info["digest"], i) for i in range(int(info["passages"])))
+            counts.extend(int(c) for c in info["sentence_counts"])
+            sentence_count += sum(info["sentence_counts"])
+            names.append(name)
             manifest_articles[name] = {
                 "digest": info["digest"], "title": info.get("title"), "sections": list(info.get("sections") or ()),
-                "rows": [start, len(passages)],
+                "rows": [start, len(pks)],
                 "sentence_rows": [sentence_start, sentence_count],
                 "uploaded": bool(info.get("uploaded", False)), "owner": info["owner"],
             }
-        self._snapshot = _Snapshot({**self.expect, "articles": manifest_articles}, passages,
-                                   np.array(pks, dtype=np.int64), {pk: row for row, pk in enumerate(pks)})
+        pk_array = np.array(pks, dtype=np.int64)
+        starts = np.array([info["rows"][0] for info in manifest_articles.values()], dtype=np.int64)
+        self._snapshot = _Snapshot({**self.expect, "articles": manifest_articles},
+                                   _Records(self, pk_array, names, starts), pk_array,
+                                   np.array(counts, dtype=np.int64))
 
     def _query(self, collection: str, where: str, fields: list[str]) -> list[dict]:
         """Every row matching ``where``: at once from Milvus Lite, in batches from a server (at most ``MAX_LIMIT`` a query)."""
@@ -297,8 +308,12 @@ class MilvusStore:
     def size(self) -> int:
         return len(self._snap.passages)
 
-    def passages(self) -> list[Passage]:
+    def passages(self) -> Sequence[Passage]:
+        """Every passage, in row order: read from Milvus as rows are first used (``_Records``)."""
         return self._snap.passages
+
+    def sentence_counts(self) -> np.ndarray:
+        return self._snap.sentence_counts
 
     def vocabulary(self) -> Vocabulary:
         snap = self._snap
@@ -342,13 +357,11 @@ class MilvusStore:
 
     def _hits(self, found, score) -> tuple[np.ndarray, np.ndarray]:
         """Rows and scores of search hits, leaving out rows this snapshot does not hold."""
-        rows, scores = [], []
-        for hit in found:
-            row = self._snap.rows.get(hit["pk"] if "pk" in hit else hit["id"])
-            if row is not None:
-                rows.append(row)
-                scores.append(score(hit["distance"]))
-        return np.array(rows, dtype=np.int64), np.array(scores, dtype=np.float32)
+        keys = np.array([hit["pk"] if "pk" in hit else hit["id"] for hit in found], dtype=np.int64)
+        rows = self._snap.rows_of(keys)
+        held = rows >= 0
+        scores = np.array([score(hit["distance"]) for hit in found], dtype=np.float32)
+        return rows[held], scores[held]
 
     def lexical(self, terms: Sequence[str], k: int, asked: np.ndarray) -> Lexical:
         """Milvus's BM25: its top hits (see the module docstring for the mean and spread of the rest)."""
@@ -413,7 +426,9 @@ class MilvusStore:
         its primary-key index: filtering on the passage field scans every sentence row instead (1.2-1.4 s
         a question at 116k passages on Milvus Lite, against 4-7 ms by key)."""
         rows = [int(r) for r in rows]
-        out = [np.zeros((len(self._snap.passages[r].sentences), self.dim), np.float32) for r in rows]
+        snap = self._snap
+        snap.passages.fetch(r + d for r in rows for d in (-1, 0, 1))  # what answering reads next, in one query
+        out = [np.zeros((int(snap.sentence_counts[r]), self.dim), np.float32) for r in rows]
         where: dict[int, list[tuple[int, int]]] = {}
         for i, r in enumerate(rows):
             passage = int(self._snap.pks[r])
@@ -431,7 +446,9 @@ class MilvusStore:
 
     def sentence_facts(self, rows: Sequence[int] | np.ndarray) -> list[list[SentenceFacts]]:
         """Worked out from the passages' text at every call: Milvus keeps no such field."""
-        return [facts_of(self._snap.passages[int(r)]) for r in rows]
+        passages = self._snap.passages
+        passages.fetch(int(r) for r in rows)
+        return [facts_of(passages[int(r)]) for r in rows]
 
     def digests(self) -> dict[str, str]:
         return {name: info["digest"] for name, info in self._snap.manifest["articles"].items()}
@@ -465,6 +482,7 @@ class MilvusStore:
         pks = [_id(owner, name, digest, i) for i in range(len(passages))]
         head = {k: info[k] for k in ("title", "sections", "uploaded") if k in info}
         head["passages"] = len(passages)
+        head["sentence_counts"] = counts  # what a reading needs of every passage without reading it
         rows = [{"pk": pks[i], "owner": owner, "key": key, "article": name, "digest": digest, "position": i,
                  "info": head if i == 0 else {}, "record": passage_record(p),
                  "terms": " ".join(milvus_term(t) for t in vocabulary.docs[i]),
@@ -508,13 +526,97 @@ class MilvusStore:
 
 @dataclass
 class _Snapshot:
-    """One reading of a view: its manifest, passages in row order, their primary keys, and key -> row."""
+    """One reading of a view: its manifest, passages in row order, their primary keys and sentence counts.
+
+    Arrays, not objects: 32 bytes a passage (a dict from key to row was about 100 more).
+    """
 
     manifest: dict[str, Any]
-    passages: list[Passage]
-    pks: np.ndarray
-    rows: dict[int, int]
+    passages: "_Records"
+    pks: np.ndarray  # int64, one per row
+    sentence_counts: np.ndarray  # int64, one per row
     vocabulary: Vocabulary | None = None
+
+    def __post_init__(self) -> None:
+        self.by_key = np.argsort(self.pks, kind="stable")  # rows in the order of their keys
+        self.sorted_keys = self.pks[self.by_key]
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The row of each primary key, -1 for a key this reading does not hold."""
+        if not len(self.pks):
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.sorted_keys, keys), len(self.pks) - 1)
+        return np.where(self.sorted_keys[at] == keys, self.by_key[at], -1).astype(np.int64)
+
+
+class _Records(Sequence[Passage]):
+    """A view's passages by row, read from Milvus when first asked for; the last ``KEEP`` read are kept.
+
+    ``fetch`` reads many rows in one query (what a question's candidates
+    need); a row asked for alone is read with its neighbours; iterating reads
+    ``CHUNK`` rows a query. Rows past the snapshot's (another writer's since)
+    are never asked for: the snapshot's keys are fixed.
+    """
+
+    KEEP = 20_000  # passages kept read (about 40 MB): a question reads tens
+
+    def __init__(self, store: "MilvusStore", pks: np.ndarray, names: list[str], starts: np.ndarray):
+        self.store, self.pks, self.names, self.starts = store, pks, names, starts
+        self.kept: OrderedDict[int, Passage] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.pks)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            rows = range(*index.indices(len(self)))
+            self.fetch(rows)
+            return [self._kept(r) for r in rows]
+        row = int(index) + (len(self) if int(index) < 0 else 0)
+        if not 0 <= row < len(self):
+            raise IndexError(index)
+        if row not in self.kept:
+            self.fetch(range(row - 8, row + 8))
+        return self._kept(row)
+
+    def __iter__(self) -> Iterator[Passage]:
+        for at in range(0, len(self), CHUNK):
+            yield from self._read(range(at, min(at + CHUNK, len(self)))).values()
+
+    def fetch(self, rows: Iterable[int]) -> None:
+        """Read the rows not kept yet (those out of range are left out), in as few queries as it takes."""
+        wanted = sorted({int(r) for r in rows if 0 <= int(r) < len(self) and int(r) not in self.kept})
+        for at in range(0, len(wanted), CHUNK):
+            read = self._read(wanted[at:at + CHUNK])
+            with self.lock:
+                self.kept.update(read)
+                while len(self.kept) > self.KEEP:
+                    self.kept.popitem(last=False)
+
+    def _kept(self, row: int) -> Passage:
+        with self.lock:
+            self.kept.move_to_end(row)
+            return self.kept[row]
+
+    def _read(self, rows: Sequence[int]) -> dict[int, Passage]:
+        """Rows -> passages, in row order, from one query."""
+        if not len(rows):
+            return {}
+        where = {int(self.pks[r]): r for r in rows}
+        found = {}
+        for record in self.store._query(self.store.passage_collection, f"pk in [{', '.join(map(str, where))}]",
+                                        ["pk", "record"]):
+            row = where[record["pk"]]
+            found[row] = record_passage(record["record"], self._name(row))
+        for row in set(where.values()) - set(found):  # replaced by another writer since the snapshot (a server)
+            log.warning("passage row %d of %s is gone from Milvus: read again at the next flush", row, self._name(row))
+            found[row] = Passage(-1, self._name(row), "", "", (), 0, 0, "", ())
+        return dict(sorted(found.items()))
+
+    def _name(self, row: int) -> str:
+        """The article of ``row``."""
+        return self.names[int(np.searchsorted(self.starts, row, "right")) - 1]
 
 
 def _vocabulary_key(expect: dict[str, Any], articles: dict[str, dict]) -> str:

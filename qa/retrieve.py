@@ -17,7 +17,6 @@ from typing import Sequence
 
 import numpy as np
 
-from .articles import Passage
 from .store import Lexical, Store
 
 # Candidates taken from each side before fusion; generous so the other side
@@ -72,8 +71,7 @@ class Moments:
 class Retriever:
     """Dense + BM25 search over one corpus's passages; built once, read by many questions."""
 
-    def __init__(self, passages: Sequence[Passage], store: Store, dense_weight: float, lexical_weight: float):
-        self.passages = passages
+    def __init__(self, store: Store, dense_weight: float, lexical_weight: float):
         self.store = store
         self.dense_weight = dense_weight
         self.lexical_weight = lexical_weight
@@ -83,7 +81,7 @@ class Retriever:
         size = store.size
         sample = np.sort(rng.choice(size, min(size, DENSE_SAMPLE), replace=False)) if size else []
         self._dense_moments = Moments.of(store.vectors(sample))
-        self._sentence_moments = Moments.of(_sentence_samples(passages, store, rng))
+        self._sentence_moments = Moments.of(_sentence_samples(store, rng))
 
     def sentence_scale(self, vector: np.ndarray) -> tuple[float, float]:
         """Mean and spread of a query's cosine to the corpus's sentences (from a fixed sample).
@@ -128,9 +126,9 @@ class Retriever:
                 for i in order]
 
 
-def _sentence_samples(passages: Sequence[Passage], store: Store, rng: np.random.Generator) -> np.ndarray:
+def _sentence_samples(store: Store, rng: np.random.Generator) -> np.ndarray:
     """Up to ``DENSE_SAMPLE`` sentence vectors of the corpus, picked at random (fixed seed), in corpus order."""
-    counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
+    counts = np.asarray(store.sentence_counts(), dtype=np.int64)
     total = int(counts.sum())
     if not total:
         return np.zeros((0, 0), np.float32)

@@ -71,8 +71,11 @@ class Store(Protocol):
     def size(self) -> int:
         """The number of passages (rows)."""
 
-    def passages(self) -> list[Passage]:
-        """Every passage, in row order."""
+    def passages(self) -> Sequence[Passage]:
+        """Every passage, in row order (a store may read them when first used)."""
+
+    def sentence_counts(self) -> np.ndarray:
+        """The number of sentences of each passage, in row order (int64), without reading the passages."""
 
     def vocabulary(self) -> Vocabulary:
         """The corpus's term statistics and surface words (what question analysis and answers read)."""

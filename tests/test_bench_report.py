@@ -62,10 +62,10 @@ def test_the_scale_plan_shows_its_arithmetic_from_the_measured_store():
     assert "10,000,000 × 384 × 4 B = 14.3 GiB" in scale_md  # passage vectors alone
     assert "10,000,000 × (1,800 + 2,300 + 900) B = 47 GiB" in scale_md
     assert "⌈116 ÷ 40.0 passages/s per worker (the real build)⌉ = 3" in scale_md
-    assert "as built today" in scale_md and "not measured in this run" in scale_md  # no Milvus rows in this run
+    assert "an app replica on Milvus" in scale_md and "not measured in this run" in scale_md  # no Milvus rows
 
 
-def test_the_scale_plan_says_what_an_app_replica_on_milvus_holds_today():
+def test_the_scale_plan_says_what_an_app_replica_on_milvus_keeps_of_every_passage():
     files = {"index.faiss": 100_000 * 1_800, "sentences.npy": 100_000 * 2_300, "records.jsonl": 100_000 * 900}
     milvus = {"passages": 100_000, "rss_mib": 3_000.0, "ask_ms_median": 50.0}
     scale = [{"corpus": "1k", "store": "faiss", "vectors": "embedded", "warm": warm(1_000, 8.0, 250.0)},
@@ -73,6 +73,5 @@ def test_the_scale_plan_says_what_an_app_replica_on_milvus_holds_today():
               "store_files": files},
              {"corpus": "100k", "store": "milvus", "warm": milvus, "cold_cached": {"total_s": 15.0}}]
     plan = plan_fields(results(scale=scale, memory={"rss_ready_mib": 300.0}))["plan_table"]
-    # the records as the FAISS store writes them are a floor; the start grows with the passages read
-    assert ("at least 10,000,000 × 900 B of records = 8 GiB; start 15.0 s × 10,000,000 / 100,000 = 0.4 h"
-            in plan)
+    # four numbers a passage; the start grows with the articles' first rows read
+    assert "10,000,000 × 32 B (keys, sentence counts) = 0.3 GiB; start 15.0 s × 10,000,000 / 100,000 = 25 min" in plan

@@ -119,6 +119,43 @@ def test_milvus_damaged_term_statistics_are_counted_again(tmp_path, fake_embedde
     assert json.loads(kept.read_bytes())["state"] == counted  # and kept whole again
 
 
+class _CountingRecords:
+    """A Milvus client that counts the passage records its queries return."""
+
+    def __init__(self, milvus):
+        self.milvus, self.records = milvus, 0
+
+    def __getattr__(self, name):
+        return getattr(self.milvus, name)
+
+    def query(self, *args, **kwargs):
+        found = self.milvus.query(*args, **kwargs)
+        self.records += sum("record" in row for row in found)
+        return found
+
+
+def test_milvus_opening_reads_no_passage_record_and_a_question_only_those_it_answers_from(
+        tmp_path, fake_embedder, milvus_folder, monkeypatch):
+    import qa.milvus_store as milvus_store
+
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    store = open_store(settings, EXPECT)
+    written = {name: _article(name, data, fake_embedder) for name, data in (("budget.txt", BUDGET), ("ferry.txt", FERRY))}
+    for name, article in written.items():
+        store.put_article(name, *article)
+    store.flush()
+    counting = _CountingRecords(milvus_store.client(settings))
+    monkeypatch.setattr(milvus_store, "client", lambda settings: counting)
+
+    again = open_store(settings, EXPECT)
+    assert again.size == sum(len(a[1]) for a in written.values()) and counting.records == 0
+    assert list(again.sentence_counts()) == [len(p.sentences) for a in written.values() for p in a[1]]
+    rows, _ = again.search(written["ferry.txt"][2][0], 1)
+    again.sentence_vectors(rows)  # what a question reads: its candidates, with their neighbours
+    assert again.passages()[rows[0]].text == written["ferry.txt"][1][0].text
+    assert 1 <= counting.records <= 3
+
+
 WRITE_BUDGET = textwrap.dedent("""
     import sys
     from qa.config import Settings
