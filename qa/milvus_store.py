@@ -104,8 +104,20 @@ def client(settings: Settings):
         if uri not in _clients:
             if not uri.startswith(("http://", "https://")):
                 Path(uri).parent.mkdir(parents=True, exist_ok=True)
+                logging.getLogger("grpc._server").addFilter(_LITE_UNIMPLEMENTED)
             _clients[uri] = MilvusClient(uri=uri, token=os.environ.get(MILVUS_TOKEN_ENV, ""))
         return _clients[uri]
+
+
+class _LiteUnimplemented(logging.Filter):
+    """Milvus Lite's gRPC server logging a call it does not implement (pymilvus asks it for a timestamp while
+    waiting for an index, and carries on without): a traceback per index, at every first build, for nothing."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], NotImplementedError))
+
+
+_LITE_UNIMPLEMENTED = _LiteUnimplemented()
 
 
 def collection_names(settings: Settings, expect: dict[str, Any]) -> tuple[str, str]:

@@ -156,6 +156,14 @@ def test_milvus_opening_reads_no_passage_record_and_a_question_only_those_it_ans
     assert 1 <= counting.records <= 3
 
 
+def test_a_first_milvus_lite_build_logs_no_traceback(tmp_path, fake_embedder, caplog):
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", tmp_path))
+    store = open_store(settings, EXPECT)  # a new file: its collections and indexes are made now
+    store.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    store.flush()
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
 WRITE_BUDGET = textwrap.dedent("""
     import sys
     from qa.config import Settings
