@@ -114,7 +114,9 @@ def mode_cold(args: dict) -> dict:
         out.update({"build_s": out["open_s"], "read_split_s": embed_start - model, "embed_s": embed_end - embed_start,
                     "index_write_s": opened - embed_end, "passages_per_s": corpus.embedded / out["open_s"]})
         if args.get("count_tokens"):
-            out["tokens"] = sum(min(embedder.count_tokens(p.embed_text), embedder.max_tokens) for p in corpus.passages)
+            counts = [embedder.count_tokens(p.embed_text) for p in corpus.passages]
+            out["tokens"] = sum(min(n, embedder.max_tokens) for n in counts)
+            out["tokens_cut"] = sum(n > embedder.max_tokens for n in counts)  # passages longer than the window
     return out
 
 

@@ -75,10 +75,14 @@ def main() -> None:
     run()
     took = time.perf_counter() - t
     version = metadata.version({"langchain": "langchain-community"}.get(pipeline, pipeline))
-    tokens, window, cut = tokens_read(pipeline, paragraphs, model_dir)
-    print("\n" + json.dumps({"pipeline": pipeline, "version": version, "texts": len(paragraphs), "build_s": took,
-                             "texts_per_s": len(paragraphs) / took, "tokens": tokens, "window": window,
-                             "texts_cut": cut, "tokens_per_s": tokens / took}))
+    out = {"pipeline": pipeline, "version": version, "texts": len(paragraphs), "build_s": took,
+           "texts_per_s": len(paragraphs) / took}
+    try:  # the time is measured: a failed count must not lose it
+        tokens, window, cut = tokens_read(pipeline, paragraphs, model_dir)
+        out.update(tokens=tokens, window=window, texts_cut=cut, tokens_per_s=tokens / took)
+    except Exception as exc:  # noqa: BLE001
+        out["tokens_error"] = f"{type(exc).__name__}: {exc}"
+    print("\n" + json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -196,14 +196,17 @@ class Engine:
         wanted = max(k, self.settings.candidates)
         hits = state.retriever.search(q.search_terms, vector, wanted)
         if chosen is not None:
-            articles = state.corpus.store.manifest["articles"]
-            inside = [articles[name]["rows"] for name in chosen]  # by row: no passage is read to filter
-            hits = [h for h in hits if any(a <= h.row < b for a, b in inside)]
+            inside = np.zeros(state.corpus.store.size, dtype=bool)  # by row: no passage is read to filter
+            for name in chosen:
+                a, b = state.corpus.store.manifest["articles"][name]["rows"]
+                inside[a:b] = True
+            hits = [h for h in hits if inside[h.row]]
             if len(hits) < wanted:  # the best passages were elsewhere: look at every one
                 every = state.retriever.search(q.search_terms, vector, state.corpus.store.size)
-                hits = [h for h in every if any(a <= h.row < b for a, b in inside)][:wanted]
+                hits = [h for h in every if inside[h.row]][:wanted]
         clock.mark("retrieve")
         wanted_rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
+        state.corpus.store.prefetch([r + d for r in wanted_rows for d in (-1, 0, 1)])  # scoring reads neighbours
         cosines = _cosines(state.corpus.store.sentence_vectors(wanted_rows), vector)
         rows, matrix = sentence_features(
             q, hits, state.corpus.passages,

@@ -166,6 +166,9 @@ class FaissStore:
     def sentence_counts(self) -> np.ndarray:
         return np.diff(self._sentence_starts())
 
+    def prefetch(self, rows: Sequence[int] | np.ndarray) -> None:
+        """Nothing: every passage is in memory."""
+
     def _sentence_starts(self) -> np.ndarray:
         if self._starts is None:
             counts = [len(p.sentences) for p in self.passages()]

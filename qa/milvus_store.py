@@ -26,9 +26,9 @@ something; a passage's record (text, spans) is read when a question first
 needs it (``_Records``), so an app process holds what it answers from, not
 the archive. Rows replaced by another process since the reading are left out
 of results until then. The term statistics (``Vocabulary``) are counted from
-the passages once per set of article versions and kept in the cache folder
-(``VOCABULARY``): a cache, not the store, so each app replica of a Milvus
-cluster keeps its own.
+every passage once per set of article versions (any change counts them again)
+and kept in the cache folder (``VOCABULARY``): a cache, not the store, so each
+app replica of a Milvus cluster keeps its own.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
 on Milvus Lite, the sentences of a one-passage article whose write was cut off before its only passage (no
 reading sees them, nor finds them to remove: they stay, unread, until the article is next deleted or replaced);
@@ -77,8 +77,10 @@ LAYOUT = 2
 # Rows asked for in one query (a filter ``pk in [...]`` of this many numbers).
 CHUNK = 2048
 # The view's term statistics in its cache folder, named by what they were counted from (``_vocabulary_key``):
-# counting them from 115,856 passages was 20 s of a 37 s cached start of Milvus Lite.
-VOCABULARY = "vocabulary.{key}.json"
+# counting them from 115,856 passages was 20 s of a 37 s cached start of Milvus Lite. A name of its own: the
+# FAISS store of the same articles keeps its files (its own vocabulary.*.json) in the same folder.
+VOCABULARY = "milvus-vocabulary.{key}.json"
+_VOCABULARY_FILE = re.compile(r"milvus-vocabulary\.[0-9a-f]{20}\.json")
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -260,7 +262,8 @@ class MilvusStore:
         is there stands for the whole article; it carries the passages' count
         and their sentences' counts, and the other rows' keys follow from the
         article's version (``_id``). Passage records are read when first used
-        (``_Records``), so opening reads one row per article, not every passage.
+        (``_Records``), so opening reads one or two rows per article (the second
+        says an article has rows, whole or not), not every passage.
         """
         heads = self._query(self.passage_collection, f"{self.view} and position <= 1",
                             ["owner", "article", "digest", "position", "info"])
@@ -327,6 +330,10 @@ class MilvusStore:
     def sentence_counts(self) -> np.ndarray:
         return self._snap.sentence_counts
 
+    def prefetch(self, rows: Sequence[int] | np.ndarray) -> None:
+        """Read these rows' passage records now, in as few queries as it takes."""
+        self._snap.passages.fetch(int(r) for r in rows)
+
     def vocabulary(self) -> Vocabulary:
         snap = self._snap
         if snap.vocabulary is None:
@@ -352,7 +359,7 @@ class MilvusStore:
                 atomic_write(path, lambda tmp: Path(tmp).write_bytes(
                     orjson.dumps({"key": key, "state": vocabulary.state()})))
                 for old in self.folder.glob(VOCABULARY.format(key="*")):
-                    if old != path:
+                    if old != path and _VOCABULARY_FILE.fullmatch(old.name):
                         old.unlink(missing_ok=True)
             except OSError as exc:  # a read-only cache folder: counted again next time
                 log.warning("term statistics not kept in %s: %s", self.folder, exc)
@@ -439,11 +446,10 @@ class MilvusStore:
         a question at 116k passages on Milvus Lite, against 4-7 ms by key)."""
         rows = [int(r) for r in rows]
         snap = self._snap
-        snap.passages.fetch(r + d for r in rows for d in (-1, 0, 1))  # what answering reads next, in one query
         out = [np.zeros((int(snap.sentence_counts[r]), self.dim), np.float32) for r in rows]
         where: dict[int, list[tuple[int, int]]] = {}
         for i, r in enumerate(rows):
-            passage = int(self._snap.pks[r])
+            passage = int(snap.pks[r])
             for j in range(len(out[i])):
                 where.setdefault(_id(passage, j), []).append((i, j))
         pks = list(where)
@@ -561,6 +567,9 @@ class _Snapshot:
         return np.where(self.sorted_keys[at] == keys, self.by_key[at], -1).astype(np.int64)
 
 
+GONE = "gone"  # the id of a passage another writer removed since the reading (``_Records``)
+
+
 class _Records(Sequence[Passage]):
     """A view's passages by row, read from Milvus when first asked for; the last ``KEEP`` read are kept.
 
@@ -583,33 +592,39 @@ class _Records(Sequence[Passage]):
     def __getitem__(self, index):
         if isinstance(index, slice):
             rows = range(*index.indices(len(self)))
-            self.fetch(rows)
-            return [self._kept(r) for r in rows]
+            read = self.fetch(rows)
+            return [read[r] for r in rows]
         row = int(index) + (len(self) if int(index) < 0 else 0)
         if not 0 <= row < len(self):
             raise IndexError(index)
-        if row not in self.kept:
-            self.fetch(range(row - 8, row + 8))
-        return self._kept(row)
+        with self.lock:
+            if row in self.kept:
+                self.kept.move_to_end(row)
+                return self.kept[row]
+        return self.fetch(range(row - 8, row + 8))[row]
 
     def __iter__(self) -> Iterator[Passage]:
         for at in range(0, len(self), CHUNK):
             yield from self._read(range(at, min(at + CHUNK, len(self)))).values()
 
-    def fetch(self, rows: Iterable[int]) -> None:
-        """Read the rows not kept yet (those out of range are left out), in as few queries as it takes."""
-        wanted = sorted({int(r) for r in rows if 0 <= int(r) < len(self) and int(r) not in self.kept})
-        for at in range(0, len(wanted), CHUNK):
-            read = self._read(wanted[at:at + CHUNK])
+    def fetch(self, rows: Iterable[int]) -> dict[int, Passage]:
+        """The passages of ``rows`` (those out of range left out): kept ones as kept, the others read in as few
+        queries as it takes and kept (the oldest kept are let go past ``KEEP``)."""
+        wanted = {int(r) for r in rows if 0 <= int(r) < len(self)}
+        out: dict[int, Passage] = {}
+        with self.lock:
+            for row in wanted & self.kept.keys():
+                self.kept.move_to_end(row)
+                out[row] = self.kept[row]
+        missing = sorted(wanted - out.keys())
+        for at in range(0, len(missing), CHUNK):
+            read = self._read(missing[at:at + CHUNK])
+            out.update(read)
             with self.lock:
-                self.kept.update(read)
+                self.kept.update((row, p) for row, p in read.items() if p.id != GONE)
                 while len(self.kept) > self.KEEP:
                     self.kept.popitem(last=False)
-
-    def _kept(self, row: int) -> Passage:
-        with self.lock:
-            self.kept.move_to_end(row)
-            return self.kept[row]
+        return out
 
     def _read(self, rows: Sequence[int]) -> dict[int, Passage]:
         """Rows -> passages, in row order, from one query."""
@@ -622,8 +637,9 @@ class _Records(Sequence[Passage]):
             row = where[record["pk"]]
             found[row] = record_passage(record["record"], self._name(row))
         for row in set(where.values()) - set(found):  # replaced by another writer since the snapshot (a server)
-            log.warning("passage row %d of %s is gone from Milvus: read again at the next flush", row, self._name(row))
-            found[row] = Passage(-1, self._name(row), "", "", (), 0, 0, "", ())
+            log.warning("passage row %d of %s is gone from Milvus (replaced since this view was read): it stays "
+                        "empty until the view is opened again", row, self._name(row))
+            found[row] = Passage(GONE, self._name(row), "", "", (0, 0), 0, 0, "", ())  # not kept: read again next time
         return dict(sorted(found.items()))
 
     def _name(self, row: int) -> str:

@@ -77,6 +77,9 @@ class Store(Protocol):
     def sentence_counts(self) -> np.ndarray:
         """The number of sentences of each passage, in row order (int64), without reading the passages."""
 
+    def prefetch(self, rows: Sequence[int] | np.ndarray) -> None:
+        """Say which passages a question reads next: a store reading passages when used reads them in one go."""
+
     def vocabulary(self) -> Vocabulary:
         """The corpus's term statistics and surface words (what question analysis and answers read)."""
 

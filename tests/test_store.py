@@ -112,7 +112,7 @@ def test_milvus_damaged_term_statistics_are_counted_again(tmp_path, fake_embedde
     store.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
     store.flush()
     counted = open_store(settings, EXPECT).vocabulary().state()
-    (kept,) = store_folder(settings).glob("vocabulary.*.json")
+    (kept,) = store_folder(settings).glob("milvus-vocabulary.*.json")
     kept.write_bytes(kept.read_bytes()[:40])
     assert open_store(settings, EXPECT).vocabulary().state() == counted
     assert "counting them again" in caplog.text
@@ -148,12 +148,45 @@ def test_milvus_opening_reads_no_passage_record_and_a_question_only_those_it_ans
     monkeypatch.setattr(milvus_store, "client", lambda settings: counting)
 
     again = open_store(settings, EXPECT)
+    again.vocabulary()  # counted from the records once (a new set of articles), then kept
+    again = open_store(settings, EXPECT)
+    counting.records = 0
+    Retriever(again, 1.0, 1.0)  # what an engine builds at open: term statistics, samples of vectors
     assert again.size == sum(len(a[1]) for a in written.values()) and counting.records == 0
     assert list(again.sentence_counts()) == [len(p.sentences) for a in written.values() for p in a[1]]
     rows, _ = again.search(written["ferry.txt"][2][0], 1)
-    again.sentence_vectors(rows)  # what a question reads: its candidates, with their neighbours
+    again.prefetch([rows[0] - 1, rows[0], rows[0] + 1])  # what a question reads: its candidates, their neighbours
     assert again.passages()[rows[0]].text == written["ferry.txt"][1][0].text
     assert 1 <= counting.records <= 3
+
+
+def test_milvus_reads_a_slice_longer_than_it_keeps(tmp_path, fake_embedder, milvus_folder, monkeypatch):
+    import qa.milvus_store as milvus_store
+
+    monkeypatch.setattr(milvus_store._Records, "KEEP", 2)
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    store = open_store(settings, EXPECT)
+    info, passages, vectors, sentences = _article("budget.txt", BUDGET + BUDGET.replace(b"12", b"15"), fake_embedder)
+    store.put_article("budget.txt", info, passages, vectors, sentences)
+    store.flush()
+    again = open_store(settings, EXPECT)
+    assert len(passages) > 2
+    assert [p.text for p in again.passages()[:]] == [p.text for p in passages]
+    assert [p.text for p in again.passages()] == [p.text for p in passages]
+
+
+def test_milvus_term_statistics_leave_the_faiss_store_of_the_same_articles_whole(tmp_path, fake_embedder):
+    """Both stores of one folder of articles keep their files in the same cache folder."""
+    articles = tmp_path / "articles"
+    faiss = open_store(Settings.resolve(articles=articles, store="faiss"), EXPECT)
+    faiss.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    faiss.flush()
+    milvus_settings = Settings.resolve(articles=articles, store=store_setting("milvus", tmp_path))
+    milvus = open_store(milvus_settings, EXPECT)
+    milvus.put_article("ferry.txt", *_article("ferry.txt", FERRY, fake_embedder))
+    milvus.flush()
+    open_store(milvus_settings, EXPECT).vocabulary()  # counted, kept, older ones cleared away
+    assert list(open_store(Settings.resolve(articles=articles, store="faiss"), EXPECT).digests()) == ["budget.txt"]
 
 
 def test_a_first_milvus_lite_build_logs_no_traceback(tmp_path, fake_embedder, caplog):
