@@ -26,9 +26,11 @@ something; a passage's record (text, spans) is read when a question first
 needs it (``_Records``), so an app process holds what it answers from, not
 the archive. Rows replaced by another process since the reading are left out
 of results until then. The term statistics (``Vocabulary``) are counted from
-every passage once per set of article versions (any change counts them again)
-and kept in the cache folder (``VOCABULARY``): a cache, not the store, so each
-app replica of a Milvus cluster keeps its own.
+every passage once and kept in the cache folder (``VOCABULARY``), by the
+article versions counted: a browser's view adds its uploads to the base
+corpus's, and a view with articles added counts only those (an article edited
+or removed counts them all again). A cache, not the store, so each app replica
+of a Milvus cluster keeps its own.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
 on Milvus Lite, the sentences of a one-passage article whose write was cut off before its only passage (no
 reading sees them, nor finds them to remove: they stay, unread, until the article is next deleted or replaced);
@@ -156,10 +158,11 @@ class MilvusStore:
     """One reader's view (the base corpus, or a browser's) of a corpus in Milvus: see the module docstring."""
 
     def __init__(self, milvus, names: tuple[str, str], expect: dict[str, Any], owner: str | None, lite: bool,
-                 folder: Path | None = None):
+                 folder: Path | None = None, base_folder: Path | None = None):
         self.milvus = milvus
         self.lite = lite
         self.folder = folder  # where the term statistics are kept (None: counted at every open)
+        self.base_folder = base_folder  # the base corpus's cache folder, for a browser's view: its kept statistics
         self._written = False  # put or deleted since the last reading
         self.passage_collection, self.sentence_collection = names
         self.expect = dict(expect)
@@ -180,10 +183,11 @@ class MilvusStore:
 
     @classmethod
     def open(cls, settings: Settings, expect: dict[str, Any], owner: str | None = None,
-             folder: Path | None = None) -> "MilvusStore":
-        """The view of ``owner`` (None: the base corpus); ``folder``: the cache folder for its term statistics."""
+             folder: Path | None = None, base_folder: Path | None = None) -> "MilvusStore":
+        """The view of ``owner`` (None: the base corpus); ``folder``: the cache folder for its term statistics,
+        ``base_folder`` the base corpus's (a browser's view starts from its statistics)."""
         lite = not milvus_uri(settings).startswith(("http://", "https://"))
-        return cls(client(settings), collection_names(settings, expect), expect, owner, lite, folder)
+        return cls(client(settings), collection_names(settings, expect), expect, owner, lite, folder, base_folder)
 
     def _ensure(self) -> None:
         """Create the collections on first use (a server's are loaded for search too)."""
@@ -341,29 +345,59 @@ class MilvusStore:
         return snap.vocabulary
 
     def _kept_vocabulary(self, snap: "_Snapshot") -> Vocabulary:
-        """The snapshot's term statistics: as kept in the cache folder for the same articles, else counted (and kept)."""
-        key = _vocabulary_key(self.expect, snap.manifest["articles"])
-        path = self.folder / VOCABULARY.format(key=key) if self.folder is not None else None
-        if path is not None and path.exists():
-            try:
-                kept = read_json(path)
-                if kept.get("key") == key:
-                    return Vocabulary.from_state(kept["state"])
-            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-                log.warning("term statistics in %s not used (%s): counting them again", path, exc)
-        vocabulary = Vocabulary(lexical_texts(snap.passages))
+        """The snapshot's term statistics: as kept for the same article versions; else as kept for a part of them
+        (the base corpus's, for a browser's view; this view's, before articles were added) with the rest counted;
+        else counted from every passage. Kept in the cache folder for next time."""
+        held = _held(snap.manifest["articles"])
+        key = _vocabulary_key(self.expect, held)
+        kept = self._kept_vocabularies()
+        if key in kept:
+            return Vocabulary.from_state(kept[key]["state"])
+        versions = {tuple(h) for h in held}
+        parts = [k for k in kept.values() if {tuple(h) for h in k["held"]} <= versions]
+        if parts:
+            part = max(parts, key=lambda k: len(k["held"]))
+            vocabulary = Vocabulary.from_state(part["state"])
+            counted = {tuple(h) for h in part["held"]}
+            rows = [row for name, info in snap.manifest["articles"].items()
+                    if (name, info["owner"], info["digest"]) not in counted for row in range(*info["rows"])]
+            vocabulary.add(Vocabulary(lexical_texts(snap.passages.stream(rows))))
+        else:
+            vocabulary = Vocabulary(lexical_texts(snap.passages))
         vocabulary.docs = []
-        if path is not None:
+        if self.folder is not None:
             try:
+                path = self.folder / VOCABULARY.format(key=key)
                 self.folder.mkdir(parents=True, exist_ok=True)
                 atomic_write(path, lambda tmp: Path(tmp).write_bytes(
-                    orjson.dumps({"key": key, "state": vocabulary.state()})))
+                    orjson.dumps({"key": key, "held": held, "state": vocabulary.state()})))
                 for old in self.folder.glob(VOCABULARY.format(key="*")):
                     if old != path and _VOCABULARY_FILE.fullmatch(old.name):
                         old.unlink(missing_ok=True)
             except OSError as exc:  # a read-only cache folder: counted again next time
                 log.warning("term statistics not kept in %s: %s", self.folder, exc)
         return vocabulary
+
+    def _kept_vocabularies(self) -> dict[str, dict]:
+        """Term statistics kept in this view's cache folder and the base corpus's, by key: those of this manifest's
+        values, read whole (a damaged file is passed over with a warning; one of other values or of an older
+        version, silently)."""
+        kept: dict[str, dict] = {}
+        for folder in dict.fromkeys(f for f in (self.folder, self.base_folder) if f is not None):
+            for path in folder.glob(VOCABULARY.format(key="*")):
+                if not _VOCABULARY_FILE.fullmatch(path.name):
+                    continue
+                try:
+                    found = read_json(path)
+                    if isinstance(found, dict) and "state" in found and "held" not in found:
+                        continue  # kept by an older version, without what it was counted from: replaced
+                    key = _vocabulary_key(self.expect, found["held"])
+                    if path.name == VOCABULARY.format(key=key) == VOCABULARY.format(key=found["key"]):
+                        found["state"]["doc_count"]  # noqa: B018  (a file cut short fails here, not later)
+                        kept[key] = found
+                except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                    log.warning("term statistics in %s not used (%s): counting them again", path, exc)
+        return kept
 
     def search(self, vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         k = min(k, self.size, MAX_LIMIT)
@@ -604,8 +638,13 @@ class _Records(Sequence[Passage]):
         return self.fetch(range(row - 8, row + 8))[row]
 
     def __iter__(self) -> Iterator[Passage]:
-        for at in range(0, len(self), CHUNK):
-            yield from self._read(range(at, min(at + CHUNK, len(self)))).values()
+        return self.stream(range(len(self)))
+
+    def stream(self, rows: Sequence[int]) -> Iterator[Passage]:
+        """The passages of ``rows`` in their order, read ``CHUNK`` a query and not kept (counting statistics)."""
+        for at in range(0, len(rows), CHUNK):
+            read = self._read(rows[at:at + CHUNK])
+            yield from (read[int(r)] for r in rows[at:at + CHUNK])
 
     def fetch(self, rows: Iterable[int]) -> dict[int, Passage]:
         """The passages of ``rows`` (those out of range left out): kept ones as kept, the others read in as few
@@ -647,9 +686,13 @@ class _Records(Sequence[Passage]):
         return self.names[int(np.searchsorted(self.starts, row, "right")) - 1]
 
 
-def _vocabulary_key(expect: dict[str, Any], articles: dict[str, dict]) -> str:
-    """What term statistics are counted from: the manifest values and each article's version, in row order."""
-    held = [[name, info["owner"], info["digest"], info["rows"]] for name, info in articles.items()]
+def _held(articles: dict[str, dict]) -> list[list[str]]:
+    """The article versions term statistics are counted from, in row order: [name, owner, digest] each."""
+    return [[name, info["owner"], info["digest"]] for name, info in articles.items()]
+
+
+def _vocabulary_key(expect: dict[str, Any], held: list[list[str]]) -> str:
+    """The name of term statistics counted from ``held`` (``_held``) under these manifest values."""
     return hashlib.sha256(orjson.dumps([expect, held], option=orjson.OPT_SORT_KEYS)).hexdigest()[:20]
 
 

@@ -143,7 +143,7 @@ def open_store(settings: "Settings", expect: dict[str, Any], owner: str | None =
         return FaissStore.open(store_folder(settings, owner), expect)
     from .milvus_store import MilvusStore
 
-    return MilvusStore.open(settings, expect, owner, store_folder(settings, owner))
+    return MilvusStore.open(settings, expect, owner, store_folder(settings, owner), store_folder(settings))
 
 
 def forget_owner(settings: "Settings", owner: str) -> None:

@@ -83,6 +83,17 @@ class Vocabulary:
         vocabulary.joined = set(state["joined"])
         return vocabulary
 
+    def add(self, other: "Vocabulary") -> None:
+        """Count ``other``'s passages in too: every statistic is a sum (or a union) over passages, so two groups
+        counted apart and added are the two counted together (a store counts only the articles it lacks)."""
+        for name in ("df", "words", "capitalised", "lower"):
+            getattr(self, name).update(getattr(other, name))
+        self.acronyms |= other.acronyms
+        self.joined |= other.joined
+        self.docs += other.docs
+        self.doc_count += other.doc_count
+        self._near.clear()
+
     def idf(self, term: str) -> float:
         """Inverse document frequency; a term no passage holds weighs the most."""
         df = self.df.get(term, 0)
@@ -109,8 +120,9 @@ class Vocabulary:
         return capital > 0 and capital >= NAME_SHARE * (capital + self.lower.get(word, 0))
 
     def words_near_length(self, length: int, spread: int) -> list[str]:
-        """The articles' words whose length is within ``spread`` of ``length`` (typo candidates)."""
+        """The articles' words whose length is within ``spread`` of ``length`` (typo candidates), in alphabetical
+        order: which of two equally near words repairs a typo does not depend on the order articles were counted."""
         key = (length, spread)
         if key not in self._near:
-            self._near[key] = [w for w in self.words if abs(len(w) - length) <= spread]
+            self._near[key] = sorted(w for w in self.words if abs(len(w) - length) <= spread)
         return self._near[key]

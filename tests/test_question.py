@@ -101,6 +101,19 @@ def test_typos_are_repaired_against_the_articles(vocabulary):
     assert ("tlaks", "talks") in q.repaired and not q.absent
 
 
+def test_term_statistics_counted_in_parts_and_added_are_those_counted_at_once():
+    """What a store that counts only the articles it lacks relies on; typo repair must not depend on the order."""
+    article = parse_article(SEED.name, SEED.read_bytes())
+    texts = [(f"{p.title}\n{p.embed_text}", p.text) for p in split_passages(article, lambda t: len(t.split()) + 2, 256, 160)]
+    whole = Vocabulary(texts)
+    for cut in (1, len(texts) // 2):
+        added = Vocabulary(texts[cut:])
+        added.add(Vocabulary(texts[:cut]))  # the later passages counted first
+        assert added.state() == whole.state() and added.docs == whole.docs[cut:] + whole.docs[:cut]
+        assert added.words_near_length(5, 1) == whole.words_near_length(5, 1)
+        assert analyse("who atended the tlaks", added) == analyse("who atended the tlaks", whole)
+
+
 def test_real_words_and_missing_names_are_not_repaired(vocabulary):
     assert analyse("what's the weather in Paris", vocabulary).repaired == ()
     q = analyse("What did Angela Merkel say about the talks?", vocabulary)

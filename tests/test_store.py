@@ -160,6 +160,40 @@ def test_milvus_opening_reads_no_passage_record_and_a_question_only_those_it_ans
     assert 1 <= counting.records <= 3
 
 
+def test_milvus_term_statistics_count_only_the_articles_a_kept_count_lacks(
+        tmp_path, fake_embedder, milvus_folder, monkeypatch):
+    """An upload to a large archive, or an ingestion that adds articles, reads those articles, not the archive."""
+    import qa.milvus_store as milvus_store
+
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    base = open_store(settings, EXPECT)
+    base.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    base.flush()
+    open_store(settings, EXPECT).vocabulary()  # the base corpus's: counted, kept
+    counting = _CountingRecords(milvus_store.client(settings))
+    monkeypatch.setattr(milvus_store, "client", lambda settings: counting)
+    owner = "browser-a-0123456789abcdef"
+    ferry = _article("ferry.txt", FERRY, fake_embedder, uploaded=True)
+    mine = open_store(settings, EXPECT, owner=owner)
+    mine.put_article("ferry.txt", *ferry)
+    mine.flush()
+
+    counting.records = 0
+    view = open_store(settings, EXPECT, owner=owner)
+    state = view.vocabulary().state()
+    assert counting.records == len(ferry[1])  # the upload's passages, not the base corpus's
+    assert state == _counted(view) and view.vocabulary().knows("skalholt")
+
+    more = _article("ferry.txt", FERRY.replace(b"May", b"June"), fake_embedder)
+    base.put_article("ferry.txt", *more)  # the base corpus gains an article
+    base.flush()
+    counting.records = 0
+    grown = open_store(settings, EXPECT)
+    state = grown.vocabulary().state()
+    assert counting.records == len(more[1])
+    assert state == _counted(grown) and grown.vocabulary().knows("june")
+
+
 def test_milvus_reads_a_slice_longer_than_it_keeps(tmp_path, fake_embedder, milvus_folder, monkeypatch):
     import qa.milvus_store as milvus_store
 
