@@ -477,7 +477,9 @@ class MilvusStore:
     def sentence_vectors(self, rows: Sequence[int] | np.ndarray) -> list[np.ndarray]:
         """Looked up by the sentences' own keys (``_id(passage key, position)``), which Milvus finds by
         its primary-key index: filtering on the passage field scans every sentence row instead (1.2-1.4 s
-        a question at 116k passages on Milvus Lite, against 4-7 ms by key)."""
+        a question at 116k passages on Milvus Lite, against 4-7 ms by key). Rounded to float16, as the
+        FAISS store keeps them (Milvus Lite has no float16 vectors), so both stores score sentences alike:
+        unrounded, one public-dev answer of 2,211 had a different third sentence."""
         rows = [int(r) for r in rows]
         snap = self._snap
         out = [np.zeros((int(snap.sentence_counts[r]), self.dim), np.float32) for r in rows]
@@ -492,7 +494,7 @@ class MilvusStore:
             for found in self._query(self.sentence_collection, f"pk in [{listed}]", ["pk", "vector"]):
                 for i, j in where.get(found["pk"], ()):
                     out[i][j] = found["vector"]
-        return out
+        return [o.astype(np.float16).astype(np.float32) for o in out]
 
     # -- writing ---------------------------------------------------------------
 

@@ -361,6 +361,10 @@ def test_retrieval_ranks_alike_in_both_stores(tmp_path, fake_embedder, milvus_fo
         texts = [[e.corpus.passages[h.row].text for h in found] for e, found in zip(engines, hits)]
         assert texts[0][:3] == texts[1][:3], question
         np.testing.assert_allclose([h.score for h in hits[0]], [h.score for h in hits[1]], rtol=1e-3, atol=1e-3)
+    # Sentences are scored from the same vectors (FAISS keeps them in float16): near ties break alike.
+    rows = np.arange(engines[0].corpus.store.size)
+    for mine, theirs in zip(*(e.corpus.store.sentence_vectors(rows) for e in engines)):
+        np.testing.assert_array_equal(mine, theirs)
 
 
 def test_the_lexical_index_is_saved_and_loaded_not_rebuilt(tmp_path, fake_embedder, monkeypatch):
