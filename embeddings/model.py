@@ -76,6 +76,9 @@ def set_threads(threads: int) -> None:
 # bf16 batches are padded to a multiple of this many tokens: oneDNN makes kernels per shape, and fewer shapes
 # made the first pass over the bench's wiki passages 1.11x faster (8,770 against 7,890 tokens/s).
 PAD_TO = 16
+# Attention stays the model's own (sdpa): on 300 of the bench's wiki passages it is 28% of a bf16 pass (its
+# CPU flash kernel, head size 32), yet the alternatives were slower: over fp32, sdpa in bf16 ran 1.50x, eager
+# attention 1.18x, attention by two bf16 matrix products 1.19x, sdpa in fp32 inside the bf16 pass 1.44x.
 
 
 class TorchRunner:
