@@ -97,6 +97,11 @@ def milvus_uri(settings: Settings) -> str:
     return str(path if path.is_absolute() else Path(settings.cache_dir) / path)
 
 
+def is_lite(settings: Settings) -> bool:
+    """Whether the settings name Milvus Lite (a file served by this process), not a Milvus server."""
+    return not milvus_uri(settings).startswith(("http://", "https://"))
+
+
 def client(settings: Settings):
     """One ``MilvusClient`` per URI in this process (Milvus Lite serves a file from one process)."""
     try:
@@ -186,8 +191,8 @@ class MilvusStore:
              folder: Path | None = None, base_folder: Path | None = None) -> "MilvusStore":
         """The view of ``owner`` (None: the base corpus); ``folder``: the cache folder for its term statistics,
         ``base_folder`` the base corpus's (a browser's view starts from its statistics)."""
-        lite = not milvus_uri(settings).startswith(("http://", "https://"))
-        return cls(client(settings), collection_names(settings, expect), expect, owner, lite, folder, base_folder)
+        return cls(client(settings), collection_names(settings, expect), expect, owner, is_lite(settings), folder,
+                   base_folder)
 
     def _ensure(self) -> None:
         """Create the collections on first use (a server's are loaded for search too)."""

@@ -8,7 +8,7 @@ import qa
 from qa.evaluate import MOJIBAKE, citation_problems, evaluate, read_items
 from qa import Settings
 from qa.engine import Engine
-from tests.conftest import DATA, PROJECT, STORES, store_setting
+from tests.conftest import DATA, PROJECT, STORES, server_path, store_setting
 
 pytestmark = pytest.mark.model
 
@@ -18,7 +18,9 @@ def seed_engine(request, tmp_path_factory, embedder, milvus_folder):
     """The real engine over the seed article, once per store kind: answers must not depend on the store."""
     settings = Settings.resolve(articles=PROJECT / "seeds", cache_dir=tmp_path_factory.mktemp("seedcache"), threads=1,
                                 store=store_setting(request.param, milvus_folder))
-    return Engine(settings, embedder=embedder)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        server_path(request.param, monkeypatch)
+        yield Engine(settings, embedder=embedder)
 
 
 def test_dev_questions_meet_the_floor(seed_engine):
