@@ -230,8 +230,10 @@ class FaissStore:
         order = list(held) + [n for n in self._pending if n not in held]
         every = self._data.all_vectors()
         passages: list[Passage] = []
+        records: list[dict] = []
         vector_parts, sentence_parts, fact_parts = [], [], []
         articles: dict[str, dict] = {}
+        sentence_count = 0
         for name in order:
             if name in self._pending:
                 new = self._pending[name]
@@ -240,6 +242,7 @@ class FaissStore:
                 info, part, vectors, sentences = new.info, new.passages, new.vectors, new.sentence_vectors
                 part = [p if p.article == name else replace(p, article=name) for p in part]
                 fact_parts.append(_Facts.of(f for p in part for f in facts_of(p)))
+                records.extend(passage_record(p) for p in part)
             else:
                 info = held[name]
                 a, b = info["rows"]
@@ -247,7 +250,9 @@ class FaissStore:
                 part = self.passages()[a:b]
                 vectors, sentences = every[a:b], self._data.sentence_vectors[sa:sb]
                 fact_parts.append(self._facts.part(sa, sb))
-            start, sentence_start = len(passages), sum(len(s) for s in sentence_parts)
+                records.extend(self._data.records[a:b])
+            start, sentence_start = len(passages), sentence_count
+            sentence_count += len(sentences)
             passages.extend(part)
             vector_parts.append(vectors)
             sentence_parts.append(np.asarray(sentences, np.float16))
@@ -264,7 +269,7 @@ class FaissStore:
         sentence_vectors = np.concatenate(sentence_parts) if sentence_parts else np.zeros((0, dim), np.float16)
         self._data = files.Store(
             manifest={**self.expect, "articles": articles},
-            records=[passage_record(p) for p in passages],
+            records=records,
             index=build_index(vectors),
             sentence_vectors=sentence_vectors,
         )
