@@ -2,7 +2,7 @@
 
 import pytest
 
-from qa.sentences import split_sentences, terms
+from qa.sentences import fold_accents, split_sentences, terms
 
 
 def _split(text):
@@ -35,3 +35,17 @@ def test_terms_stem_and_join_irregular_verbs():
     assert terms("What did he write?") == terms("he wrote")
     assert "london" in terms("talks in London")
     assert terms("the and of") == []
+
+
+@pytest.mark.parametrize(
+    "text, folded",
+    [
+        ("Sekulić, Müntzer, Ångström", "Sekulic, Muntzer, Angstrom"),
+        ("Nguyễn Tấn Dũng", "Nguyen Tan Dung"),  # stacked accents on one Latin letter all go
+        ("Тесла, Йосиф", "Тесла, Йосиф"),  # a breve on a Cyrillic letter stays (Й is not И)
+        ("が, ﬁle, e\u0301e\u0301", "が, file, ee"),  # kana kept whole, a ligature opened, loose accents on Latin go
+        ("\u0301a", "\u0301a"),  # a mark with no letter before it stays
+    ],
+)
+def test_accents_fold_on_latin_letters_only(text, folded):
+    assert fold_accents(text) == folded
