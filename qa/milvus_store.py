@@ -28,8 +28,8 @@ the archive. Rows replaced by another process since the reading are left out
 of results until then. The term statistics (``Vocabulary``) are counted from
 every passage once and kept in the cache folder (``VOCABULARY``), by the
 article versions counted: a browser's view adds its uploads to the base
-corpus's, and a view with articles added counts only those (an article edited
-or removed counts them all again). A cache, not the store, so each app replica
+corpus's, and a view with articles added counts only those (otherwise, as
+when an article is edited or removed, all are counted again). A cache, not the store, so each app replica
 of a Milvus cluster keeps its own.
 Leaves out: Milvus's own security (TLS, users): a token from ``QA_MILVUS_TOKEN`` is all it passes;
 on Milvus Lite, the sentences of a one-passage article whose write was cut off before its only passage (no
@@ -352,25 +352,32 @@ class MilvusStore:
     def _kept_vocabulary(self, snap: "_Snapshot") -> Vocabulary:
         """The snapshot's term statistics: as kept for the same article versions; else as kept for a part of them
         (the base corpus's, for a browser's view; this view's, before articles were added) with the rest counted;
-        else counted from every passage. Kept in the cache folder for next time."""
+        else counted from every passage. Kept in the cache folder for next time, unless a row read was gone
+        (another writer's since the snapshot): then they are this snapshot's only."""
         held = _held(snap.manifest["articles"])
         key = _vocabulary_key(self.expect, held)
-        kept = self._kept_vocabularies()
-        if key in kept:
-            return Vocabulary.from_state(kept[key]["state"])
+        exact = self._kept_vocabularies(key)
+        if key in exact:
+            return exact[key][1]
         versions = {tuple(h) for h in held}
-        parts = [k for k in kept.values() if {tuple(h) for h in k["held"]} <= versions]
+        parts = [k for k in self._kept_vocabularies().values() if k[0] <= versions]
+        gone: list[Passage] = []
+
+        def whole(passages: Iterable[Passage]) -> Iterator[Passage]:
+            for p in passages:
+                if p.id == GONE:
+                    gone.append(p)
+                yield p
+
         if parts:
-            part = max(parts, key=lambda k: len(k["held"]))
-            vocabulary = Vocabulary.from_state(part["state"])
-            counted = {tuple(h) for h in part["held"]}
+            counted, vocabulary = max(parts, key=lambda k: len(k[0]))
             rows = [row for name, info in snap.manifest["articles"].items()
                     if (name, info["owner"], info["digest"]) not in counted for row in range(*info["rows"])]
-            vocabulary.add(Vocabulary(lexical_texts(snap.passages.stream(rows))))
+            vocabulary.add(Vocabulary(lexical_texts(whole(snap.passages.stream(rows)))))
         else:
-            vocabulary = Vocabulary(lexical_texts(snap.passages))
+            vocabulary = Vocabulary(lexical_texts(whole(snap.passages)))
         vocabulary.docs = []
-        if self.folder is not None:
+        if self.folder is not None and not gone:
             try:
                 path = self.folder / VOCABULARY.format(key=key)
                 self.folder.mkdir(parents=True, exist_ok=True)
@@ -383,23 +390,23 @@ class MilvusStore:
                 log.warning("term statistics not kept in %s: %s", self.folder, exc)
         return vocabulary
 
-    def _kept_vocabularies(self) -> dict[str, dict]:
-        """Term statistics kept in this view's cache folder and the base corpus's, by key: those of this manifest's
-        values, read whole (a damaged file is passed over with a warning; one of other values or of an older
-        version, silently)."""
-        kept: dict[str, dict] = {}
+    def _kept_vocabularies(self, key: str = "*") -> dict[str, tuple[set[tuple], Vocabulary]]:
+        """Term statistics kept in this view's cache folder and the base corpus's (those named ``key``, or all),
+        by key: the article versions counted and the statistics. Only those of this manifest's values, read
+        whole: a damaged file is passed over with a warning; one of other values or of an older version,
+        silently."""
+        kept: dict[str, tuple[set[tuple], Vocabulary]] = {}
         for folder in dict.fromkeys(f for f in (self.folder, self.base_folder) if f is not None):
-            for path in folder.glob(VOCABULARY.format(key="*")):
+            for path in folder.glob(VOCABULARY.format(key=key)):
                 if not _VOCABULARY_FILE.fullmatch(path.name):
                     continue
                 try:
                     found = read_json(path)
                     if isinstance(found, dict) and "state" in found and "held" not in found:
                         continue  # kept by an older version, without what it was counted from: replaced
-                    key = _vocabulary_key(self.expect, found["held"])
-                    if path.name == VOCABULARY.format(key=key) == VOCABULARY.format(key=found["key"]):
-                        found["state"]["doc_count"]  # noqa: B018  (a file cut short fails here, not later)
-                        kept[key] = found
+                    name = _vocabulary_key(self.expect, found["held"])
+                    if path.name == VOCABULARY.format(key=name) == VOCABULARY.format(key=found["key"]):
+                        kept[name] = ({tuple(h) for h in found["held"]}, Vocabulary.from_state(found["state"]))
                 except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                     log.warning("term statistics in %s not used (%s): counting them again", path, exc)
         return kept

@@ -120,9 +120,11 @@ class Vocabulary:
         return capital > 0 and capital >= NAME_SHARE * (capital + self.lower.get(word, 0))
 
     def words_near_length(self, length: int, spread: int) -> list[str]:
-        """The articles' words whose length is within ``spread`` of ``length`` (typo candidates), in alphabetical
-        order: which of two equally near words repairs a typo does not depend on the order articles were counted."""
+        """The articles' words whose length is within ``spread`` of ``length`` (typo candidates), the more frequent
+        first, then alphabetically: which of two equally near words repairs a typo does not depend on the order
+        articles were counted in, and the frequent one is among the nearest a search keeps."""
         key = (length, spread)
         if key not in self._near:
-            self._near[key] = sorted(w for w in self.words if abs(len(w) - length) <= spread)
+            near = [w for w in self.words if abs(len(w) - length) <= spread]
+            self._near[key] = sorted(near, key=lambda w: (-self.words[w], w))
         return self._near[key]

@@ -1,5 +1,6 @@
 """The store protocol, for both stores: written by article, durable on flush, searched alike (fake model: fast)."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -9,13 +10,13 @@ import numpy as np
 import pytest
 
 from embeddings.index import read_store, write_store
-from qa.articles import parse_article, split_passages
+from qa.articles import Passage, parse_article, split_passages
 from qa.config import Settings
 from qa.corpus import store_folder
 from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
-from qa.store import Store, facts_of, lexical_texts, open_store
+from qa.store import Store, facts_of, lexical_texts, open_store, passage_record, record_passage
 from qa.vocabulary import Vocabulary
 from tests.conftest import PROJECT, SEED, FakeEmbedder, store_setting, stored_file
 
@@ -192,6 +193,26 @@ def test_milvus_term_statistics_count_only_the_articles_a_kept_count_lacks(
     state = grown.vocabulary().state()
     assert counting.records == len(more[1])
     assert state == _counted(grown) and grown.vocabulary().knows("june")
+
+
+def test_milvus_term_statistics_counted_while_another_writer_removed_rows_are_not_kept(
+        tmp_path, fake_embedder, milvus_folder):
+    settings = Settings.resolve(articles=tmp_path / "articles", store=store_setting("milvus", milvus_folder))
+    writer = open_store(settings, EXPECT)
+    writer.put_article("budget.txt", *_article("budget.txt", BUDGET, fake_embedder))
+    writer.flush()
+    open_store(settings, EXPECT).vocabulary()  # the base corpus's: counted, kept
+    ferry = _article("ferry.txt", FERRY, fake_embedder)
+    writer.put_article("ferry.txt", *ferry)
+    writer.flush()
+    reader = open_store(settings, EXPECT)  # holds ferry.txt ...
+    writer.delete_article("ferry.txt")  # ... which another writer removes before the reader counts it
+    writer.flush()
+    assert not reader.vocabulary().knows("skalholt")
+    writer.put_article("ferry.txt", *ferry)  # the same version, back
+    writer.flush()
+    again = open_store(settings, EXPECT)
+    assert again.vocabulary().knows("skalholt") and again.vocabulary().state() == _counted(again)
 
 
 def test_milvus_reads_a_slice_longer_than_it_keeps(tmp_path, fake_embedder, milvus_folder, monkeypatch):
@@ -467,3 +488,11 @@ def test_a_milvus_lite_file_is_kept_under_the_cache_folder(tmp_path):
     settings = Settings.resolve(cache_dir=tmp_path, store="milvus:qa.db")
     assert milvus_uri(settings) == str(tmp_path / "qa.db")
     assert milvus_uri(Settings.resolve(store="milvus:http://milvus:19530")) == "http://milvus:19530"
+
+
+def test_a_passage_record_keeps_every_field_and_reads_back_as_the_passage(fake_embedder):
+    """A field added to ``Passage`` and not to its record would be lost from every store without an error."""
+    _, passages, _, _ = _article("ferry.txt", FERRY, fake_embedder)
+    assert set(passage_record(passages[0])) == {f.name for f in dataclasses.fields(Passage)} - {"article"}
+    for passage in passages:
+        assert record_passage(json.loads(json.dumps(passage_record(passage))), "ferry.txt") == passage
