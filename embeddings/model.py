@@ -191,6 +191,10 @@ class Embedder:
         """One unit-length float32 vector for a question."""
         return self.runner.run([text])[0][0]
 
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """Unit-length float32 vectors for a few questions, in one forward pass (a conversation's turns)."""
+        return self.runner.run(list(texts))[0]
+
     def one_thread_copy(self) -> "Embedder | None":
         """A separate copy that computes on one thread (ONNX Runtime only: torch's threads are per process).
 

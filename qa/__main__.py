@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from . import load
+from .conversation import Turn
 from .config import add_arguments, from_arguments
 from .engine import Engine
 from .errors import QAError, exit_code
@@ -60,7 +61,7 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -> int:
     """A prompt that keeps the conversation, so follow-up questions work."""
-    history: list[tuple[str, str]] = []
+    history: list[Turn] = []
     print("Ask about the articles (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
         try:
@@ -76,7 +77,7 @@ def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -
             print(f"Error: {exc}", file=sys.stderr)
             continue
         print(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else f"{answer}\n")
-        history = engine.recent_history(history + [(question, answer.text)])  # the latest turns that fit
+        history = engine.recent_history(history + [answer])  # the latest turns that fit, with what they cited
 
 
 class _PaceLine:

@@ -97,6 +97,9 @@ class Settings:
     # Passages retrieval hands to sentence scoring, which re-ranks them by
     # their best sentence: 10 lifted recall@1 on public-dev (see weights report).
     candidates: int = 10
+    # Passages of a conversation's focus (the articles its latest answers
+    # cited) that scoring reads besides, when retrieval ranked them lower.
+    focus_candidates: int = 5
     # Passages are packed from whole paragraphs up to this many word pieces
     # (model window is 256): long enough to keep a quote with its speaker,
     # short enough that a citation points at one place.

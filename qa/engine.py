@@ -17,6 +17,7 @@ import gc
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -26,19 +27,39 @@ import numpy as np
 from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
-from .answer import Answer, Candidate, answerability, compose, rank, sentence_features
+from .answer import Answer, compose
+from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
 from .articles import SUFFIXES, Article, Passage, parse_article, read_article
 from .config import Settings
+from .conversation import Focus, Turn, TurnLike, focus, turns
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
 from .question import Question, analyse
-from .retrieve import Hit, Retriever
+from .retrieve import Hit, Leaning, Retriever, with_focus
 from .uploads import check_room, safe_name, undo_upload, write_upload
 from .weights import Weights, load_weights
 
 log = logging.getLogger(__name__)
 
-History = Sequence[tuple[str, str]]
+# Earlier turns: (question, answer text) pairs, (question, answer text, cited articles) triples, or Answers.
+History = Sequence[TurnLike]
+
+
+# The passages a conversation points to most that retrieval scores, whatever their rank.
+LEANING_ROWS = 4
+# Question vectors kept for the conversations that ask them again (384 floats each: 6 MB).
+VECTORS_KEPT = 4096
+
+
+@dataclass(frozen=True)
+class Examined:
+    """A question as fitting reads it: analysed, embedded, every passage proposed, and its conversation."""
+
+    q: Question
+    vector: np.ndarray
+    hits: list[Hit]
+    focus: Focus
+    leaning: Leaning
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,9 @@ class Engine:
         self.owner = owner
         self._donor = donor
         self._write_lock = threading.Lock()
-        if donor is not None and not upload_files(upload_folder(settings, owner)):
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # question text -> vector, the latest
+        self._vectors_lock = threading.Lock()
+        if donor is not None and owner is not None and not upload_files(upload_folder(settings, owner)):
             self._state = donor._state  # nothing of its own yet: the same articles, no copy
         else:
             self._state = self._open(progress)
@@ -134,18 +157,21 @@ class Engine:
             timings: dict[str, float] | None = None, only: Iterable[str] | None = None) -> Answer:
         """Answer ``question`` from the articles, with numbered citations.
 
-        ``history`` holds earlier (question, answer text) pairs so follow-ups
-        ("What did he write?") know who "he" is. ``timings``, when given, gets
-        the seconds each stage took (analyse, embed, retrieve, score, compose).
-        ``only``: the names of the articles to answer from (as ``articles``
-        lists them; None or empty: all). Raises QuestionError for an empty or
-        over-long question, ArticleError for a name no article has.
+        ``history`` holds the conversation's earlier turns, oldest first: (question,
+        answer text) pairs, (question, answer text, cited articles) triples, or
+        the earlier ``Answer``s themselves. Follow-ups ("What did he write?")
+        are read against them, and search the articles the latest answers
+        came from first. ``timings``, when given, gets the seconds each stage
+        took (analyse, embed, retrieve, score, compose). ``only``: the names
+        of the articles to answer from (as ``articles`` lists them; None or
+        empty: all). Raises QuestionError for an empty or over-long question,
+        ArticleError for a name no article has.
         """
         clock = _Clock(timings)
         state = self._state
-        q, candidates = self._candidates(state, question, history, k, clock, only)
+        q, candidates, focused = self._candidates(state, question, history, k, clock, only)
         vocabulary = state.retriever.vocabulary
-        sure = answerability(q, candidates, vocabulary, self.weights)
+        sure = answerability(q, candidates, vocabulary, self.weights, focused)
         threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
         s = self.settings
         answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences)
@@ -154,47 +180,109 @@ class Engine:
 
     def search(self, question: str, history: History | None = None, k: int | None = None) -> list[tuple[Passage, float]]:
         """The passages ``ask`` answers from, best first, each with its best sentence's score."""
-        _, candidates = self._candidates(self._state, question, history, k, _Clock(None))
+        _, candidates, _ = self._candidates(self._state, question, history, k, _Clock(None))
         best: dict[int, tuple[Passage, float]] = {}
         for c in candidates:
             best.setdefault(c.hit.row, (c.passage, c.score))
         return list(best.values())
 
     def analyse(self, question: str, history: History | None = None) -> Question:
-        """How the engine reads ``question``: normalised, focused, repaired, its kind and names."""
+        """How the engine reads ``question``: normalised, focused, repaired, its references resolved, its kind and names."""
         return analyse(self.check_question(question), self._state.retriever.vocabulary, self.check_history(history))
 
-    def examine(self, question: str, history: History | None = None) -> tuple[Question, np.ndarray, list[Hit]]:
-        """The analysed question, its vector, and every passage retrieval proposes (fused, best first).
+    def examine(self, question: str, history: History | None = None) -> "Examined":
+        """The analysed question, its vector, every passage retrieval proposes (fused, best first), and what the
+        conversation points to.
 
         What fitting the weights reads (``python -m qa fit``); answering uses
-        the first ``settings.candidates`` of these hits.
+        the first ``settings.candidates`` of these hits, and the best of the
+        conversation's (``with_focus``).
         """
-        q = self.analyse(question, history)
-        vector = self.embedder.encode_query(q.query)
-        return q, vector, self.retriever.search(q.search_terms, vector, None)
+        turns_ = self.check_history(history)
+        state = self._state
+        q = analyse(self.check_question(question), state.retriever.vocabulary, turns_)
+        focused = self._focus(state, turns_)
+        vector, leaning = self._embed(state, q)
+        hits = state.retriever.search(q.search_terms, vector, None, self.focus_rows(focused, leaning, state))
+        return Examined(q, vector, hits, focused, leaning)
+
+    def retrieved(self, vector: np.ndarray, hits: Sequence[Hit], focused: Focus, leaning: Leaning) -> Retrieved:
+        """What scoring reads of a question's hits in this engine's corpus."""
+        state = self._state
+        rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
+        state.corpus.store.prefetch([r + d for r in rows for d in (-1, 0, 1)])  # scoring reads neighbours
+        cosines = dict(zip(rows, _cosines(state.corpus.store.sentence_vectors(rows), vector)))
+        return Retrieved(hits, state.corpus.passages, cosines.__getitem__, state.retriever.vocabulary,
+                         state.retriever.sentence_scale(vector), state.corpus.store.sentence_facts, focused, leaning)
+
+    def _embed(self, state: _State, q: Question) -> tuple[np.ndarray, Leaning]:
+        """The question's vector, and where its conversation points (its turns' mean vector and words).
+
+        The earlier turns' vectors come from a cache (a chat asks them again
+        with every follow-up); those missing are embedded with the question,
+        in one forward pass. The question's own vector is always computed.
+        """
+        with self._vectors_lock:
+            known = {t: self._vectors[t] for t in q.conversation if t in self._vectors}
+        missing = list(dict.fromkeys(t for t in q.conversation if t not in known))
+        made = dict(zip([q.query, *missing], self.embedder.encode_queries([q.query, *missing])))
+        vector = made.pop(q.query)
+        if q.query == q.searched:
+            made[q.searched] = vector  # as a later question's conversation will read it
+        known.update(made)
+        with self._vectors_lock:
+            self._vectors.update(made)
+            while len(self._vectors) > VECTORS_KEPT:
+                self._vectors.popitem(last=False)
+        if not q.conversation:
+            return vector, Leaning({})
+        mean = vector + np.sum([known[t] for t in q.conversation], axis=0)
+        mean = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+        return vector, state.retriever.leaning(q.conversation_terms, mean)
+
+    def _focus(self, state: _State, history: Sequence[Turn]) -> Focus:
+        """The conversation's focus, of the articles this corpus still holds."""
+        found = focus(history)
+        held = state.corpus.store.manifest["articles"]
+        return Focus(frozenset(a for a in found.latest if a in held), frozenset(a for a in found.earlier if a in held),
+                     found.said)
+
+    def focus_rows(self, focused: Focus, leaning: Leaning, state: _State | None = None) -> np.ndarray | None:
+        """The rows retrieval scores whatever their rank: the focus's articles', and the passages the
+        conversation's words point to most (None: neither)."""
+        state = state or self._state
+        held = state.corpus.store.manifest["articles"]
+        spans = [held[name]["rows"] for name in sorted(focused.articles)]
+        rows = [np.arange(a, b) for a, b in spans] + [np.array(leaning.rows[:LEANING_ROWS], dtype=np.int64)]
+        found = np.unique(np.concatenate(rows))
+        return found if len(found) else None
 
     def _candidates(self, state: _State, question: object, history: object, k: int | None,
-                    clock: "_Clock", only: Iterable[str] | None = None) -> tuple[Question, list[Candidate]]:
-        """The analysed question and the scored sentences of its ``k`` best passages, best first.
+                    clock: "_Clock", only: Iterable[str] | None = None) -> tuple[Question, list[Candidate], Focus]:
+        """The analysed question, the scored sentences of its ``k`` best passages (best first), and its focus.
 
         Retrieval hands over more passages than answered from
-        (``settings.candidates``); their best sentences re-rank them. With
-        ``only``, the passages of other articles are left out (retrieval then
-        looks at every passage when the best ones are elsewhere).
+        (``settings.candidates``), and the best ``settings.focus_candidates``
+        of the conversation's focus besides; their best sentences re-rank
+        them. With ``only``, the passages of other articles are left out
+        (retrieval then looks at every passage when the best ones are
+        elsewhere).
         """
         question = self.check_question(question)
-        pairs = self.check_history(history)
+        turns_ = self.check_history(history)
         chosen = self.check_only(only, state)
         k = self.settings.top_k if k is None else int(k)
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
-        q = analyse(question, state.retriever.vocabulary, pairs)
+        q = analyse(question, state.retriever.vocabulary, turns_)
+        focused = self._focus(state, turns_)
+        if chosen is not None:
+            focused = Focus(focused.latest & chosen, focused.earlier & chosen, focused.said)
         clock.mark("analyse")
-        vector = self.embedder.encode_query(q.query)
+        vector, leaning = self._embed(state, q)
         clock.mark("embed")
         wanted = max(k, self.settings.candidates)
-        hits = state.retriever.search(q.search_terms, vector, wanted)
+        hits = state.retriever.search(q.search_terms, vector, wanted, self.focus_rows(focused, leaning, state))
         if chosen is not None:
             inside = np.zeros(state.corpus.store.size, dtype=bool)  # by row: no passage is read to filter
             for name in chosen:
@@ -204,18 +292,12 @@ class Engine:
             if len(hits) < wanted:  # the best passages were elsewhere: look at every one
                 every = state.retriever.search(q.search_terms, vector, state.corpus.store.size)
                 hits = [h for h in every if inside[h.row]][:wanted]
+        hits = with_focus(hits, wanted, frozenset(h.row for h in hits[wanted:]), self.settings.focus_candidates)
         clock.mark("retrieve")
-        wanted_rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
-        state.corpus.store.prefetch([r + d for r in wanted_rows for d in (-1, 0, 1)])  # scoring reads neighbours
-        cosines = _cosines(state.corpus.store.sentence_vectors(wanted_rows), vector)
-        rows, matrix = sentence_features(
-            q, hits, state.corpus.passages,
-            dict(zip(wanted_rows, cosines)).__getitem__,
-            state.retriever.vocabulary, state.retriever.sentence_scale(vector), state.corpus.store.sentence_facts,
-        )
+        rows, matrix = sentence_features(q, self.retrieved(vector, hits, focused, leaning))
         candidates = rank(rows, matrix, self.weights, k)
         clock.mark("score")
-        return q, candidates
+        return q, candidates, focused
 
     def check_only(self, only: Iterable[str] | None, state: "_State | None" = None) -> frozenset[str] | None:
         """The article names a question is restricted to (None: all), or ArticleError naming an unknown one."""
@@ -246,45 +328,40 @@ class Engine:
             raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")
         return question
 
-    def check_history(self, history: object) -> list[tuple[str, str]]:
-        """History as (question, answer text) pairs, checked like the question.
+    def check_history(self, history: object) -> list[Turn]:
+        """History as ``Turn``s, checked like the question.
 
-        TypeError when it is not a list of pairs; QuestionError past the
-        settings' limits (``max_history_turns``, ``max_history_chars``): pass
-        only the latest turns (``recent_history`` picks them).
+        Each turn is a (question, answer text) pair, a (question, answer text,
+        cited articles) triple, or an earlier ``Answer`` (or its ``to_dict()``);
+        TypeError for anything else. QuestionError past the settings' limits
+        (``max_history_turns``, ``max_history_chars``): pass only the latest
+        turns (``recent_history`` picks them).
         """
-        if history is None:
-            return []
-        if isinstance(history, (str, bytes, dict)) or not hasattr(history, "__iter__"):
-            raise TypeError("history must be a list of (question, answer_text) pairs")
         s = self.settings
-        pairs: list[tuple[str, str]] = []
+        items = list(history) if history is not None and not isinstance(history, (str, bytes, dict)) and hasattr(
+            history, "__iter__") else history
+        if items is not None and len(items) > s.max_history_turns:
+            raise QuestionError(f"the conversation history has {len(items)} turns; the limit is "
+                                f"{s.max_history_turns}: pass only the latest turns")
+        checked = turns(items)
         chars = 0
-        for item in history:  # type: ignore[union-attr]
-            if not isinstance(item, (tuple, list)) or len(item) != 2:
-                raise TypeError("history must be a list of (question, answer_text) pairs")
-            if len(pairs) == s.max_history_turns:
-                turns = len(history) if hasattr(history, "__len__") else f"more than {s.max_history_turns}"
-                raise QuestionError(f"the conversation history has {turns} turns; the limit is "
-                                    f"{s.max_history_turns}: pass only the latest turns")
-            pair = (_text(item[0]), _text(item[1]))
-            chars += len(pair[0]) + len(pair[1])
+        for turn in checked:
+            chars += len(turn.question) + len(turn.answer)
             if chars > s.max_history_chars:
                 raise QuestionError(f"the conversation history is over the limit of {s.max_history_chars:,} "
                                     f"characters: pass only the latest turns")
-            pairs.append(pair)
-        return pairs
+        return checked
 
-    def recent_history(self, history: History | None) -> list[tuple[str, str]]:
+    def recent_history(self, history: Iterable[TurnLike] | None) -> list[Turn]:
         """The latest turns of a conversation that fit the history limits: what a surface passes to ``ask``."""
         s = self.settings
-        kept: list[tuple[str, str]] = []
+        kept: list[Turn] = []
         chars = 0
-        for question, answer in reversed(list(history or [])[-s.max_history_turns:]):
-            chars += len(question) + len(answer)
+        for turn in reversed(turns(list(history or [])[-s.max_history_turns:])):
+            chars += len(turn.question) + len(turn.answer)
             if chars > s.max_history_chars:
                 break
-            kept.append((question, answer))
+            kept.append(turn)
         return kept[::-1]
 
     def add_article(self, name: str, data: bytes, progress: Progress | None = None,
@@ -356,10 +433,6 @@ class _Clock:
             now = time.perf_counter()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else str(value or "")
 
 
 def _cosines(groups: list[np.ndarray], vector: np.ndarray) -> list[np.ndarray]:

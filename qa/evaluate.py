@@ -39,6 +39,7 @@ class Item:
     min_of: tuple[list[str], int] | None = None
     none_of: list[str] = field(default_factory=list)  # strings a right answer must not hold
     history: list[str] = field(default_factory=list)
+    article: str | None = None  # the article the question is about, where the label says
 
     def gold_found(self, text: str) -> bool:
         """Whether ``text`` holds the answer the label asks for."""
@@ -90,7 +91,7 @@ def _item(raw: dict[str, Any], number: int) -> Item:
         impossible = bool(raw.get("impossible", False))
         answers = [str(a) for a in raw.get("answers") or []]
         return Item(str(raw.get("id", number)), question, not impossible and bool(answers), any=answers,
-                    history=list(raw.get("history") or []))
+                    history=list(raw.get("history") or []), article=raw.get("article"))
     min_of = raw.get("min_of")
     return Item(
         id=str(raw.get("id", number)),
@@ -101,6 +102,7 @@ def _item(raw: dict[str, Any], number: int) -> Item:
         min_of=(list(min_of[0]), int(min_of[1])) if min_of else None,
         none_of=[str(s) for s in raw.get("none_of") or []],
         history=list(raw.get("history") or []),
+        article=raw.get("article"),
     )
 
 
@@ -129,9 +131,9 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
     recall = {1: 0, 3: 0, 5: 0}
     retrievable = 0
     for item in items:
-        history: list[tuple[str, str]] = []
-        for earlier in item.history:
-            history.append((earlier, engine.ask(earlier, history=history).text))
+        history: list[Answer] = []
+        for earlier in item.history:  # asked in turn, each answer going with the next question as a turn
+            history.append(engine.ask(earlier, history=history))
         start = time.perf_counter()
         answer = engine.ask(item.question, history=history)
         latencies.append((time.perf_counter() - start) * 1000)
@@ -145,13 +147,16 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
         else:
             correct = not answer.answered
         rows.append({
-            "id": item.id, "question": item.question, "answerable": item.answerable,
+            "id": item.id, "question": item.question, "answerable": item.answerable, "follow_up": bool(item.history),
+            "on_story": (answer.citations[0].article == item.article) if item.article and answer.citations else None,
             "correct": bool(correct), "answered": answer.answered, "answer": answer.text,
             "confidence": answer.confidence, "problems": problems, "searched": answer.searched,
             "words": answer_words(answer) if answer.answered else None,
         })
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
+    # Of the answered follow-ups about a known article, those whose first citation is that article.
+    followed = [r for r in answerable if r["follow_up"] and r["answered"] and r["on_story"] is not None]
     return {
         "questions": len(rows),
         "answer_accuracy": _share(sum(r["correct"] for r in answerable), len(answerable)),
@@ -162,6 +167,9 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
                                                                                   if r["words"] is not None]) else None,
         **{f"recall@{d}": _share(n, retrievable) for d, n in recall.items()},
         "citation_validity": _share(sum(not r["problems"] for r in rows), len(rows)),
+        "follow_ups_on_story": _share(sum(r["on_story"] for r in followed), len(followed)),
+        "right_when_on_story": _share(sum(r["correct"] for r in followed if r["on_story"]),
+                                      sum(bool(r["on_story"]) for r in followed)),
         "latency_ms_median": round(statistics.median(latencies), 1),
         "latency_ms_p95": round(_percentile(latencies, 95), 1),
         "results": rows,
@@ -195,6 +203,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"false refusals       {report['false_refusals']} ({pct(report['false_refusal_rate'])} of answerable)",
         f"retrieval recall@1/3/5  {pct(report['recall@1'])} / {pct(report['recall@3'])} / {pct(report['recall@5'])}",
         f"citation validity    {pct(report['citation_validity'])}",
+        *([f"follow-ups on story  {pct(report['follow_ups_on_story'])} of those answered "
+           f"(right {pct(report['right_when_on_story'])} of those)"] if report["follow_ups_on_story"] is not None
+          else []),
         f"mean answer words    {report['mean_answer_words']}",
         f"latency median/p95   {report['latency_ms_median']} / {report['latency_ms_p95']} ms",
     ]

@@ -40,19 +40,22 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .answer import (ANSWERABILITY_FEATURES, SENTENCE_FEATURES, Answer, answerability_features, compose, rank,
-                     sentence_features)
+from .answer import Answer, compose
 from .articles import article_files
 from .config import PROJECT_DIR, Settings, add_arguments, from_arguments
+from .conversation import Focus
 from .engine import Engine, load_model
 from .evaluate import Item, read_items
+from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
 from .question import Question
-from .retrieve import Hit, fuse
-from .weights import FORMAT, Weights, file_for
+from .retrieve import Hit, Leaning, fuse, with_focus
+from .scoring import answerability_features, rank, sentence_features
+from .weights import FORMAT, Weights, WeightsError, file_for, read_weights
 
 log = logging.getLogger(__name__)
 
 SHARED = PROJECT_DIR.parent / "shared" / "eval" / "public-dev"
+CONVERSATIONS = PROJECT_DIR.parent / "shared" / "eval" / "conv-dev"
 NEWS = (PROJECT_DIR / "seeds", PROJECT_DIR / "tests" / "data" / "articles")
 # (articles, questions) fitted on by default: the public SQuAD set (as asked
 # and as people type it), and our own questions about the seed and the test
@@ -63,14 +66,14 @@ DEFAULT_DATA = (
     (NEWS, PROJECT_DIR / "tests" / "data" / "seed_calibration.jsonl"),
     (NEWS, PROJECT_DIR / "tests" / "data" / "seed_fit.jsonl"),
     (NEWS, PROJECT_DIR / "tests" / "data" / "articles_questions.jsonl"),
+    ((CONVERSATIONS / "articles",), CONVERSATIONS / "questions.jsonl"),
 )
 # Targets the threshold is chosen for (on held-apart questions): the issue's
 # limits are 1% (as asked) and 2% (as typed); a margin below them.
-FALSE_REFUSALS = {"clean": 0.0075, "noisy": 0.015}
-# Answers had 50 words on average before fitting (public-dev); the issue lets
-# them grow a fifth. The share is chosen to keep them at 50: gains must come
-# from choosing better, not saying more.
-MAX_MEAN_WORDS = 50.0
+FALSE_REFUSALS = {"clean": 0.0075, "noisy": 0.015, "conversations": 0.015}
+# The mean answer may grow by a tenth over public-dev's 50 words (the conversation issue's limit): gains
+# must come from choosing better, not saying more.
+MAX_MEAN_WORDS = 55.0
 L2 = 1e-3
 # How much a question about an article not in the corpus counts in the
 # answerability fit, against one asked of the corpus without its own article.
@@ -80,6 +83,23 @@ L2 = 1e-3
 # held apart by absent article 0.883 (0.858), with false refusals unchanged
 # (0.62% held apart); 10 times did no better in a sweep (2026-11-26).
 OFF_CORPUS_WEIGHT = 3.0
+# Held apart by folds of articles: each fold's questions are scored by weights fitted on the others. A set
+# of at most this many articles leaves each out of its corpus in turn; a larger one (conv-dev's 200
+# stories) leaves out a fold of them at a time.
+FOLDS = 10
+LEAVE_ONE_OUT = 12
+# Gold removed (on-topic unanswerables): a question's answer is cut out of its article, every sentence
+# holding a gold string, and the question asked of the corpus holding the cut article. A cut takes at
+# most this share of an article's sentences (questions whose gold is everywhere are not cut), and the
+# questions of one article are cut in rounds, each round's corpus cutting one batch of every article.
+CUT_SHARE = 0.2
+CUT_ROUNDS = 6
+# Which sets' unanswerable examples answerability learns refusal from. Not the conversations': their
+# turns ("what was in his hand", "for what?") read alike whether or not the corpus holds the story, so
+# learning to refuse them moved the threshold under their false-refusal target instead: with them
+# (even weighted 0.3) public-dev's off-corpus refusal fell from 0.87 to 0.51 held apart, its gold-removed
+# refusal from 0.28 to 0.17; without them the conversations kept 1.2% false refusals (2026-12-04).
+LEARN_REFUSAL_FROM = {"clean": True, "noisy": True, "conversations": False}
 GRID = [round(x, 2) for x in np.arange(0.0, 1.001, 0.05)]
 SHARES = [0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 1.0]
 MARGINS = [0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0]
@@ -97,6 +117,9 @@ class Example:
     q: Question
     vector: np.ndarray
     hits: list[Hit]
+    focus: Focus
+    leaning: Leaning
+    fold: int = 0  # held apart in this fold (``assign_folds``)
     rows: list = None  # type: ignore[assignment]
     matrix: np.ndarray | None = None
     positive: np.ndarray | None = None
@@ -107,14 +130,22 @@ class Example:
 
 def collect(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, blank: Weights,
             progress: Callable[[str], None]) -> list[Example]:
-    """Every question, asked of its full corpus and of the corpus without its article."""
+    """Every question, asked of its full corpus, of the corpus without its article, and with its gold cut out.
+
+    A conversation's earlier turns are answered in each corpus by the
+    weights fitted before (``start_weights``), so that its focus is what
+    answering would have.
+    """
     embedder = load_model(settings)
+    answering = start_weights(settings, blank)
     engines: dict[tuple, Engine] = {}
 
-    def engine(sources: Sequence[Path], leave_out: str | None) -> Engine:
-        key = (tuple(sources), leave_out)
+    def engine(sources: Sequence[Path], leave_out: frozenset[str] = frozenset(),
+               cut: tuple[tuple[str, str], ...] = ()) -> Engine:
+        key = (tuple(sources), leave_out, cut)
         if key not in engines:
-            engines[key] = _engine(sources, leave_out, settings, embedder, blank)
+            donor = engines.get((tuple(sources), frozenset(), ()))
+            engines[key] = _engine(sources, leave_out, dict(cut), settings, embedder, answering, donor)
         return engines[key]
 
     examples: list[Example] = []
@@ -124,16 +155,108 @@ def collect(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, bla
             continue
         items = read_items(questions)
         raws = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
-        full = engine(sources, None)
-        names = [a.name for a in full.articles]
+        full = engine(sources)
+        source = f"{questions.parent.name}/{questions.stem}"  # conv-dev and public-dev both have questions.jsonl
+        names = sorted(a.name for a in full.articles)
         progress(f"{questions.name}: {len(items)} questions on {len(names)} article(s)")
+        about: list[str | None] = []
         for item, raw in zip(items, raws):
             article = raw.get("article") or (_guess_article(item, full) if item.answerable else _absent_article(raw))
+            about.append(article)
             group = f"{sources[0].name}/{article or 'unanswerable'}"
-            examples.append(_example(item, group, item.answerable, questions.stem, full))
+            examples.append(_example(item, group, item.answerable, source, full))
             if item.answerable and article in names and len(names) > 1:
-                examples.append(_example(item, group, False, questions.stem, engine(sources, article)))
+                out = frozenset([article]) if len(names) <= LEAVE_ONE_OUT else frozenset(
+                    n for n in names if fold_of(f"{sources[0].name}/{n}") == fold_of(group))
+                examples.append(_example(item, group, False, source, engine(sources, out)))
+        rounds = cut_rounds(items, about, full)
+        progress(f"{questions.name}: {sum(len(r) for r in rounds.values())} questions with their gold cut out, "
+                 f"in {len(rounds)} corpora")
+        for cut, batch in rounds.items():
+            cut_engine = engine(sources, frozenset(), cut)
+            for item, article in batch:
+                examples.append(_example(item, f"{sources[0].name}/{article}", False, f"{source}_cut", cut_engine))
     return examples
+
+
+def start_weights(settings: Settings, blank: Weights) -> Weights:
+    """The weights a refit answers conversations' earlier turns with: the model's current file, read by
+    feature name (features it lacks weigh 0), else ``blank``."""
+    try:
+        return read_weights(file_for(settings.model), lenient=True)
+    except (WeightsError, KeyError, OSError):
+        return blank
+
+
+def fold_of(group: str) -> int:
+    """Which fold of a large set's articles leaves ``group``'s out of its corpus: a stable hash of its name."""
+    return int(hashlib.sha1(group.encode()).hexdigest(), 16) % FOLDS
+
+
+def assign_folds(examples: Sequence[Example]) -> None:
+    """Each example's fold for fitting held apart: its group's (article's), the groups dealt round in name
+    order, so that every fold holds some and no fold holds all."""
+    groups = sorted({e.group for e in examples})
+    folds = {g: i % FOLDS for i, g in enumerate(groups)}
+    for e in examples:
+        e.fold = folds[e.group]
+
+
+def cut_rounds(items: Sequence[Item], about: Sequence[str | None], full: Engine
+               ) -> dict[tuple[tuple[str, str], ...], list[tuple[Item, str]]]:
+    """Corpora with answers cut out: (article, cut text) pairs -> the questions each one leaves unanswerable.
+
+    Round r cuts the r-th batch of every article's questions: the sentences
+    that hold their gold strings, every one of them, so that no gold string
+    is left anywhere in the article (a question whose gold the cut can't
+    remove within ``CUT_SHARE`` of the article is left out).
+    """
+    by_article: dict[str, list[Item]] = {}
+    for item, article in zip(items, about):
+        if item.answerable and article in full.corpus.files:
+            by_article.setdefault(article, []).append(item)
+    batches: dict[str, list[tuple[list[Item], str]]] = {}
+    for article, asked in sorted(by_article.items()):
+        path = full.corpus.files[article]
+        try:
+            raw = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        sentences = [p.text[a:b] for p in full.corpus.passages if p.article == article for a, b in p.sentences]
+        limit = max(1, int(CUT_SHARE * len(sentences)))
+        out: list[tuple[list[Item], str]] = []
+        batch: list[Item] = []
+        removed: set[str] = set()
+        for item in asked:
+            holding = {s for s in sentences if item.holds_some(s)}
+            if not holding or len(holding) > limit:
+                continue
+            if len(removed | holding) > limit:
+                if batch:
+                    out.append((batch, _cut(raw, removed)))
+                batch, removed = [], set()
+                if len(out) == CUT_ROUNDS:
+                    break
+            text = _cut(raw, removed | holding)
+            if item.holds_some(text) or not all(s in raw for s in holding):
+                continue  # the gold is also where no sentence of it was cut (a header, a sentence split otherwise)
+            batch.append(item)
+            removed |= holding
+        if batch and len(out) < CUT_ROUNDS:
+            out.append((batch, _cut(raw, removed)))
+        batches[article] = out
+    rounds: dict[tuple[tuple[str, str], ...], list[tuple[Item, str]]] = {}
+    for r in range(CUT_ROUNDS):
+        cut = tuple((a, b[r][1]) for a, b in sorted(batches.items()) if len(b) > r)
+        if cut:
+            rounds[cut] = [(item, a) for a, b in sorted(batches.items()) if len(b) > r for item in b[r][0]]
+    return rounds
+
+
+def _cut(text: str, sentences: set[str]) -> str:
+    for sentence in sorted(sentences, key=len, reverse=True):
+        text = text.replace(sentence, "")
+    return text
 
 
 def _absent_article(raw: dict) -> str | None:
@@ -160,27 +283,33 @@ def _guess_article(item: Item, engine: Engine) -> str:
     return "unknown"
 
 
-def _engine(sources: Sequence[Path], leave_out: str | None, settings: Settings, embedder, weights: Weights) -> Engine:
-    """An engine over the articles of ``sources`` but ``leave_out``, through a cached folder of links."""
-    files = [f for source in sources for f in article_files(source) if f.name != leave_out]
-    if len(sources) == 1 and leave_out is None:
+def _engine(sources: Sequence[Path], leave_out: frozenset[str], cut: dict[str, str], settings: Settings,
+            embedder, weights: Weights, donor: Engine | None) -> Engine:
+    """An engine over the articles of ``sources`` but ``leave_out``, with ``cut`` (name -> text) in place of
+    those articles, through a cached folder of links; the vectors of articles ``donor`` holds are reused."""
+    files = [f for source in sources for f in article_files(source) if f.name not in leave_out]
+    if len(sources) == 1 and not leave_out and not cut:
         return Engine(replace(settings, articles=sources[0]), embedder=embedder, weights=weights)
-    key = hashlib.sha1("\n".join(str(f.resolve()) for f in files).encode()).hexdigest()[:10]
+    listing = "\n".join(str(f.resolve()) for f in files) + "".join(f"\n{n}\n{t}" for n, t in sorted(cut.items()))
+    key = hashlib.sha1(listing.encode()).hexdigest()[:10]
     folder = Path(settings.cache_dir) / "fit" / f"articles-{key}"
     folder.mkdir(parents=True, exist_ok=True)
     for path in files:
-        link = folder / path.name
-        if not link.exists():
-            link.symlink_to(path.resolve())
-    return Engine(replace(settings, articles=folder), embedder=embedder, weights=weights)
+        target = folder / path.name
+        if path.name in cut:
+            if not target.is_file() or target.read_text(encoding="utf-8") != cut[path.name]:
+                target.write_text(cut[path.name], encoding="utf-8")
+        elif not target.exists():
+            target.symlink_to(path.resolve())
+    return Engine(replace(settings, articles=folder), embedder=embedder, weights=weights, donor=donor)
 
 
 def _example(item: Item, group: str, answerable: bool, source: str, engine: Engine) -> Example:
-    history: list[tuple[str, str]] = []
+    history: list[Answer] = []
     for earlier in item.history:
-        history.append((earlier, engine.ask(earlier, history=history).text))
-    q, vector, hits = engine.examine(item.question, history)
-    return Example(item, group, answerable, source, engine, q, vector, hits)
+        history.append(engine.ask(earlier, history=history))
+    seen = engine.examine(item.question, history)
+    return Example(item, group, answerable, source, engine, seen.q, seen.vector, seen.hits, seen.focus, seen.leaning)
 
 
 # ---------------------------------------------------------------- fitting
@@ -202,15 +331,14 @@ def fit_fusion(examples: Sequence[Example], candidates: int) -> float:
     return max(GRID, key=lambda w: recall(w))
 
 
-def featurise(examples: Sequence[Example], dense_weight: float, candidates: int) -> None:
+def featurise(examples: Sequence[Example], dense_weight: float, candidates: int, focus_candidates: int) -> None:
     """Each example's candidate sentences and their features, as answering will see them."""
     for e in examples:
-        top = fuse(e.hits, dense_weight, 1 - dense_weight, candidates)
-        corpus = e.engine.corpus
-        e.rows, e.matrix = sentence_features(
-            e.q, top, corpus.passages, lambda row: corpus.sentence_vectors(row) @ e.vector,
-            e.engine.retriever.vocabulary, e.engine.retriever.sentence_scale(e.vector), corpus.store.sentence_facts,
-        )
+        ranked = fuse(e.hits, dense_weight, 1 - dense_weight)
+        also = e.engine.focus_rows(e.focus, e.leaning)
+        top = with_focus(ranked, candidates, frozenset(also.tolist()) if also is not None else frozenset(),
+                         focus_candidates)
+        e.rows, e.matrix = sentence_features(e.q, e.engine.retrieved(e.vector, top, e.focus, e.leaning))
         e.positive = np.array([e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
                                for _, p, i in e.rows], dtype=bool)
 
@@ -299,7 +427,7 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
         candidates = rank(e.rows, e.matrix, weights, k)
         vocabulary = e.engine.retriever.vocabulary
         if candidates:
-            x = answerability_features(e.q, candidates, vocabulary)
+            x = answerability_features(e.q, candidates, vocabulary, e.focus)
             sure = float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
         else:
             sure = 0.0
@@ -307,13 +435,12 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
     return out
 
 
-def held_apart(examples: Sequence[Example], base: Weights, k: int) -> dict[str, Weights]:
-    """For each group, weights fitted without it (sentence and answerability models)."""
-    groups = sorted({e.group for e in examples})
+def held_apart(examples: Sequence[Example], base: Weights, k: int) -> dict[int, Weights]:
+    """For each fold of groups (``assign_folds``), weights fitted without it (sentence and answerability models)."""
     out = {}
-    for g in groups:
-        train = [e for e in examples if e.group != g]
-        out[g] = fit_models(train, base, k)
+    for fold in sorted({e.fold for e in examples}):
+        train = [e for e in examples if e.fold != fold]
+        out[fold] = fit_models(train, base, k)
     return out
 
 
@@ -329,9 +456,11 @@ def _answerability_data(examples: Sequence[Example], weights: Weights, k: int
     """Answerability features of each example under ``weights``' sentence ranking, its label, its weight."""
     x, y, w = [], [], []
     for e in examples:
+        if not e.answerable and not LEARN_REFUSAL_FROM[_kind_of_set(e.source)]:
+            continue
         candidates = rank(e.rows, e.matrix, weights, k)
         if candidates:
-            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary))
+            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary, e.focus))
             y.append(e.answerable)
             w.append(OFF_CORPUS_WEIGHT if not e.item.answerable else 1.0)
     return np.array(x), np.array(y, dtype=bool), np.array(w)
@@ -345,12 +474,12 @@ def per_sd(names: Sequence[str], weights: np.ndarray, x: np.ndarray) -> dict[str
     return {names[i]: round(float(effect[i]), 3) for i in order}
 
 
-def cross_answers(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float | None,
+def cross_answers(examples: Sequence[Example], per_group: dict[int, Weights], k: int, threshold: float | None,
                   keep: float, list_keep: float) -> list[Scored]:
-    """Each example answered by the weights fitted without its group."""
+    """Each example answered by the weights fitted without its group's fold."""
     out: list[Scored] = []
-    for g, weights in per_group.items():
-        mine = [e for e in examples if e.group == g]
+    for fold, weights in per_group.items():
+        mine = [e for e in examples if e.fold == fold]
         w = _weights(weights, keep_share=keep, list_margin=list_keep)
         out += answer_all(mine, w, k, w.threshold if threshold is None else threshold)
     return out
@@ -389,8 +518,8 @@ def choose_threshold(scored: Sequence[Scored]) -> float:
     target then bounds what the threshold adds to them.
     """
     limits = []
-    for noisy, target in ((False, FALSE_REFUSALS["clean"]), (True, FALSE_REFUSALS["noisy"])):
-        ans = [s for s in scored if s.example.answerable and ("noisy" in s.example.source) == noisy]
+    for kind, target in FALSE_REFUSALS.items():
+        ans = [s for s in scored if s.example.answerable and _kind_of_set(s.example.source) == kind]
         if ans:
             gated = sum(bool(s.example.q.absent) for s in ans) / len(ans)
             limits.append((ans, max(target, gated + 0.0025)))
@@ -402,7 +531,14 @@ def choose_threshold(scored: Sequence[Scored]) -> float:
     return round(best, 4)
 
 
-def choose_share(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float) -> float:
+def _kind_of_set(source: str) -> str:
+    """Which false-refusal target a questions file answers to (``FALSE_REFUSALS``)."""
+    if "noisy" in source:
+        return "noisy"
+    return "conversations" if source.startswith(CONVERSATIONS.name) else "clean"
+
+
+def choose_share(examples: Sequence[Example], per_group: dict[int, Weights], k: int, threshold: float) -> float:
     """The share a further sentence needs: the most right answers within the length budget."""
     subset = [e for e in examples if e.answerable and not (e.q.is_list and e.q.kind == "person")]
     best, best_key = SHARES[-1], (-1.0, 0.0)
@@ -416,7 +552,7 @@ def choose_share(examples: Sequence[Example], per_group: dict[str, Weights], k: 
     return best
 
 
-def choose_list_margin(examples: Sequence[Example], per_group: dict[str, Weights], k: int, threshold: float,
+def choose_list_margin(examples: Sequence[Example], per_group: dict[int, Weights], k: int, threshold: float,
                        share: float) -> float:
     """How far below the best a sentence naming people may score and join a list: the most right lists."""
     subset = [e for e in examples if e.answerable and e.q.is_list and e.q.kind == "person"]
@@ -440,10 +576,11 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
                     sentence=np.zeros(len(SENTENCE_FEATURES)), answerable=np.zeros(len(ANSWERABILITY_FEATURES)),
                     answerable_bias=0.0, threshold=0.5, keep_share=0.2, list_margin=1.0)
     examples = collect(data, settings, blank, progress)
+    assign_folds(examples)
     k, n = settings.top_k, settings.candidates
     dense = fit_fusion(examples, n)
     progress(f"fusion: dense {dense:.2f}, lexical {1 - dense:.2f}")
-    featurise(examples, dense, n)
+    featurise(examples, dense, n, settings.focus_candidates)
     blank = replace(blank, dense_weight=dense, lexical_weight=round(1 - dense, 2))
     progress("fitting with each article held apart")
     per_group = held_apart(examples, blank, k)

@@ -28,6 +28,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Sequence
 
+from .conversation import Turn
+from .names import mentioned, named_things
+from .references import FRAMING, WH, is_follow_up, own_terms, read
 from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, words, words_and_terms
 from .vocabulary import Vocabulary
 
@@ -204,6 +207,32 @@ def is_speech(sentence: str) -> bool:
     return bool(_matches(_SPEECH, sentence))
 
 
+def speaks(sentence: str, names: Sequence[str]) -> bool:
+    """Whether ``sentence`` reports the speech of one of ``names``: the name within three words of "said",
+    "told", "wrote", "according to", ... ("Macron described the talks" is Macron's; "Polyakova suggested
+    that Putin does not want a ceasefire" is not Putin's).
+
+    >>> speaks("Polyakova suggested peace efforts failed because Putin does not want a ceasefire.", ["Putin"])
+    False
+    >>> speaks('"We are ready," said Foreign Minister Andrii Sybiha.', ["Sybiha"])
+    True
+    """
+    pattern = _speaker(tuple(names))
+    return bool(pattern and pattern.search(sentence))
+
+
+@lru_cache(maxsize=4096)
+def _speaker(names: tuple[str, ...]) -> re.Pattern | None:
+    last = sorted({n.split()[-1] for n in names if n.split()}, key=len, reverse=True)
+    if not last:
+        return None
+    name = r"\b(?:" + "|".join(re.escape(w) for w in last) + r")(?:'s)?\b"
+    verb = _SPEECH.pattern
+    gap = r"\W+(?:[\w'-]+\W+){0,3}?"
+    title = r"\W+(?:(?-i:the|[A-Z][\w.'-]*)\W+){0,4}?"  # "said Foreign Minister Andrii Sybiha"
+    return re.compile(f"{name}{gap}{verb}|{verb}{title}{name}", re.IGNORECASE)
+
+
 # What answering reads of a sentence before any question: its terms in order, its word count, and
 # whether it reports speech. Stores keep it (``Store.sentence_facts``), so a question's first look
 # at a passage does not tokenise it (most of the score stage's time, on passages not seen before).
@@ -284,13 +313,15 @@ class Question:
     repaired: tuple[tuple[str, str], ...] = ()  # (typed, searched) word pairs
     past: bool = False  # asks about what happened, not what will
     previous: str = ""  # the question a follow-up leans on
+    conversation: tuple[str, ...] = ()  # the latest earlier questions, as they were read, oldest first
+    conversation_terms: tuple[str, ...] = ()  # their terms and this question's
 
     @property
     def query(self) -> str:
         """What the dense side embeds: a follow-up carries the question before it.
 
         >>> analyse("What did he write?", history=[("Who is Andrii Yermak?", "...")]).query
-        'Who is Andrii Yermak? What did he write?'
+        'Who is Andrii Yermak? What did Andrii Yermak write?'
         """
         return f"{self.previous} {self.searched}" if self.previous else self.searched
 
@@ -317,8 +348,6 @@ _LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.)[^)\s]*\)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`+|~~)(?=\S)(.+?)(?<=\S)\1")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
-_WH = r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|does|did|can|could|will|would|" \
-      r"has|have|had|should|name|list|tell|give|describe|explain)"
 # What people type before the question itself: greetings and fillers, and requests.
 _FILLERS = (r"hey|hi|hello|ok|okay|so|well|um+|uh+|oh|right|and|also|btw|please|just|quick|one more|"
             r"another|a|quick question|question|sorry|thanks|thank you|help|hmm+|yo|dear \w+")
@@ -329,11 +358,6 @@ _REQUESTS = (r"i was wondering|i am wondering|i'm wondering|i wonder|i wanted to
              r"tell me|let me know|remind me|i forgot|i forget")
 _LEAD_IN = re.compile(r"^(?:(?:" + _FILLERS + "|" + _REQUESTS + r")\b[\s,:;.!?\-\u2013\u2014]*)+", re.IGNORECASE)
 _REQUEST = re.compile(r"\b(" + _REQUESTS + r")\b", re.IGNORECASE)
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|"
-    r"the same|the former|the latter)\b",
-    re.IGNORECASE,
-)
 # Contractions typed without their apostrophe ("whos there"): read as contractions, not typos.
 # Leaves out those that are words too (its, wont, cant, ill, were, id, well, shed, hell).
 _UNAPOSTROPHISED = {
@@ -348,32 +372,17 @@ _BARE_CONTRACTION = re.compile(r"\b(" + "|".join(_UNAPOSTROPHISED) + r")\b", re.
 # needs its head.
 _CLAUSE_BREAK = re.compile(r"[,;]\s+|\s+[-\u2013\u2014]+\s+")
 _ASKS = re.compile(r"\W*(who|whom|whose|what|which|where|when|why|how)\b", re.IGNORECASE)
-_ELLIPTICAL = re.compile(r"^(and|what about|how about|and what about|also|or)\b", re.IGNORECASE)
-# Words that frame a question rather than say what it is about: that the
-# articles lack them says nothing ("What happened in Dnipro?").
-FRAME_WORDS = frozenset(
-    """happen happened happens role stand stands mean means meaning thing things kind type sort
-    event events news story situation topic main key point summary summarize summarise describe
-    explain know known learn find fact facts detail details information mention mentioned called
-    call name named everyone everybody anyone anybody someone somebody anything something part
-    take took like else""".split()
-)
-QUESTION_WORDS = frozenset(
-    "who whom whose what which where when why how is are was were do does did can could "
-    "will would should has have had tell list name names give many much anyone anybody someone "
-    "somebody anything something everyone everybody describe explain".split()
-)
-
-
-_FRAMING = frozenset(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
 # Phrases that ask with several words what one word of ``RELATED`` says.
 _PHRASE_WORD = {"take part": "participate", "took part": "participated", "taking part": "participating",
                 "takes part": "participates", "show up": "attend", "showed up": "attended",
                 "turn up": "attend", "turned up": "attended",
-                # only asked of people: "what was present in the bread" is no question of attending
                 "who was there": "who attended", "who were there": "who attended",
-                "who was present": "who attended", "who were present": "who attended"}
+                "who was present": "who attended", "who were present": "who attended",
+                "who was at": "who attended", "who were at": "who attended"}
 _PHRASES = re.compile(r"\b(" + "|".join(_PHRASE_WORD) + r")\b", re.IGNORECASE)
+# Of people, being there is attending: "which officials were there", "who all was at the meeting". Only
+# asked of people: "what was present in the bread" is no question of attending.
+_BEING_THERE = re.compile(r"\b(?:was|were|is|are)\s+(?:there|present|at)\b", re.IGNORECASE)
 
 
 def normalise(text: str) -> str:
@@ -422,11 +431,11 @@ def focus(text: str) -> str:
         pieces = [text[a:b] for a, b in spans]
         asking = [p for p in pieces if p.rstrip().endswith("?")]
         if not asking:
-            asking = [p for p in pieces if re.match(_WH + r"\b", _LEAD_IN.sub("", p), re.IGNORECASE)]
+            asking = [p for p in pieces if re.match(WH + r"\b", _LEAD_IN.sub("", p), re.IGNORECASE)]
         text = (asking or pieces)[-1]
     # "Some context: the question?" keeps the question.
     head, colon, tail = text.partition(": ")
-    if colon and re.match(r"\W*" + _WH + r"\b", _LEAD_IN.sub("", tail), re.IGNORECASE):
+    if colon and re.match(r"\W*" + WH + r"\b", _LEAD_IN.sub("", tail), re.IGNORECASE):
         text = tail
     for found in reversed(list(_CLAUSE_BREAK.finditer(text))):
         tail = text[found.end():]
@@ -436,13 +445,6 @@ def focus(text: str) -> str:
             break
     stripped = _LEAD_IN.sub("", text).strip()
     return stripped if terms(stripped) or not terms(text) else text
-
-
-def is_follow_up(question: str) -> bool:
-    """Whether a question leans on the one before: a pronoun, "And ...?", or no words of its own."""
-    if _FOLLOW_UP.search(question) or _ELLIPTICAL.match(question.strip()) or not terms(question):
-        return True
-    return len(terms(question)) <= 2 and not re.search(_WH + r"\b", question, re.IGNORECASE)  # "the Germans?"
 
 
 def kind_of(text: str) -> str:
@@ -455,13 +457,20 @@ def kind_of(text: str) -> str:
     return next((k.name for k in KINDS if k.asks.search(low)), "other")
 
 
+# The earlier questions that say what a conversation is about: its latest three (conv-dev's histories hold
+# at most three; further back, a chat has often moved on).
+CONVERSATION_TURNS = 3
+
+
 def analyse(question: str, vocabulary: Vocabulary | None = None,
-            history: Sequence[tuple[str, str]] | None = None) -> Question:
-    """What a question asks, read against the articles' vocabulary (when given).
+            history: Sequence[Turn | tuple[str, str]] | None = None) -> Question:
+    """What a question asks, read against the articles' vocabulary (when given) and the turns before it.
 
     >>> q = analyse("Who did Rubio speak with by phone?")
     >>> q.kind, q.is_list, q.names
     ('person', False, ('Rubio',))
+    >>> analyse("What did he write?", history=[("Who is Andrii Yermak?", "...")]).searched
+    'What did Andrii Yermak write?'
     """
     text = " ".join(str(question).split())
     clean = normalise(text)
@@ -470,19 +479,29 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     repaired: list[tuple[str, str]] = []
     if vocabulary is not None:
         asked, repaired = repair_typos(asked, vocabulary, cased)
-    follow = bool(history) and (is_follow_up(asked) or is_follow_up(clean))
-    previous = normalise(str(history[-1][0])) if follow and history else ""
+    earlier = [(t.question, t.answer) if isinstance(t, Turn) else (str(t[0]), str(t[1])) for t in history or ()]
+    follow = bool(earlier) and (is_follow_up(asked) or is_follow_up(clean))
+    reading = read(asked, [(focus(normalise(q)), a) for q, a in earlier], vocabulary, cased)
+    previous = reading.previous if follow else ""
+    typed, asked = asked, reading.text
     kind = kind_of(asked)
     is_list = bool(_LIST.search(asked.lower()))
-    if follow and kind == "other" and not re.search(_WH + r"\b", asked, re.IGNORECASE):
-        kind, is_list = kind_of(previous), bool(_LIST.search(previous.lower()))  # "And the Germans?"
-    own = tuple(t for t in dict.fromkeys(terms(_PHRASES.sub(lambda m: _PHRASE_WORD[m.group(0).lower()], asked)))
-                if t not in _FRAMING)
-    context_terms = tuple(t for t in dict.fromkeys(terms(previous)) if t not in own)
-    names = named_things(asked, vocabulary, cased)
+    if follow and kind == "other" and not re.search(WH + r"\b", asked, re.IGNORECASE):
+        kind, is_list = kind_of(previous), bool(_LIST.search(previous.lower()))  # "Name one."
+    # Whom a pronoun stood for says which sentences are about the right one, not what is asked of them:
+    # its words weigh as the conversation's ("What did he write?" asks about writing, of Yermak).
+    phrased = _PHRASES.sub(lambda m: _PHRASE_WORD[m.group(0).lower()], typed if reading.subject else asked)
+    if kind == "person":
+        phrased = _BEING_THERE.sub("attended", phrased)
+    own = tuple(t for t in dict.fromkeys(terms(phrased)) if t not in FRAMING)
+    context_terms = tuple(t for t in dict.fromkeys(terms(f"{reading.subject} {previous}")) if t not in own)
+    conversation = reading.earlier[-CONVERSATION_TURNS:]
+    conversation_terms = tuple(dict.fromkeys(
+        t for asked_before in (*conversation, asked) for t in own_terms(asked_before))) if earlier else ()
+    names = named_things(asked, vocabulary, cased or bool(reading.subject))
     known = (lambda term: any(vocabulary.knows(t) for t in related(term))) if vocabulary is not None else (
         lambda term: True)
-    absent = tuple(n for n in names if not _mentioned(n, vocabulary))
+    absent = tuple(n for n in names if not mentioned(n, vocabulary))
     name_terms = {t for n in names for t in terms(n)}
     unknown = tuple(t for t in own if not known(t) and t not in name_terms)
     return Question(
@@ -498,51 +517,9 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         repaired=tuple(repaired),
         past=bool(_PAST.search(asked.lower())) and not _FUTURE.search(asked),
         previous=previous,
+        conversation=conversation,
+        conversation_terms=conversation_terms,
     )
-
-
-def _mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
-    """Whether the articles mention a named thing: every word of it, or it as an acronym."""
-    if vocabulary is None:
-        return True
-    if re.fullmatch(r"[A-Z]{2,6}s?", name) and vocabulary.knows_acronym(name):
-        return True
-    if "&" in name:  # "V&A" is one name, not "V" and "A"
-        return all(part.lower() in vocabulary.joined for part in re.findall(r"[A-Za-z]+&[A-Za-z]+", name))
-    return all(vocabulary.knows(t) or (t.endswith("s") and vocabulary.knows(t[:-1])) for t in terms(name))
-
-
-def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:
-    """People, places, organisations and quoted terms a question asks about.
-
-    A capitalised word counts where case means something (not at the start,
-    not a question word); a word the articles write capitalised counts always.
-
-    >>> named_things("What did Angela Merkel say about the 'coalition'?")
-    ('coalition', 'Angela Merkel')
-    """
-    found = [(a or b).strip() for a, b in re.findall(r"\"([^\"]{2,60})\"|(?<!\w)'([^']{2,60})'(?!\w)", text)]
-    run: list[str] = []
-    tokens = re.findall(r"(?:[A-Z]\.){2,}|[A-Za-z][\w'&-]*|[^\sA-Za-z]+", text)
-    at_start = True
-    for token in tokens + ["."]:
-        bare = re.sub(r"'s$", "", token)
-        low = bare.lower().rstrip(".")
-        is_word = bare[:1].isalpha()
-        capital = cased and bare[:1].isupper() and not at_start
-        if is_word and low not in QUESTION_WORDS and low not in STOPWORDS and (
-            capital or (vocabulary is not None and vocabulary.is_name(low))
-        ):
-            run.append(bare)
-        else:
-            if run:
-                found.append(" ".join(run))
-            run = []
-        if is_word:
-            at_start = False
-        elif re.search(r"[.?!:;]", token):
-            at_start = True
-    return tuple(dict.fromkeys(found))
 
 
 # ---------------------------------------------------------------- typo repair

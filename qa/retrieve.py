@@ -68,6 +68,23 @@ class Moments:
         return mean, math.sqrt(max(float(q @ self.covariance @ q), 0.0))
 
 
+@dataclass(frozen=True)
+class Leaning:
+    """Which articles a conversation points to: each article's best fused score for the conversation's words
+    and the mean vector of its questions, best first.
+
+    Articles none of whose passages came among the best score ``floor``
+    (the lowest that did).
+    """
+
+    scores: dict[str, float]
+    floor: float = 0.0
+    rows: tuple[int, ...] = ()  # the best passages, best first
+
+    def of(self, article: str) -> float:
+        return self.scores.get(article, self.floor)
+
+
 class Retriever:
     """Dense + BM25 search over one corpus's passages; built once, read by many questions."""
 
@@ -82,6 +99,23 @@ class Retriever:
         sample = np.sort(rng.choice(size, min(size, DENSE_SAMPLE), replace=False)) if size else []
         self._dense_moments = Moments.of(store.vectors(sample))
         self._sentence_moments = Moments.of(_sentence_samples(store, rng))
+        spans = sorted((info["rows"][0], name) for name, info in store.manifest["articles"].items())
+        self._starts = np.array([a for a, _ in spans], dtype=np.int64)
+        self._names = [name for _, name in spans]
+
+    def article_of(self, row: int) -> str:
+        """The name of the article passage ``row`` belongs to (from the manifest, without reading the passage)."""
+        return self._names[int(np.searchsorted(self._starts, row, side="right")) - 1]
+
+    def leaning(self, query_terms: Sequence[str], vector: np.ndarray | None, k: int = CANDIDATES) -> "Leaning":
+        """Where a conversation points: each article's best fused score for its words and its turns' mean vector."""
+        if vector is None or not self.doc_count:
+            return Leaning({})
+        hits = self.search(query_terms, vector, k)
+        scores: dict[str, float] = {}
+        for h in hits:
+            scores.setdefault(self.article_of(h.row), h.score)
+        return Leaning(scores, hits[-1].score if hits else 0.0, tuple(h.row for h in hits))
 
     def sentence_scale(self, vector: np.ndarray) -> tuple[float, float]:
         """Mean and spread of a query's cosine to the corpus's sentences (from a fixed sample).
@@ -92,27 +126,31 @@ class Retriever:
         mean, std = self._sentence_moments.scale(vector)
         return mean, std + 1e-6
 
-    def search(self, query_terms: Sequence[str], vector: np.ndarray, k: int | None = None) -> list[Hit]:
+    def search(self, query_terms: Sequence[str], vector: np.ndarray, k: int | None = None,
+               also: np.ndarray | None = None) -> list[Hit]:
         """The ``k`` best passages for a query: its terms for BM25, its vector for FAISS.
 
         Terms no passage holds are left out of BM25 (they score nothing); with
         none left, the dense side alone ranks. ``k=None`` gives every passage
-        either side proposed (what fitting the fusion weights needs).
+        either side proposed (what fitting the fusion weights needs). ``also``:
+        rows scored and returned whatever their rank (a conversation's
+        articles), after the ``k`` best, best first.
         """
         if not self.doc_count:
             return []
         known = [t for t in query_terms if self.vocabulary.knows(t)]
         n_cand = max(CANDIDATES, 4 * (k or 0))
         dense_ids, _ = self.store.search(vector, n_cand)
+        asked_ids = dense_ids if also is None or not len(also) else np.unique(np.concatenate([dense_ids, also]))
         if known:
-            found = self.store.lexical(known, n_cand, dense_ids)
+            found = self.store.lexical(known, n_cand, asked_ids)
         else:
-            found = Lexical(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(dense_ids), np.float32),
+            found = Lexical(np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(len(asked_ids), np.float32),
                             np.float32(0), np.float32(0))
-        rows, where = np.unique(np.concatenate([dense_ids, found.rows]), return_inverse=True)
+        rows, where = np.unique(np.concatenate([asked_ids, found.rows]), return_inverse=True)
         lex = np.zeros(len(rows), np.float32)
-        lex[where[:len(dense_ids)]] = found.asked
-        lex[where[len(dense_ids):]] = found.scores
+        lex[where[:len(asked_ids)]] = found.asked
+        lex[where[len(asked_ids):]] = found.scores
         dense = self.store.vectors(rows) @ vector
         mean, std = self._dense_moments.scale(vector)
         z_dense = (dense - np.float32(mean)) / np.float32(std + 1e-6)
@@ -121,7 +159,11 @@ class Retriever:
         # As ``fuse`` scores them (float64, stable order), without a Hit for every proposal.
         z_dense, z_lex = z_dense.astype(np.float64), z_lex.astype(np.float64)
         fused = self.dense_weight * z_dense + self.lexical_weight * z_lex
-        order = np.argsort(-fused, kind="stable")[:k] if k else np.argsort(-fused, kind="stable")
+        ranked = np.argsort(-fused, kind="stable")
+        order = ranked[:k] if k else ranked
+        if also is not None and len(also) and k:
+            extra = np.isin(rows[ranked[k:]], also)
+            order = np.concatenate([order, ranked[k:][extra]])
         return [Hit(int(rows[i]), float(fused[i]), float(dense[i]), float(lex[i]), float(z_dense[i]), float(z_lex[i]))
                 for i in order]
 
@@ -138,6 +180,11 @@ def _sentence_samples(store: Store, rng: np.random.Generator) -> np.ndarray:
     wanted = np.unique(rows)
     vectors = dict(zip(wanted.tolist(), store.sentence_vectors(wanted)))
     return np.stack([vectors[r][i - starts[r]] for r, i in zip(rows.tolist(), picked.tolist())]).astype(np.float32)
+
+
+def with_focus(hits: Sequence[Hit], k: int, focus_rows: frozenset[int], extra: int) -> list[Hit]:
+    """The first ``k`` hits, then the best ``extra`` of the rest whose rows are in ``focus_rows``."""
+    return list(hits[:k]) + [h for h in hits[k:] if h.row in focus_rows][:extra]
 
 
 def fuse(hits: Sequence[Hit], dense_weight: float, lexical_weight: float, k: int | None = None) -> list[Hit]:

@@ -296,3 +296,28 @@ def fold_places(text: str) -> str:
 def stems(tokens: list[str]) -> list[str]:
     """The terms of already split words (see ``words``): stop words out, places folded, stemmed."""
     return [t for t in map(_TERMS.__getitem__, tokens) if t]
+
+
+# An article's own bracketed footnote marks ("[3]", "[a]") as an answer writes them: "[note 3]", so that a
+# bracketed number in an answer is always one of its citations.
+_OWN_NOTE = re.compile(r"\[(\d{1,3}|[a-z])\]")
+_WRITTEN_NOTE = re.compile(r"\[note (\d{1,3}|[a-z])\]")
+_CITATION = re.compile(r"\s*\[\d+\]\s*")
+
+
+def own_notes(sentence: str) -> str:
+    """A sentence with the article's own bracketed footnote marks written as notes, not citations.
+
+    >>> own_notes("It was founded in 1896.[3][a]")
+    'It was founded in 1896.[note 3][note a]'
+    """
+    return _OWN_NOTE.sub(r"[note \1]", sentence)
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The article sentences an answer's text quotes, as the article writes them (its ``[n]`` markers gone).
+
+    >>> answer_sentences("It opened in 1896.[note 3] [1] It has 300 seats. [2]")
+    ['It opened in 1896.[3]', 'It has 300 seats.']
+    """
+    return [_WRITTEN_NOTE.sub(r"[\1]", part) for part in _CITATION.split(text) if part.strip()]

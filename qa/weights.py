@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+
 log = logging.getLogger(__name__)
 
 FOLDER = Path(__file__).resolve().parent / "weights"
@@ -36,8 +38,8 @@ class Weights:
     model: str
     dense_weight: float
     lexical_weight: float
-    sentence: np.ndarray  # one weight per ``answer.SENTENCE_FEATURES``
-    answerable: np.ndarray  # one weight per ``answer.ANSWERABILITY_FEATURES``
+    sentence: np.ndarray  # one weight per ``features.SENTENCE_FEATURES``
+    answerable: np.ndarray  # one weight per ``features.ANSWERABILITY_FEATURES``
     answerable_bias: float
     threshold: float  # refuse below this answerability
     keep_share: float  # a further sentence joins the answer with at least this share (``answer.shares``)
@@ -68,26 +70,32 @@ def load_weights(model: str = DEFAULT_MODEL) -> Weights:
     return read_weights(path)
 
 
-def read_weights(path: Path) -> Weights:
-    """A weights file, checked against the features this code computes; WeightsError if it does not fit."""
-    from .answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+def read_weights(path: Path, lenient: bool = False) -> Weights:
+    """A weights file, checked against the features this code computes; WeightsError if it does not fit.
 
+    ``lenient``: a file fitted on other features is read by feature name, a
+    feature it lacks weighing 0 (what a refit after adding features starts
+    from: its conversations' earlier turns are answered with these).
+    """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise WeightsError(f"cannot read fitted weights {path}: {exc}") from exc
-    if data.get("format") != FORMAT:
+    if data.get("format") != FORMAT and not lenient:
         raise WeightsError(f"{path} has format {data.get('format')!r}, this code reads {FORMAT}: refit it")
     sentence, answerable = data["sentence"], data["answerable"]
+    vectors = []
     for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES)):
-        if list(part["features"]) != list(names):
+        if list(part["features"]) != list(names) and not lenient:
             raise WeightsError(f"{path} was fitted on other features than this code computes: refit it")
+        by_name = dict(zip(part["features"], part["weights"]))
+        vectors.append(np.array([float(by_name.get(name, 0.0)) for name in names], dtype=np.float64))
     return Weights(
         model=data["model"],
         dense_weight=float(data["fusion"]["dense"]),
         lexical_weight=float(data["fusion"]["lexical"]),
-        sentence=np.array(sentence["weights"], dtype=np.float64),
-        answerable=np.array(answerable["weights"], dtype=np.float64),
+        sentence=vectors[0],
+        answerable=vectors[1],
         answerable_bias=float(answerable["bias"]),
         threshold=float(answerable["threshold"]),
         keep_share=float(data["choose"]["keep_share"]),

@@ -76,6 +76,9 @@ class FakeEmbedder:
     def encode_query(self, text):
         return self._vector(text)
 
+    def encode_queries(self, texts):
+        return np.stack([self._vector(t) for t in texts])
+
 
 # "milvus-server": the Milvus store's code for a server (batched reads, deletes by filter, an HNSW index asked
 # for), run against Milvus Lite: no server runs here, so Milvus's own behaviour as a server is not tested.

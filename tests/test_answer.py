@@ -5,7 +5,9 @@ import re
 import numpy as np
 import pytest
 
-from qa.answer import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, Answer, compose, rank, sentence_features
+from qa.answer import Answer, compose
+from qa.features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+from qa.scoring import Retrieved, rank, sentence_features
 from qa.articles import parse_article, split_passages
 from qa.question import analyse
 from qa.retrieve import Hit
@@ -36,7 +38,8 @@ def vocabulary(passages):
 def _answer(passages, vocabulary, question, sure=0.9, threshold=0.5):
     q = analyse(question, vocabulary)
     hits = [Hit(i, 1.0 - 0.1 * i, 0.5, 1.0, 1.0 - 0.1 * i, 1.0) for i in range(len(passages))]
-    rows, matrix = sentence_features(q, hits, passages, lambda row: np.zeros(len(passages[row].sentences)), vocabulary)
+    rows, matrix = sentence_features(q, Retrieved(hits, passages, lambda row: np.zeros(len(passages[row].sentences)),
+                                                  vocabulary))
     weights = load_weights()
     return compose(q, rank(rows, matrix, weights, 5), sure, threshold, weights)
 
@@ -113,3 +116,52 @@ def test_another_model_gets_the_default_weights_with_a_warning(caplog):
     weights = load_weights("some-other-model")
     assert weights.model == "all-MiniLM-L6-v2"
     assert "no fitted weights for model some-other-model" in caplog.text
+
+
+def test_dict_round_trip_gives_the_same_answer(passages, vocabulary):
+    answer = _answer(passages, vocabulary, "Who will run the first crossing?")
+    assert Answer.from_dict(answer.to_dict()) == answer
+    assert answer.articles == ("harbour.txt",)
+
+
+def test_an_articles_own_footnote_numbers_are_no_citations():
+    article = parse_article("wiki.txt", b"History\n\nThe ferry line opened in 1896.[3] It carries 300 passengers.[a]\n")
+    found = split_passages(article, lambda t: len(t.split()) + 2, 256, 12)
+    words = Vocabulary((f"{p.title}\n{p.embed_text}", p.text) for p in found)
+    answer = _answer(found, words, "When did the ferry line open?")
+    assert answer.answered and "1896.[note 3]" in answer.text
+    assert {int(m) for m in re.findall(r"\[(\d+)\]", answer.text)} == {c.n for c in answer.citations}
+    assert all(c.sentence in c.text for c in answer.citations)  # the citation keeps the article's own text
+
+
+def test_further_sentences_come_from_the_best_sentences_article(passages, vocabulary):
+    other = [p.__class__(**{**p.__dict__, "article": "copy.txt"}) for p in passages]
+    both = list(passages) + other
+    words = Vocabulary((f"{p.title}\n{p.embed_text}", p.text) for p in both)
+    answer = _answer(both, words, "What about the ferry crossing?", sure=0.9)
+    assert answer.answered and len({c.article for c in answer.citations}) == 1
+
+
+@pytest.mark.parametrize("question, said", [
+    ("How old is Ada Berg?", "The articles don't say how old Ada Berg is."),
+    ("When was the ferry line sold?", "The articles don't say when the ferry line was sold."),
+    ("Why did the tests fail?", "The articles don't say."),
+])
+def test_a_refusal_says_what_the_articles_do_not_say(passages, vocabulary, question, said):
+    answer = _answer(passages, vocabulary, question, sure=0.01, threshold=0.5)
+    assert not answer.answered and answer.text.startswith(said)
+
+
+def test_the_sentences_after_the_latest_answer_are_marked(passages, vocabulary):
+    from qa.conversation import Focus
+    q = analyse("What else?", vocabulary)
+    hits = [Hit(i, 1.0, 0.5, 1.0, 1.0, 1.0) for i in range(len(passages))]
+    said = ("The new ferry to Skalholt starts in May.",)
+    retrieved = Retrieved(hits, passages, lambda row: np.zeros(len(passages[row].sentences)), vocabulary,
+                          focus=Focus(frozenset({"harbour.txt"}), frozenset(), said))
+    rows, matrix = sentence_features(q, retrieved)
+    text = [p.text[slice(*p.sentences[i])] for _, p, i in rows]
+    column = {name: j for j, name in enumerate(SENTENCE_FEATURES)}
+    assert matrix[text.index(said[0]), column["answered_before"]] == 1
+    assert matrix[text.index("It carries 300 passengers."), column["after_answer"]] == 1
+    assert matrix[text.index("It carries 300 passengers."), column["focus"]] == 1

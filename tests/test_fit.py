@@ -16,13 +16,15 @@ def test_fit_writes_weights_that_load_and_reports_held_apart_figures(tmp_path, e
     out = tmp_path / "weights.json"
     settings = Settings.resolve(cache_dir=tmp_path / "cache", threads=1)
     squad = DATA / "squad"
-    content = fit([((squad / "articles",), squad / "questions.jsonl")], settings, out, lambda line: None)
+    fit([((squad / "articles",), squad / "questions.jsonl")], settings, out, lambda line: None)
     data = json.loads(out.read_text())
-    assert data == json.loads(json.dumps(content))
-    report = data["held_apart"]["questions"]
+    report = data["held_apart"]["squad/questions"]
     # Held apart: each article's questions answered by weights fitted on the other's.
     assert report["answerable"] == 80 and report["answer_accuracy"] >= 0.6, report
     assert report["false_refusals"] <= 0.05 and report["refused"] >= 0.5, report
+    # Their gold cut out of the article, questions asked again: on-topic unanswerables, reported apart.
+    cut = data["held_apart"]["squad/questions_cut"]
+    assert cut["answerable"] == 0 and cut["unanswerable"] >= 20 and cut["refused"] is not None, cut
     assert 0 < data["answerable"]["threshold"] < 1
     assert data["command"].startswith("python -m qa fit")
     # What each feature contributed: every feature, largest effect first.

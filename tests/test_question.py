@@ -143,7 +143,8 @@ def test_a_preamble_never_causes_a_refusal(vocabulary):
 
 def test_follow_ups_borrow_the_question_before(vocabulary):
     q = analyse("What did he write?", vocabulary, [("Who is Andrii Yermak?", "...")])
-    assert q.query == "Who is Andrii Yermak? What did he write?" and "yermak" in q.context_terms
+    assert q.query.startswith("Who is Andrii Yermak?") and q.searched.endswith("Yermak write?")
+    assert q.terms == ("write",) and "yermak" in q.context_terms  # whom "he" is weighs as context
     q = analyse("And the Germans?", vocabulary, [("Who attended the talks?", "...")])
     assert q.kind == "person" and q.is_list
     assert analyse("Where is Dnipro?", vocabulary, [("Who is Andrii Yermak?", "...")]).query == "Where is Dnipro?"

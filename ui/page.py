@@ -108,7 +108,7 @@ def saved_answers(saved: Any) -> list[Answer]:
     answers = []
     for item in saved if isinstance(saved, list) else []:
         with contextlib.suppress(Exception):
-            answers.append(render.answer_from_dict(item))
+            answers.append(Answer.from_dict(item))
     return answers
 
 
@@ -216,7 +216,7 @@ class Page:
             handle.wait(0.5)
         try:
             engine = self.engine(browser)
-            history = engine.recent_history([(a.question, a.text) for a in answers])
+            history = engine.recent_history(answers)  # each with the articles it cited: the conversation's focus
             names = {a.name for a in engine.articles}
             answer = engine.ask(question, history=history, only=[n for n in only or [] if n in names] or None)
         except QAError as exc:  # e.g. an over-long question: keep it in the box to edit
@@ -353,12 +353,14 @@ class Page:
         status, table, choices = self._articles_view(browser)
         return render.upload_message(" ".join(messages), ok_all), table, status, None, browser, choices
 
-    def api_ask(self, question: str, history: list[list[str]] | None = None,
+    def api_ask(self, question: str, history: list[list[Any]] | None = None,
                 only: list[str] | None = None) -> dict[str, Any]:
         """Answer a question from the articles, as Answer.to_dict() JSON: text with [n] markers, citations.
 
-        history (optional): earlier turns as [question, answer_text] pairs, so follow-ups know what "he"
-        means; at most the latest 20 turns and 20,000 characters by default.
+        history (optional): earlier turns, oldest first, as [question, answer_text] pairs or
+        [question, answer_text, [cited article names]] triples (or earlier answers' JSON), so follow-ups know
+        what "he" means and search the articles the conversation is about first; at most the latest 20 turns
+        and 20,000 characters by default.
         only (optional): file names of the articles to answer from (default: all of them).
         """
         try:
@@ -489,7 +491,7 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         article_list.click(page.remove_article, [saved, browser],
                            [upload_msg, status, article_list, only, chatbot, sources], api_visibility="private")
 
-        def ask(question: str, history: list[list[str]] | None = None,
+        def ask(question: str, history: list[list[Any]] | None = None,
                 only: list[str] | None = None) -> dict[str, Any]:
             """Answer a question from the news articles, quoting them, with numbered citations.
 
@@ -499,8 +501,10 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
 
             Args:
                 question: the question, in plain words (at most 1,000 characters).
-                history: earlier turns as [question, answer_text] pairs, so follow-ups know who "he" is; at
-                    most the latest 20 turns and 20,000 characters.
+                history: the conversation's earlier turns, oldest first, each [question, answer_text] or
+                    [question, answer_text, [article names its answer cited]], so follow-ups know who "he"
+                    is and search the articles the conversation is about first; at most the latest 20 turns
+                    and 20,000 characters.
                 only: file names of the articles to answer from (default: all of them).
             """
             return page.api_ask(question, history, only)

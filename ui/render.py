@@ -77,16 +77,6 @@ def _paras(span: Iterable[int]) -> str:
     return f"paragraph {a}" if a == b else f"paragraphs {a}\u2013{b}"
 
 
-def answer_from_dict(data: dict[str, Any]) -> Answer:
-    """An ``Answer`` back from ``Answer.to_dict()`` (as the page keeps answers in the browser); KeyError if not one."""
-    fields = {"n", "article", "section", "text", "sentence", "score", "title", "paragraphs", "start", "sentence_start"}
-    citations = [Citation(**{k: (tuple(v) if k == "paragraphs" else v) for k, v in c.items() if k in fields})
-                 for c in data.get("citations") or []]
-    return Answer(text=str(data["text"]), answered=bool(data["answered"]), citations=citations,
-                  question=str(data["question"]), confidence=float(data.get("confidence") or 0.0),
-                  searched=str(data.get("searched") or ""))
-
-
 # ---------------------------------------------------------------- the chat
 
 def question_html(question: str) -> str:

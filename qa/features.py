@@ -1,0 +1,62 @@
+"""Feature names: what describes a candidate sentence, and a question's answerability, in the weights' order.
+
+Scoring computes them (``scoring.py``), fitting learns a weight for each
+(``fit.py``), and a weights file names them so that a file fitted on other
+features is refused (``weights.py``). Leaves out: computing them.
+"""
+
+from __future__ import annotations
+
+from .question import KIND_NAMES
+
+# What describes a sentence as an answer; the fitted weights name them in this order.
+SENTENCE_FEATURES = (
+    "coverage",  # share of the question's IDF weight the sentence holds (its header counts half)
+    "window",  # the same over the sentence and its neighbours
+    "previous_coverage",  # the same for the sentence before (the question's words there, the answer here)
+    "next_coverage",  # and for the sentence after
+    "passage_coverage",  # the same over the whole passage (and the conversation's terms, at half)
+    "names",  # share of the question's named things the sentence holds
+    "bigrams",  # share of the question's word pairs the sentence holds in order
+    "cosine",  # cosine of the sentence (pooled in its passage) to the question
+    "cosine_gap",  # that cosine minus the best of any candidate sentence
+    "cosine_z",  # that cosine in standard deviations above the question's mean cosine to the corpus's sentences
+    "passage_dense",  # the passage's cosine, in standard deviations above the corpus's mean
+    "passage_lexical",  # the passage's BM25 score, the same way
+    "passage_first",  # 1 for the passage retrieval ranked first
+    "novelty",  # share of the sentence's terms the question does not hold
+    "length",  # log of the sentence's length in words
+    "speech",  # the sentence reports speech (said, wrote, called)
+    *(f"evidence_{kind}" for kind in KIND_NAMES[1:]),  # the evidence the question's kind prefers
+    "focus",  # the sentence's article is one the conversation's latest answer cited
+    "focus_earlier",  # one an earlier answer of the conversation cited (and the latest did not)
+    "focus_lacks",  # in the focus, while the focus never names a named thing the question asks about
+    "speaker",  # what-did-X-say: the sentence reports X's own words (``question.speaks``)
+    "conversation",  # its article's best BM25 z-score for the words of every question of the conversation
+    "conversation_top",  # its article is the one those words point to most
+    "answered_before",  # the latest answer quoted this sentence
+    "after_answer",  # 1/k for the k-th sentence after one the latest answer quoted (k <= 3), in its article
+)
+# What says whether the articles answer the question at all.
+ANSWERABILITY_FEATURES = (
+    "best_score",  # the best sentence's fitted score
+    "best_coverage",
+    "best_cosine",
+    "max_cosine",  # the best cosine of any candidate sentence
+    "max_cosine_z",  # the same on the question's own scale (``cosine_z``)
+    "passage_coverage",  # of the best sentence's passage
+    "top_passage_score",
+    "unknown_share",  # share of the question's IDF weight on terms no article holds
+    "unknown_count",
+    "focus_unknown",  # 1 when every word asked about the question's names is one no article holds
+    "evidence_missing",  # the question's kind wants a number, time, place, person or quote and no candidate holds one
+    "kind_missing",  # the same of the best sentence alone
+    "list_support",  # for a list of people: sentences naming people that hold every term asked (up to 3)
+    "term_count",  # log(1 + the question's content terms)
+    "best_names",  # share of the question's named things the best sentence holds
+    "names_share",  # share of the question's IDF weight on its named things ("Who is Tammy Bruce?": all)
+    "follow_up",  # the question comes after answers that cited articles
+    "focus_best",  # its best sentence is in an article the latest answer cited
+    "speaker_missing",  # what-did-X-say, and no candidate sentence reports X's words
+    "conversation_best",  # the best sentence's article is the one the conversation's words point to most
+)

@@ -1,0 +1,76 @@
+"""Named things: the people, places, organisations and quoted terms a text names.
+
+A question's named things say what it is about: "Who is Tammy Bruce?" asks
+about Tammy Bruce, and a named thing no article mentions ("Angela Merkel" of
+an article about Paris) is the surest sign that the articles can't answer.
+A conversation's named things are what its pronouns stand for
+(``references.py``). Case says what is a name where it means something (not
+at a sentence's start, not in a shouted question); a word the articles
+mostly write capitalised is a name in any case. Leaves out: question kinds
+and typo repair (``question.py``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .sentences import STOPWORDS, terms
+from .vocabulary import Vocabulary
+
+# Words that ask rather than name: never part of a named thing.
+QUESTION_WORDS = frozenset(
+    "who whom whose what which where when why how is are was were do does did can could "
+    "will would should has have had tell list name names give many much anyone anybody someone "
+    "somebody anything something everyone everybody describe explain".split()
+)
+
+
+def mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
+    """Whether the articles mention a named thing: every word of it, or it as an acronym."""
+    if vocabulary is None:
+        return True
+    if re.fullmatch(r"[A-Z]{2,6}s?", name) and vocabulary.knows_acronym(name):
+        return True
+    if "&" in name:  # "V&A" is one name, not "V" and "A"
+        return all(part.lower() in vocabulary.joined for part in re.findall(r"[A-Za-z]+&[A-Za-z]+", name))
+    return all(vocabulary.knows(t) or (t.endswith("s") and vocabulary.knows(t[:-1])) for t in terms(name))
+
+
+# Titles before a name keep their dot ("Mrs. Wingfield"): it ends no sentence.
+_TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Cpt|Maj|Sgt|Prof|Rev|Fr|Jr|Sr)\."
+_TOKEN = re.compile(rf"(?:[A-Z]\.){{2,}}|{_TITLES}|[A-Za-z][\w'&-]*|[^\sA-Za-z]+")
+
+
+def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:
+    """People, places, organisations and quoted terms a question asks about.
+
+    A capitalised word counts where case means something (not at the start,
+    not a question word); a word the articles write capitalised counts always.
+
+    >>> named_things("What did Angela Merkel say about the 'coalition'?")
+    ('coalition', 'Angela Merkel')
+    """
+    found = [(a or b).strip() for a, b in re.findall(r"\"([^\"]{2,60})\"|(?<!\w)'([^']{2,60})'(?!\w)", text)]
+    run: list[str] = []
+    tokens = re.findall(_TOKEN, text)
+    at_start = True
+    for token in tokens + ["."]:
+        bare = re.sub(r"'s$", "", token)
+        low = bare.lower().rstrip(".")
+        is_word = bare[:1].isalpha()
+        capital = cased and bare[:1].isupper() and (not at_start or bool(re.fullmatch(_TITLES, bare)))
+        if is_word and low not in QUESTION_WORDS and low not in STOPWORDS and (
+            capital or (vocabulary is not None and vocabulary.is_name(low))
+        ):
+            run.append(bare)
+        else:
+            if run:
+                found.append(" ".join(run))
+            run = []
+        if is_word:
+            at_start = False
+        elif re.search(r"[.?!:;]", token):
+            at_start = True
+    return tuple(dict.fromkeys(found))
+
+

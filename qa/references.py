@@ -1,0 +1,207 @@
+"""References: what a follow-up's pronouns and ellipses stand for, read from the turns before it.
+
+One mechanism for every phrasing. The conversation keeps its subjects:
+the named things each question asked about, and, for a question asking who,
+the people its answer named (whoever was asked about or answered last comes
+first). Then a follow-up is read against them:
+
+- a pronoun for a person ("he", "her", "his") becomes the latest named
+  subject, "it"/"its" the latest named thing the questions asked about:
+  "What did he write?" after "Who is Andrii Yermak?" is read "What did
+  Andrii Yermak write?";
+- a question with no words of its own but its asking ones ("Why?",
+  "for what?", "When?", "who else?") asks them of the question before:
+  "Why?" after "Did Kevin Ware play?" is read "Why did Kevin Ware play?";
+- "And the Germans?" (a name and no asking word) puts the new name in the
+  place of the previous question's: "What did the Germans say?".
+
+A question that names someone itself keeps its person pronouns (they may
+point inside it). What is read is what is searched and what "Searched for"
+shows. Leaves out: which articles the conversation was about
+(``conversation.py``) and the rest of question analysis (``question.py``).
+
+    >>> read("What did he write?", [("Who is Andrii Yermak?", "")]).text
+    'What did Andrii Yermak write?'
+    >>> read("Why?", [("Did Kevin Ware play?", "")]).text
+    'Why did Kevin Ware play?'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from .names import QUESTION_WORDS, named_things
+from .sentences import PLACE_OF, terms, words
+from .vocabulary import Vocabulary
+
+# Words that frame a question rather than say what it is about: that the
+# articles lack them says nothing ("What happened in Dnipro?"), and a question
+# made only of them and asking words has nothing of its own ("what else?").
+FRAME_WORDS = frozenset(
+    """happen happened happens role stand stands mean means meaning thing things kind type sort
+    event events news story situation topic main key point summary summarize summarise describe
+    explain know known learn find fact facts detail details information mention mentioned called
+    call name named everyone everybody anyone anybody someone somebody anything something part
+    take took like else""".split()
+)
+FRAMING = frozenset(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
+
+WH = r"(who|whom|whose|what|which|where|when|why|how|is|are|was|were|do|does|did|can|could|will|would|" \
+     r"has|have|had|should|name|list|tell|give|describe|explain)"
+_ASKING = re.compile(r"\b(who|whom|whose|what|which|where|when|why|how)\b", re.IGNORECASE)
+_PREPOSITION = (r"about|after|against|at|before|by|for|from|in|into|of|on|since|to|toward|towards|until|till|"
+                r"with|without|like")
+# A question made of its asking words alone: "Why?", "for what?", "by whom?", "who else?", "how many?".
+_ASKING_ONLY = re.compile(rf"^\W*(?:(?:and|but|so|then|or|ok|okay)\W+)?(?:(?:{_PREPOSITION})\s+)?"
+                          rf"(?:who|whom|whose|what|which|where|when|why|how)"
+                          rf"(?:\s+(?:else|exactly|so|then|now|again|not|much|many|long|often|old|far|{_PREPOSITION}))*"
+                          rf"\W*$", re.IGNORECASE)
+ELLIPTICAL = re.compile(r"^(and what about|and how about|what about|how about|and|also|or)\b", re.IGNORECASE)
+FOLLOW_UP = re.compile(
+    r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|"
+    r"the same|the former|the latter)\b",
+    re.IGNORECASE,
+)
+# Pronouns read as the conversation's subject: a person's, and a thing's.
+_PERSON = re.compile(r"\b(he|him|she|her|hers|his|himself|herself)\b", re.IGNORECASE)
+_THING = re.compile(r"\b(it|its)\b", re.IGNORECASE)
+# "her"/"his"/"its" before a word that is not a function word owns it: "her statement" -> "Bruce's statement".
+_OWNER = frozenset({"his", "its"})
+_NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than|\W|$)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question read against its conversation."""
+
+    text: str  # with its references resolved (the question itself when there are none)
+    previous: str = ""  # the question before, as it was read ("" for a first question)
+    subject: str = ""  # what a pronoun of it stood for ("" when none did)
+    earlier: tuple[str, ...] = ()  # every earlier question, as it was read, oldest first
+
+
+@dataclass(frozen=True)
+class _Subject:
+    name: str
+    person: bool  # may be "he" or "she": not a place, an acronym or a quoted term
+    thing: bool  # may be "it": not someone a question asked "who" of, nor an answer to it
+
+
+def read(question: str, earlier: Sequence[tuple[str, str]] = (), vocabulary: Vocabulary | None = None,
+         cased: bool = True) -> Reading:
+    """``question`` read against the (question, answer text) turns before it, oldest first.
+
+    The earlier questions are read in turn, each against those before it, so
+    a chain of follow-ups ("Who is Yermak?", "What did he write?", "When?")
+    keeps its subject.
+    """
+    subjects: list[_Subject] = []
+    previous = ""
+    readings: list[str] = []
+    for asked, answer in earlier:
+        reading = _read_one(asked, previous, subjects, vocabulary, True)
+        subjects = _remember(reading.text, answer, subjects, vocabulary)
+        previous = reading.text
+        readings.append(previous)
+    return replace(_read_one(question, previous, subjects, vocabulary, cased), earlier=tuple(readings))
+
+
+def own_terms(text: str) -> list[str]:
+    """The terms of a question that say what it is about (not how it asks)."""
+    return [t for t in terms(text) if t not in FRAMING]
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether a question leans on the one before: a pronoun, "And ...?", or no words of its own."""
+    if FOLLOW_UP.search(question) or ELLIPTICAL.match(question.strip()) or not terms(question):
+        return True
+    return len(terms(question)) <= 2 and not re.search(WH + r"\b", question, re.IGNORECASE)  # "the Germans?"
+
+
+def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary: Vocabulary | None,
+              cased: bool) -> Reading:
+    if not previous:
+        return Reading(question)
+    text = question.strip()
+    bare = ELLIPTICAL.sub("", text).strip(" ,") if ELLIPTICAL.match(text) else text
+    if _ASKING_ONLY.match(text):  # "Why?", "for what?", "who else?"
+        return Reading(_join(bare, _after_asking(previous)), previous)
+    if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"
+        named = named_things(previous, vocabulary, True)
+        replaced = _replace_last(previous, named[-1], bare.rstrip("?!. ")) if named else ""
+        if replaced and (named_things(bare, vocabulary, True) or re.match(r"\W*(the\s+)?[A-Z]", bare)):
+            return Reading(replaced, previous)
+    resolved, subject = _pronouns(text, subjects, vocabulary, cased)
+    return Reading(resolved, previous, subject)
+
+
+def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None, cased: bool) -> tuple[str, str]:
+    """``text`` with its person and thing pronouns replaced by the latest subject of each kind."""
+    own_people = [n for n in named_things(text, vocabulary, cased) if _is_person(n)]
+    person = next((s.name for s in subjects if s.person), "") if not own_people else ""
+    thing = next((s.name for s in subjects if s.thing), "")
+    used: list[str] = []
+
+    def swap(match: re.Match, name: str) -> str:
+        word = match.group(0)
+        low = word.lower()
+        after = text[match.end():]
+        owner = low in _OWNER or (low == "her" and not _NOT_OWNED.match(after))
+        used.append(name)
+        return f"{name}'s" if owner else name
+
+    if person:
+        text = _PERSON.sub(lambda m: swap(m, person), text)
+    if thing:
+        text = _THING.sub(lambda m: swap(m, thing), text)
+    return text, (used[0] if used else "")
+
+
+def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: Vocabulary | None
+              ) -> list[_Subject]:
+    """The subjects after a turn: those its answer named for a who-question, then its question's, then the older."""
+    asked = named_things(question, vocabulary, True)
+    who = bool(re.match(r"\W*(who|whom|whose)\b", question, re.IGNORECASE))
+    new = [_Subject(n, _is_person(n), not who) for n in asked]
+    if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
+        first = re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0]
+        held = {t for n in asked for t in terms(n)}
+        answered = [n for n in named_things(first, vocabulary, True) if not set(terms(n)) <= held and _is_person(n)]
+        new = [_Subject(n, True, False) for n in answered[:1]] + new
+    names = {s.name for s in new}
+    return new + [s for s in subjects if s.name not in names]
+
+
+def _is_person(name: str) -> bool:
+    """Whether a named thing may be "he" or "she": not a place, not an acronym, not a quoted term."""
+    if re.fullmatch(r"[A-Z]{2,6}s?|[a-z].*", name):
+        return False
+    return not any(PLACE_OF.get(w) for w in words(name))
+
+
+def _after_asking(previous: str) -> str:
+    """What the previous question asks about, without its asking words ("did Kevin Ware play?")."""
+    found = _ASKING.search(previous)
+    return (previous[found.end():] if found else previous).strip()
+
+
+def _join(asking: str, rest: str) -> str:
+    asking = asking.rstrip("?!. ")
+    rest = rest.rstrip("?!. ")
+    first = rest.split(" ", 1)[0]
+    if first.lower() in QUESTION_WORDS:  # "Did Kevin Ware play" goes on "Why did ..."
+        rest = first.lower() + rest[len(first):]
+    return f"{asking} {rest}?" if rest else f"{asking}?"
+
+
+def _replace_last(text: str, name: str, new: str) -> str:
+    """``text`` with the last occurrence of ``name`` replaced by ``new`` ("" if it is not there)."""
+    at = text.rfind(name)
+    if at < 0:
+        return ""
+    before = text[:at]
+    if before.lower().endswith("the ") and new.lower().startswith("the "):
+        before = before[:-4]
+    return f"{before}{new}{text[at + len(name):]}"

@@ -1,0 +1,40 @@
+"""Follow-ups read against the turns before them, without a model."""
+
+import pytest
+
+from qa.question import analyse
+from qa.references import read
+
+YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yermak, wrote on X. [1]")
+
+
+@pytest.mark.parametrize("question, earlier, read_as", [
+    ("What did he write?", [YERMAK], "What did Andrii Yermak write?"),
+    ("What did her statement say?", [("Who is Tammy Bruce?", "Spokeswoman Tammy Bruce said. [1]")],
+     "What did Tammy Bruce's statement say?"),
+    ("And what did he say about Russia?", [("What did Macron say?", "")], "And what did Macron say about Russia?"),
+    ("Who developed it?", [("What is InChI?", "")], "Who developed InChI?"),
+    ("Why?", [("Did Kevin Ware play?", "")], "Why did Kevin Ware play?"),
+    ("by whom?", [("When are they detained?", "")], "by whom are they detained?"),
+    ("And the Germans?", [("What did the French say?", "")], "What did the Germans say?"),
+    # a who-question's answer is whom "she" means next
+    ("Who notified her of this?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
+     "Who notified Mrs. Wingfield of this?"),
+    # a chain: "for what?" asks the question before, as it was read
+    ("for what?", [("How did Duane awake", "He woke early. [1]"), ("who was he thankful to", "To Euchre. [1]")],
+     "for what was Duane thankful to?"),
+])
+def test_references_take_their_subject_from_the_turns_before(question, earlier, read_as):
+    assert read(question, earlier).text == read_as
+
+
+def test_a_first_question_and_one_naming_its_own_person_keep_their_pronouns():
+    assert read("What did he write?").text == "What did he write?"
+    assert read("What did Rubio tell him?", [YERMAK]).text == "What did Rubio tell him?"
+
+
+def test_the_reading_is_what_is_searched_and_shown():
+    q = analyse("What did he write?", history=[YERMAK])
+    assert q.searched == "What did Andrii Yermak write?" and q.names == ("Andrii Yermak",)
+    assert "yermak" in q.context_terms and "yermak" not in q.terms
+    assert q.previous == "Who is Andrii Yermak?"
