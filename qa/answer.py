@@ -157,6 +157,9 @@ def _key_family(q: Question, best: Candidate, candidates: Sequence[Candidate]) -
     """The family of the question's term that ``best`` holds and the fewest candidate sentences do."""
     best_terms = held(best)
     families = [related(t) for t in q.terms if related(t) & best_terms]
+    # A word family of ``RELATED`` ("attended": joined, participants) says what the people did; a plain word
+    # ("officials") only who they are: a list is keyed on what they did where the question says it.
+    families = [f for f in families if len(f) > 1] or families
     if not families:
         return frozenset()
     return min(families, key=lambda f: sum(1 for c in candidates if f & held(c)))

@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 from .conversation import Turn
 from .names import mentioned, named_things
 from .references import FRAMING, WH, is_follow_up, own_terms, read
-from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, words, words_and_terms
+from .sentences import PLACE_OF, STOPWORDS, split_sentences, terms, unspaced, words, words_and_terms
 from .vocabulary import Vocabulary
 
 # ---------------------------------------------------------------- kinds
@@ -503,7 +503,7 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         lambda term: True)
     absent = tuple(n for n in names if not mentioned(n, vocabulary))
     name_terms = {t for n in names for t in terms(n)}
-    unknown = tuple(t for t in own if not known(t) and t not in name_terms)
+    unknown = tuple(t for t in own if not known(t) and t not in name_terms and not unspaced(t))
     return Question(
         text=text,
         searched=asked,

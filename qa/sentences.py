@@ -210,6 +210,12 @@ class _Terms(dict):
 _TERMS = _Terms()
 
 
+def unspaced(term: str) -> bool:
+    """Whether a term is a character pair of a script written without spaces (Chinese, Japanese, Thai): no word
+    of its own, so that the articles lack one says little."""
+    return bool(_UNSPACED.search(term))
+
+
 def words(text: str) -> list[str]:
     """All word tokens of ``text``, lower case, accents folded, possessives dropped.
 

@@ -265,7 +265,7 @@ def test_respond_says_still_loading_then_answers():
     assert "One moment: embedding passages 3/9" in plain(chat[-1]["content"]) and box == ""
     release.set()
     chat, sources, box, saved = last(gen)
-    assert fake.seen == ("Who hosted?", [("Earlier?", "Yes. [1]")])
+    assert fake.seen == ("Who hosted?", [earlier])  # the earlier answer itself: what it cited goes with it
     assert "France hosted talks." in chat[-1]["content"] and "<mark" in sources
     assert saved_answers(saved) == [earlier, answer] and len(chat) == 4  # kept in the browser
 
@@ -306,7 +306,7 @@ def test_page_answers_and_follow_ups_use_the_conversation(seed_engine):
     first = saved_answers(saved)[-1]
     assert "Lavrov" in first.text and "Lavrov" in chat[-1]["content"] and box == ""
     follow, later, _, saved = last(page.respond("What did he write?", saved))
-    expected = seed_engine.ask("What did he write?", history=[("Who did Rubio speak with by phone?", first.text)])
+    expected = seed_engine.ask("What did he write?", history=[first])  # the answer itself: its articles too
     assert saved_answers(saved)[-1] == expected and "Rubio wrote" in expected.text
     assert len(follow) == 4 and follow[2]["role"] == "user" and "qa-turn-1" in follow[3]["content"]
     # clicking an answer brings its own sources back; clicking a question changes nothing
@@ -384,7 +384,7 @@ def test_raw_api_calls_without_history_work_and_history_is_bounded(served):
     out = _raw_ask(url, ["What did he write?", [["q" * 500, "a" * 500]] * 10_000])  # ~10 MB of history
     assert "event: error" in out and "10000 turns; the limit is 20: pass only the latest turns" in out
     out = _raw_ask(url, ["What did he write?", "not a list"])
-    assert "event: error" in out and "history must be a list of (question, answer_text) pairs" in out
+    assert "event: error" in out and "history must be a list of turns: (question, answer_text) pairs" in out
 
 
 @pytest.mark.model

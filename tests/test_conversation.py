@@ -32,5 +32,6 @@ def test_focus_is_the_latest_answered_turn_then_the_earlier_ones():
                Turn("q3", "The articles don't say.", ("c.txt",), answered=False)]
     found = focus(history)
     assert found.latest == {"b.txt", "a.txt"} and found.earlier == set()  # a refusal's closest passages are no focus
-    assert focus(history[:1] + [Turn("q2", "a2", ("b.txt",))]) == Focus(frozenset({"b.txt"}), frozenset({"a.txt"}))
+    assert focus(history[:1] + [Turn("q2", "It opened. [1]", ("b.txt",))]) == Focus(
+        frozenset({"b.txt"}), frozenset({"a.txt"}), ("It opened.",))  # and the sentences it quoted
     assert not focus([Turn("q", "a")]) and not focus([])

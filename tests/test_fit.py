@@ -33,3 +33,29 @@ def test_fit_writes_weights_that_load_and_reports_held_apart_figures(tmp_path, e
     assert [abs(v) for v in effects.values()] == sorted((abs(v) for v in effects.values()), reverse=True)
     # The file is one the engine reads: right features, right order.
     assert read_weights(out).threshold == data["answerable"]["threshold"]
+
+
+def test_cutting_the_gold_leaves_a_question_about_its_article_with_no_answer(tmp_path):
+    from types import SimpleNamespace
+
+    from qa.articles import parse_article, split_passages
+    from qa.evaluate import Item
+    from qa.fit import cut_rounds
+
+    text = ("The ferry opened in 1896. It carries 300 passengers. The crossing takes 35 minutes. "
+            "Fog closes it twice a year. The captain is Ada Berg. Storms delayed the tests twice. "
+            "The fare is ten kroner. Children ride free. The boat is electric. It was built in Gdansk.\n")
+    path = tmp_path / "ferry.txt"
+    path.write_text(text, encoding="utf-8")
+    passages = split_passages(parse_article("ferry.txt", text.encode()), lambda t: len(t.split()) + 2, 256, 200)
+    full = SimpleNamespace(corpus=SimpleNamespace(files={"ferry.txt": path}, passages=passages))
+    items = [Item("a", "When did it open?", True, any=["1896"]), Item("b", "How many passengers?", True, any=["300"]),
+             Item("c", "What does it do twice?", True, any=["twice"]),  # in two sentences: both are cut
+             Item("d", "What is it?", True, any=["the"])]  # in most sentences: cutting them all guts the article
+    rounds = cut_rounds(items, ["ferry.txt"] * 4, full)
+    cut = {item.id: dict(corpus)["ferry.txt"] for corpus, batch in rounds.items() for item, _ in batch}
+    assert set(cut) == {"a", "b", "c"}
+    for item in items[:3]:
+        assert not item.holds_some(cut[item.id])  # the answer is gone
+        assert "The boat is electric." in cut[item.id]  # the rest of the article is not
+    assert all(len(corpus_text) > len(text) * 0.7 for corpus_text in cut.values())  # at most a fifth cut
