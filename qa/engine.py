@@ -169,9 +169,9 @@ class Engine:
         """
         clock = _Clock(timings)
         state = self._state
-        q, candidates, focused = self._candidates(state, question, history, k, clock, only)
+        q, candidates, _ = self._candidates(state, question, history, k, clock, only)
         vocabulary = state.retriever.vocabulary
-        sure = answerability(q, candidates, vocabulary, self.weights, focused)
+        sure = answerability(q, candidates, vocabulary, self.weights)
         threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
         s = self.settings
         answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences)
@@ -227,8 +227,7 @@ class Engine:
         missing = list(dict.fromkeys(t for t in q.conversation if t not in known))
         made = dict(zip([q.query, *missing], self.embedder.encode_queries([q.query, *missing])))
         vector = made.pop(q.query)
-        if q.query == q.searched:
-            made[q.searched] = vector  # as a later question's conversation will read it
+        made[q.searched] = vector  # a later turn reads this one as ``searched``: its vector stands for it
         known.update(made)
         with self._vectors_lock:
             self._vectors.update(made)

@@ -427,7 +427,7 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
         candidates = rank(e.rows, e.matrix, weights, k)
         vocabulary = e.engine.retriever.vocabulary
         if candidates:
-            x = answerability_features(e.q, candidates, vocabulary, e.focus)
+            x = answerability_features(e.q, candidates, vocabulary)
             sure = float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
         else:
             sure = 0.0
@@ -460,7 +460,7 @@ def _answerability_data(examples: Sequence[Example], weights: Weights, k: int
             continue
         candidates = rank(e.rows, e.matrix, weights, k)
         if candidates:
-            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary, e.focus))
+            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary))
             y.append(e.answerable)
             w.append(OFF_CORPUS_WEIGHT if not e.item.answerable else 1.0)
     return np.array(x), np.array(y, dtype=bool), np.array(w)

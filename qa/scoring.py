@@ -281,8 +281,7 @@ def rank(rows: Sequence[tuple[Hit, Passage, int]], matrix: np.ndarray, weights: 
     return [Candidate(*rows[j], matrix[j], float(scores[j])) for j in order if rows[j][0].row in keep]
 
 
-def answerability_features(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary,
-                           focus: Focus = Focus()) -> np.ndarray:
+def answerability_features(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary) -> np.ndarray:
     """The question-level features (``ANSWERABILITY_FEATURES``) of its best candidates."""
     best = candidates[0]
     idf = {t: vocabulary.idf(t) for t in q.terms}
@@ -311,10 +310,7 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         math.log(1 + len(q.terms)),
         best.features[column["names"]],
         sum(v for t, v in idf.items() if t in name_terms) / total,
-        1.0 if focus else 0.0,
-        1.0 if best.passage.article in focus.latest else 0.0,
         1.0 if q.speech and q.names and not any(c.features[column["speaker"]] > 0 for c in candidates) else 0.0,
-        best.features[column["conversation_top"]],
     ], dtype=np.float64)
 
 
@@ -334,12 +330,11 @@ def _list_support(q: Question, candidates: Sequence[Candidate]) -> float:
     return float(min(3, len(full)))
 
 
-def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary, weights: Weights,
-                  focus: Focus = Focus()) -> float:
+def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary, weights: Weights) -> float:
     """Calibrated probability that the articles answer the question (from its best candidates)."""
     if not candidates:
         return 0.0
-    x = answerability_features(q, candidates, vocabulary, focus)
+    x = answerability_features(q, candidates, vocabulary)
     return float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
 
 
