@@ -318,12 +318,13 @@ class Question:
 
     @property
     def query(self) -> str:
-        """What the dense side embeds: a follow-up carries the question before it.
+        """What the dense side embeds: the question as read, its references resolved (where the
+        conversation points is searched apart, ``Retriever.leaning``).
 
         >>> analyse("What did he write?", history=[("Who is Andrii Yermak?", "...")]).query
-        'Who is Andrii Yermak? What did Andrii Yermak write?'
+        'What did Andrii Yermak write?'
         """
-        return f"{self.previous} {self.searched}" if self.previous else self.searched
+        return self.searched
 
     @property
     def search_terms(self) -> list[str]:
