@@ -23,6 +23,7 @@ from .corpus import ArticleInfo
 from .engine import Engine, History
 from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
 from .progress import progress_text
+from .spans import Short, Span
 from .uploads import browser_secret, new_owner, remove_unused, valid_owner
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "Engine",
     "ModelUnavailable",
     "QAError",
+    "Short",
+    "Span",
     "QuestionError",
     "Settings",
     "ask",

@@ -23,7 +23,8 @@ from typing import Any, Sequence
 from .articles import END_MATTER, LEAD
 from .question import Question, is_speech, related
 from .scoring import Candidate, held, shares
-from .sentences import IRREGULAR, own_notes, words
+from .sentences import IRREGULAR, own_notes, terms, words
+from .spans import Proposal, Short, Span, asked_kind, best, every, propose
 from .weights import Weights
 
 
@@ -62,6 +63,7 @@ class Answer:
     question: str = ""
     confidence: float = 0.0
     searched: str = ""
+    short: Short | None = None  # the name, date, number or place asked for, when one answers (``spans.py``)
 
     @property
     def searched_differs(self) -> bool:
@@ -70,6 +72,8 @@ class Answer:
 
     def __str__(self) -> str:
         lines = [f"Searched for: {self.searched}", ""] if self.searched_differs else []
+        if self.short:
+            lines.append(self.short.cited())
         lines.append(self.text)
         if self.citations:
             lines.append("")
@@ -91,6 +95,8 @@ class Answer:
         for c in data["citations"]:
             c["paragraphs"] = list(c["paragraphs"])
             c["section_label"] = {LEAD: "Lead", END_MATTER: "End matter"}.get(c["section"], c["section"])
+        if self.short is not None:
+            data["short"] = {"text": self.short.text, "cited": self.short.cited(), "spans": data["short"]["spans"]}
         return data
 
     @classmethod
@@ -99,9 +105,11 @@ class Answer:
         known = {f.name for f in fields(Citation)}
         citations = [Citation(**{k: (tuple(v) if k == "paragraphs" else v) for k, v in c.items() if k in known})
                      for c in data.get("citations") or []]
+        short = data.get("short")
         return cls(text=str(data["text"]), answered=bool(data["answered"]), citations=citations,
                    question=str(data["question"]), confidence=float(data.get("confidence") or 0.0),
-                   searched=str(data.get("searched") or ""))
+                   searched=str(data.get("searched") or ""),
+                   short=Short(tuple(Span(**span) for span in short["spans"])) if short else None)
 
 
 def _plain(text: str) -> str:
@@ -189,16 +197,49 @@ def compose(
                                c.passage.start + c.passage.sentences[c.index][0]))
     citations = [_cite(n, c, share[id(c)]) for n, c in enumerate(chosen, 1)]
     text = " ".join(f"{own_notes(c.sentence)} [{cit.n}]" for c, cit in zip(chosen, citations))
-    return Answer(text, True, citations, q.text, round(sure, 3), q.searched)
+    short = shorten(q, citations, weights)
+    return Answer(text, True, citations, q.text, round(sure, 3), q.searched, short)
+
+
+def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Short | None:
+    """The short answer: the best span of the cited sentences for the kind of thing asked (a list: every
+    name), or None when the question asks for none or no sentence holds one."""
+    cited, proposals = proposals_of(q, citations)
+    if q.is_list and q.kind == "person":
+        chosen = every(proposals, [c.sentence for c in cited])
+        chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
+    else:
+        one = best(proposals, weights.span)
+        chosen = [one] if one is not None else []
+    if not chosen:
+        return None
+    spans = []
+    for p in chosen:
+        c = cited[p.sentence]
+        at = c.start + c.sentence_start
+        spans.append(Span(c.sentence[p.start:p.end], c.n, at + p.start, at + p.end))
+    return Short(tuple(spans))
+
+
+def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
+    """The citations, likeliest sentence first, and the spans they propose for what ``q`` asks (none when it
+    asks for no thing)."""
+    named = {t for n in q.names for t in terms(n)}
+    asked = asked_kind(q.kind, q.searched, bool(q.terms) and all(t in named for t in q.terms))
+    cited = sorted(citations, key=lambda c: -c.score)
+    if asked is None:
+        return cited, []
+    return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited])
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:
     """A plain "the articles don't say", with the closest passages as numbered sources."""
-    if q.absent:
+    named = [w for w in q.absent if w in q.names]
+    asked = "" if named else unsaid(q.searched)
+    if q.absent and not asked:
         listed = ", ".join(f'"{w}"' for w in q.absent[:3])
         text = f"The articles don't say: they never mention {listed}."
     else:
-        asked = unsaid(q.searched)
         text = f"The articles don't say{' ' + asked if asked else ''}. The closest passages are listed below."
     closest: list[Candidate] = []
     rows: set[int] = set()

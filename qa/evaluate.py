@@ -63,6 +63,30 @@ class Item:
         return self.gold_found(text) and not any(s.lower() in low for s in self.none_of)
 
 
+def normalise(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
+
+    >>> normalise("The  Nordlys!")
+    'nordlys'
+    """
+    text = "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace())
+    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
+
+
+def span_scores(short: str | None, golds: list[str]) -> tuple[float, float]:
+    """Exact match and token F1 (SQuAD's) of a short answer against the best gold string; 0, 0 without one."""
+    if not short or not golds:
+        return 0.0, 0.0
+    said = normalise(short).split()
+    best = (0.0, 0.0)
+    for gold in golds:
+        wanted = normalise(gold).split()
+        common = sum(min(said.count(w), wanted.count(w)) for w in set(said))
+        f1 = 0.0 if not common else 2 * common / (len(said) + len(wanted))
+        best = max(best, (float(said == wanted), f1))
+    return best
+
+
 def read_items(path: Path) -> list[Item]:
     """Labelled questions from a JSONL file; ValueError naming the bad line."""
     items = []
@@ -146,12 +170,15 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
                 recall[depth] += item.gold_found(" ".join(passages[:depth]))
         else:
             correct = not answer.answered
+        short = answer.short.text if answer.answered and answer.short else None
+        em, f1 = span_scores(short, item.any) if item.answerable and item.any else (None, None)
         rows.append({
             "id": item.id, "question": item.question, "answerable": item.answerable, "follow_up": bool(item.history),
             "on_story": (answer.citations[0].article == item.article) if item.article and answer.citations else None,
             "correct": bool(correct), "answered": answer.answered, "answer": answer.text,
             "confidence": answer.confidence, "problems": problems, "searched": answer.searched,
             "words": answer_words(answer) if answer.answered else None,
+            "short": short, "short_em": em, "short_f1": f1,
         })
     answerable = [r for r in rows if r["answerable"]]
     unanswerable = [r for r in rows if not r["answerable"]]
@@ -170,10 +197,19 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
         "follow_ups_on_story": _share(sum(r["on_story"] for r in followed), len(followed)),
         "right_when_on_story": _share(sum(r["correct"] for r in followed if r["on_story"]),
                                       sum(bool(r["on_story"]) for r in followed)),
+        # SQuAD's exact match and F1 of the short answers, over answerable questions with gold strings
+        # (one without a short answer scores 0), and the share given one.
+        **_short_figures([r for r in answerable if r["short_f1"] is not None]),
         "latency_ms_median": round(statistics.median(latencies), 1),
         "latency_ms_p95": round(_percentile(latencies, 95), 1),
         "results": rows,
     }
+
+
+def _short_figures(rows: list[dict[str, Any]]) -> dict[str, float | None]:
+    return {"short_exact_match": _share(sum(r["short_em"] for r in rows), len(rows)),
+            "short_f1": _share(sum(r["short_f1"] for r in rows), len(rows)),
+            "short_coverage": _share(sum(r["short"] is not None for r in rows), len(rows))}
 
 
 def answer_words(answer: Answer) -> int:
@@ -206,6 +242,8 @@ def format_report(report: dict[str, Any]) -> str:
         *([f"follow-ups on story  {pct(report['follow_ups_on_story'])} of those answered "
            f"(right {pct(report['right_when_on_story'])} of those)"] if report["follow_ups_on_story"] is not None
           else []),
+        *([f"short answers        exact {pct(report['short_exact_match'])}, F1 {pct(report['short_f1'])}, "
+           f"given for {pct(report['short_coverage'])}"] if report.get("short_f1") is not None else []),
         f"mean answer words    {report['mean_answer_words']}",
         f"latency median/p95   {report['latency_ms_median']} / {report['latency_ms_p95']} ms",
     ]

@@ -1,4 +1,5 @@
-"""Feature names: what describes a candidate sentence, and a question's answerability, in the weights' order.
+"""Feature names: what describes a candidate sentence, a question's answerability and a short answer's span,
+in the weights' order.
 
 Scoring computes them (``scoring.py``), fitting learns a weight for each
 (``fit.py``), and a weights file names them so that a file fitted on other
@@ -53,11 +54,27 @@ ANSWERABILITY_FEATURES = (
     "kind_missing",  # the same of the best sentence alone
     "list_support",  # for a list of people: sentences naming people that hold every term asked (up to 3)
     "term_count",  # log(1 + the question's content terms)
-    "best_names",  # share of the question's named things the best sentence holds
-    "names_share",  # share of the question's IDF weight on its named things ("Who is Tammy Bruce?": all)
+    "names_held",  # share of the question's IDF weight on named things the best sentence holds ("Who is Tammy Bruce?")
+    "names_lacking",  # the same on named things it lacks (a name found only elsewhere, or nowhere)
     "speaker_missing",  # what-did-X-say, and no candidate sentence reports X's words
 )
 # Nothing of the conversation: a question is as answerable inside one as alone. Fitted with whether it
 # followed answers and whether its best sentence was in their articles, follow-ups (whose unanswerable
 # examples are not learnt from: ``fit.LEARN_REFUSAL_FROM``) were answered whatever they asked ("How old
 # is Marco Rubio?" at 100%); without them conv-dev kept 0.671 right and 1.5% false refusals held apart.
+
+# What describes a proposed span; the fitted weights (``Weights.span``) name them in this order.
+SPAN_FEATURES = (
+    "asked",  # share of the span's words the question holds (an answer rarely repeats the question)
+    "distance",  # log(1 + words between the span and the nearest question word in the sentence)
+    "near_before",  # a question word stands within 3 words before the span
+    "near_after",  # within 3 words after it
+    "length",  # log of the span's words
+    "position",  # where the span starts in its sentence (0 first .. 1 last)
+    "rank",  # 0 in the best sentence, 1 in the next, ...
+    "sentence_share",  # the cited sentence's share of the answer
+    "capitalised",  # the span starts with a capital letter
+    "digits",  # the span holds a digit
+    "quoted",  # the span stands inside quotation marks
+    "preposition",  # a preposition stands just before the span ("in London", "on Thursday")
+)

@@ -40,16 +40,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .answer import Answer, compose
+from .answer import Answer, compose, proposals_of
 from .articles import article_files
 from .config import PROJECT_DIR, Settings, add_arguments, from_arguments
 from .conversation import Focus
 from .engine import Engine, load_model
-from .evaluate import Item, read_items
-from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+from .evaluate import Item, read_items, span_scores
+from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
 from .question import Question
 from .retrieve import Hit, Leaning, fuse, with_focus
 from .scoring import answerability_features, rank, sentence_features
+from .spans import Proposal, best
 from .weights import FORMAT, Weights, WeightsError, file_for, read_weights
 
 log = logging.getLogger(__name__)
@@ -593,6 +594,10 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
     final = fit_models(examples, blank, k)
     scored = cross_answers(examples, per_group, k, threshold, keep, list_keep)
     report = _report(scored)
+    spans = span_data(scored)
+    per_fold = {fold: fit_spans([d for d in spans if d[0].fold != fold]) for fold in {d[0].fold for d in spans}}
+    span_weights = fit_spans(spans)
+    progress(f"short answers held apart: {span_figures(spans, per_fold)}")
     content = {
         "format": FORMAT,
         "model": settings.model,
@@ -605,6 +610,8 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
         "answerable": {"features": list(ANSWERABILITY_FEATURES), "weights": _round(final.answerable),
                        "bias": round(final.answerable_bias, 4), "threshold": threshold},
         "choose": {"keep_share": keep, "list_margin": list_keep},
+        "span": {"features": list(SPAN_FEATURES), "weights": _round(span_weights),
+                 "held_apart": span_figures(spans, per_fold)},
         "per_sd": {  # what each feature contributed
             "sentence": per_sd(SENTENCE_FEATURES, final.sentence,
                                np.vstack([m for m, _ in _sentence_blocks(examples)])),
@@ -618,6 +625,52 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
     tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
     os.replace(tmp, out)
     return content
+
+
+# ---------------------------------------------------------------- short answers
+
+# A proposed span counts as the answer for fitting when its SQuAD F1 against a gold string reaches this:
+# gold strings are the annotators' spans, often a word longer or shorter than a proposal ("the Nordlys").
+SPAN_MATCH = 0.5
+
+
+def span_data(scored: Sequence[Scored]) -> list[tuple[Example, list[Proposal], np.ndarray, list[str]]]:
+    """For each answered question that asks for a thing and has gold strings: the spans its answer's
+    sentences propose, which of them match a gold string, and each one's text."""
+    out = []
+    for s in scored:
+        e, answer = s.example, s.answer
+        if not (e.answerable and answer.answered and e.item.any) or (e.q.is_list and e.q.kind == "person"):
+            continue
+        cited, proposals = proposals_of(e.q, answer.citations)
+        if proposals:
+            texts = [cited[p.sentence].sentence[p.start:p.end] for p in proposals]
+            labels = np.array([span_scores(t, e.item.any)[1] >= SPAN_MATCH for t in texts], dtype=bool)
+            out.append((e, proposals, labels, texts))
+    return out
+
+
+def fit_spans(data: Sequence[tuple[Example, list[Proposal], np.ndarray, list[str]]]) -> np.ndarray:
+    """Span weights: a logistic fit of "this proposal is the gold span" over every proposal."""
+    rows = [(p.features, bool(y)) for _, proposals, labels, _ in data for p, y in zip(proposals, labels)]
+    if not rows or all(y for _, y in rows) or not any(y for _, y in rows):
+        return np.zeros(len(SPAN_FEATURES))
+    weights, _ = fit_logistic(np.array([x for x, _ in rows]), np.array([y for _, y in rows]))
+    return weights
+
+
+def span_figures(data, per_fold: dict[int, np.ndarray]) -> dict[str, float | int]:
+    """Exact match, F1 and coverage of the chosen spans, each question's by the weights fitted without its fold."""
+    em = f1 = given = 0.0
+    for e, proposals, _, texts in data:
+        chosen = best(proposals, per_fold[e.fold])
+        if chosen is not None:
+            given += 1
+            a, b = span_scores(texts[proposals.index(chosen)], e.item.any)
+            em, f1 = em + a, f1 + b
+    n = max(1, len(data))
+    return {"questions": len(data), "exact_match": round(em / n, 4), "f1": round(f1 / n, 4),
+            "coverage": round(given / n, 4)}
 
 
 def _report(scored: Sequence[Scored]) -> dict:

@@ -41,6 +41,9 @@ _NUMBER = re.compile(
     r"forty|fifty|hundred|thousand|million|billion|dozens?|once|twice|thrice|half|several|percent)\b|%",
     re.IGNORECASE,
 )
+# An age: "58-year-old", "aged 58", "Reitan, 58, said" (AP style), or a birth that gives it.
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\b[A-Z][a-z]+, \d{1,3},|\bborn (in|on) |"
+                  r"\bin (his|her|their) (early |mid-|late )?\d0s\b")
 # A time that dates an event ("on Wednesday night", "in 1969", "March 3") and
 # one that only places it loosely ("in the coming weeks", "later").
 _WHEN_EXACT = re.compile(
@@ -96,6 +99,10 @@ def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
     return 1.0 if _count(_NUMBER, sentence, asked) else 0.0
 
 
+def _age_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _count(_AGE, sentence, asked) else 0.0
+
+
 def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
     exact = _count(_WHEN_EXACT, sentence, asked)
     score = 1.0 if exact else 0.4 if _count(_WHEN_LOOSE, sentence, asked) else 0.0
@@ -140,6 +147,8 @@ class Kind:
 
 # Checked in order; the first kind whose pattern matches the (lower-case) focus wins.
 KINDS = (
+    Kind("age", re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b"),
+         _age_evidence, needs_evidence=True),
     Kind("number", re.compile(r"\b(how (many|much|long|old|far|big|large|tall|high|often|fast|heavy|deep|wide)|"
                               r"what (number|percentage|percent|share|proportion|amount)|how much)\b"),
          _number_evidence, needs_evidence=True),

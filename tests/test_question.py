@@ -63,6 +63,7 @@ def test_focus_drops_lead_ins_and_preambles(typed, asked):
         ("attendees?", "person"),
         ("Which Briton was at the talks?", "person"),
         ("How many countries joined?", "number"),
+        ("How old is Olav Reitan?", "age"),
         ("Where will the talks continue?", "place"),
         ("In which city is the next round?", "place"),
         ("When was Dnipro hit?", "date"),
@@ -87,6 +88,11 @@ def test_being_there_asks_about_attending_only_of_people(vocabulary):
     assert "attend" in analyse("who was there?", vocabulary).terms
     assert "attend" in analyse("Who were present at the talks?", vocabulary).terms
     assert "attend" not in analyse("What did Luther insist was present in the bread?", vocabulary).terms
+
+
+def test_an_age_is_what_how_old_asks_for():
+    assert evidence("age", "Fisherman Olav Reitan, 58, said the old boat broke down.") == 1.0
+    assert evidence("age", "Rubio and Witkoff met for three hours with 40 officials.") == 0.0
 
 
 def test_time_evidence_prefers_the_dated_event():

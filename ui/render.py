@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from qa import Answer, Article, ArticleInfo, Citation
+from qa import Answer, Article, ArticleInfo, Citation, Short
 
 # Characters that mean something to HTML or to the chat's Markdown renderer,
 # written as entities so an article's "<script>", "**bold**", "$x$" or
@@ -106,6 +106,8 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
     searched = (f'<div class="qa-searched">Searched for: {esc(answer.searched)}</div>'
                 if answer.searched_differs else "")
     body = _MARKER.sub(link, esc(answer.text))
+    if answer.short:
+        body = f'<div class="qa-short"><strong>{_MARKER.sub(link, esc(answer.short.cited()))}</strong></div>{body}'
     kind = "qa-answer" if answer.answered else "qa-answer qa-refusal"
     tools = (f'<div class="qa-tools"><button class="qa-copy" type="button" title="Copy the answer with its '
              f'numbered sources">Copy</button></div><pre class="qa-copy-text">{esc(copy_text(answer))}</pre>')
@@ -113,7 +115,8 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
     if answer.citations:
         missing = set(missing)
         label = "Sources" if answer.answered else "Closest passages"
-        cards = "".join(card_html(c, turn, inline=True, missing=c.article in missing) for c in answer.citations)
+        cards = "".join(card_html(c, turn, inline=True, missing=c.article in missing, short=answer.short)
+                        for c in answer.citations)
         inline = (f'<details class="qa-inline"><summary>{label} ({len(answer.citations)})</summary>'
                   f"{cards}</details>")
     return (f'<div class="{kind} qa-turn-{turn}">{searched}<div class="qa-text">{body}</div>'
@@ -123,6 +126,8 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
 def copy_text(answer: Answer) -> str:
     """The answer as plain text with its numbered sources: what the copy button copies."""
     lines = [f"Searched for: {answer.searched}", ""] if answer.searched_differs else []
+    if answer.short:
+        lines.append(answer.short.cited())
     lines.append(answer.text)
     if answer.citations:
         lines += ["", "Sources:" if answer.answered else "Closest passages (none answers the question):"]
@@ -140,6 +145,8 @@ def conversation_markdown(answers: list[Answer], when: datetime | None = None) -
         out += [f"## {i}. {answer.question}", ""]
         if answer.searched_differs:
             out += [f"*Searched for: {answer.searched}*", ""]
+        if answer.short:
+            out += [f"**{answer.short.cited()}**", ""]
         out += [answer.text if answer.answered else f"> {answer.text}", ""]
         if answer.citations:
             out += ["Sources:" if answer.answered else "Closest passages (none answers the question):", ""]
@@ -153,20 +160,27 @@ def conversation_markdown(answers: list[Answer], when: datetime | None = None) -
 
 # ---------------------------------------------------------------- sources
 
-def passage_html(c: Citation) -> str:
-    """The citation's passage with its cited sentence marked."""
+def passage_html(c: Citation, short: Short | None = None) -> str:
+    """The citation's passage with its cited sentence marked, and inside it the short answer's spans."""
     text, sentence, start = c.text, c.sentence, c.sentence_start
     if text[start:start + len(sentence)] != sentence:
         found = text.find(sentence)
         start = found if found >= 0 else -1
     if start < 0 or not sentence:
         return _paragraphs(esc(text))
-    marked = (esc(text[:start]) + '<mark class="qa-mark">' + esc(sentence) + "</mark>"
-              + esc(text[start + len(sentence):]))
+    spans = sorted((s.start - c.start - start, s.end - c.start - start) for s in (short.spans if short else ())
+                   if s.n == c.n and c.start + start <= s.start and s.end <= c.start + start + len(sentence))
+    inner, at = "", 0
+    for a, b in spans:
+        if a >= at:
+            inner += esc(sentence[at:a]) + '<b class="qa-span">' + esc(sentence[a:b]) + "</b>"
+            at = b
+    inner += esc(sentence[at:])
+    marked = esc(text[:start]) + '<mark class="qa-mark">' + inner + "</mark>" + esc(text[start + len(sentence):])
     return _paragraphs(marked)
 
 
-def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = False) -> str:
+def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = False, short: Short | None = None) -> str:
     """One source card: [n], title, share of the answer, section, where, the passage, "open article"."""
     where = f"qa-inline-{c.n}" if inline else f'qa-source-{c.n}" id="qa-source-{turn}-{c.n}'
     gone = ('<div class="qa-gone">This article has been removed since this answer; the passage is shown as '
@@ -180,7 +194,7 @@ def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = Fals
         f'<span class="qa-score" title="{esc(SCORE_HELP)}">{percent(c.score)} of the answer</span></div>'
         f'<div class="qa-section">\u00a7 {esc(c.section_label)} '
         f'<span class="qa-where">\u00b7 {esc(c.article)}, {_paras(c.paragraphs)}</span> {opener}</div>'
-        f'{gone}<div class="qa-passage">{passage_html(c)}</div></div>'
+        f'{gone}<div class="qa-passage">{passage_html(c, short)}</div></div>'
     )
 
 
@@ -200,7 +214,7 @@ def sources_html(answer: Answer | None, turn: int = 0, missing: Iterable[str] = 
         head = (f'<div class="qa-panel-title">No answer {turn + 1}: \u201c{question}\u201d {sure}</div>'
                 '<p class="qa-closest">Closest passages, for reference: none of them answers the question.</p>')
     missing = set(missing)
-    cards = "".join(card_html(c, turn, missing=c.article in missing) for c in answer.citations)
+    cards = "".join(card_html(c, turn, missing=c.article in missing, short=answer.short) for c in answer.citations)
     kind = "qa-sources" if answer.answered else "qa-sources qa-refused"
     return f'<div class="{kind} qa-for-{turn}">{head}{cards}</div>'
 

@@ -1,0 +1,326 @@
+"""Short answers: the span of a cited sentence that answers a question asking for a thing.
+
+"Where will the talks continue?" gets "London" before the sentence that says
+it; "Who attended?" the names, each with its citation. Spans are proposed by
+rules, one table entry per kind of thing asked (``PROPOSERS``), because no
+neural reader or tagger installs offline (spaCy installs from the package
+index, its English pipelines do not: they are published on GitHub only).
+Fitted weights (``SPAN_FEATURES``, in the weights file) choose among the
+proposals. Every span is the article's own text, with offsets into it.
+Leaves out: choosing sentences (``answer.py``), question kinds
+(``question.py``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .features import SPAN_FEATURES
+from .sentences import PLACE_OF, STOPWORDS, terms, words
+
+
+@dataclass(frozen=True)
+class Span:
+    """A short answer's piece: verbatim text of a cited sentence, its citation, and offsets into the article."""
+
+    text: str
+    n: int  # the citation ([n]) whose sentence holds it
+    start: int  # offsets into the repaired article text
+    end: int
+
+
+@dataclass(frozen=True)
+class Short:
+    """The short answer: one span, or the names of a list, in article order."""
+
+    spans: tuple[Span, ...]
+
+    @property
+    def text(self) -> str:
+        return ", ".join(s.text for s in self.spans)
+
+    def cited(self) -> str:
+        """The spans with their citation markers: "Marco Rubio [1], Steve Witkoff [1]"."""
+        return ", ".join(f"{s.text} [{s.n}]" for s in self.spans)
+
+
+# ---------------------------------------------------------------- proposing spans
+
+_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|" \
+         r"Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DATE = re.compile(
+    rf"\b(?:{_WEEKDAY},? )?{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{3,4}})?\b|\b\d{{1,2}} {_MONTH}(?:,? \d{{3,4}})?\b|"
+    rf"\b{_MONTH},? \d{{3,4}}\b|\b{_MONTH}\b|"
+    rf"\b{_WEEKDAY}(?: (?:morning|afternoon|evening|night))?\b|"
+    r"\b(?:early |late |mid-)?(?:1[0-9]|20)\d{2}s?\b|\b\d{1,2}(?:st|nd|rd|th) century\b|"
+    r"\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b")
+_SPELLED = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
+            r"dozens?|hundreds|thousands|millions|several|half")
+_NUMBER = re.compile(
+    rf"(?:[$€£¥]\s?)?\b(?:\d[\d,.]*|(?:{_SPELLED})(?:[- ](?:{_SPELLED}))*)"
+    r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent| per cent)?"
+    r"(?: (?!and\b|or\b|of\b|in\b|on\b|at\b|to\b|the\b|a\b)[a-z]+(?:-[a-z]+)?)?", re.IGNORECASE)
+_AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|\baged? (\d{1,3})\b|\b[A-Z][a-z]+, (\d{1,3}),")
+_CAPITALISED = re.compile(r"\b(?:[A-Z][\w'’.-]*|[A-Z]\.)(?:\s+(?:of|de|van|von|al|bin|the|for|du|da|la|le)?\s*"
+                          r"(?:[A-Z][\w'’-]*|[A-Z]\.))*")
+_QUOTED = re.compile(r"[\"“]([^\"“”]{1,80})[\"”]|‘([^‘’]{1,60})’")
+# Words that open a capitalised run without naming anyone: titles and roles ("Secretary of State Marco Rubio").
+TITLES = frozenset("""
+mr mrs ms dr prof sir dame lord lady st saint gen lt col maj capt sgt adm rev fr sen rep gov pres
+president vice secretary minister prime foreign defense defence interior finance state deputy chief
+mayor council member councillor director envoy adviser advisor spokesman spokeswoman spokesperson
+chancellor senator governor judge justice ambassador general lieutenant colonel captain admiral
+king queen prince princess pope emperor empress duke duchess count countess professor doctor father
+federal national regional city county special presidential fisherman chairman chairwoman chair
+ukrainian british german french american russian european u.s. former acting retired
+""".split())
+
+
+def _names(sentence: str) -> list[tuple[int, int]]:
+    """Capitalised runs that can name someone or something, titles trimmed ("State Marco Rubio": "Marco Rubio")."""
+    out = []
+    for m in _CAPITALISED.finditer(sentence):
+        a, b = m.start(), m.end()
+        text = sentence[a:b]
+        parts = list(re.finditer(r"\S+", text))
+        while parts and ({parts[0].group(0).lower(), parts[0].group(0).lower().strip(".,")} & TITLES
+                         or parts[0].group(0).lower() in STOPWORDS):
+            parts.pop(0)
+        while parts and parts[-1].group(0).lower() in ("of", "the", "for"):
+            parts.pop()
+        if not parts:
+            continue
+        a2, b2 = a + parts[0].start(), a + parts[-1].end()
+        token = re.sub(r"['’]s$", "", sentence[a2:b2]).rstrip(".,'’")
+        if a2 == 0 and len(parts) == 1 and token.lower() in STOPWORDS:
+            continue
+        out.append((a2, a2 + len(token)))
+    return out
+
+
+def _people(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    """Names that are no place, no date, and no possessive ("Trump's envoy" answers with the envoy)."""
+    dates = _dates(sentence)
+    return [(a, b) for a, b in _names(sentence) if not PLACE_OF.get(sentence[a:b].lower())
+            and not any(c <= a and b <= d for c, d in dates) and not re.match(r"['’]s\b", sentence[b:b + 3])]
+
+
+def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    return _names(sentence)
+
+
+def _dates(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    return [m.span() for m in _DATE.finditer(sentence)]
+
+
+def _numbers(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    out = []
+    dates = _dates(sentence)
+    for m in _NUMBER.finditer(sentence):
+        a, b = m.span()
+        while b > a and sentence[b - 1] in ".,":
+            b -= 1
+        text = sentence[a:b]
+        if not text or any(c <= a < d for c, d in dates):
+            continue
+        if re.fullmatch(r"(?:1[0-9]|20)\d{2}", text.strip()):  # a year is a date
+            continue
+        tail = text.rsplit(" ", 1)
+        if len(tail) == 2 and tail[1].lower() in STOPWORDS:
+            b = a + len(tail[0])
+        while b > a and sentence[b - 1] in ".,":
+            b -= 1
+        out.append((a, b))
+    return out
+
+
+def _ages(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    out = []
+    for m in _AGE.finditer(sentence):
+        group = next(i for i in (1, 2, 3) if m.group(i))
+        out.append(m.span(group))
+    return out
+
+
+def _quotes(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
+    out = []
+    for m in _QUOTED.finditer(sentence):
+        a, b = m.span(1) if m.group(1) else m.span(2)
+        while b > a and sentence[b - 1] in ".,;:!? ":
+            b -= 1
+        out.append((a, b))
+    return out
+
+
+_TOKEN = re.compile(r"[\w'’-]+(?:\.\w+)*")
+_JOINERS = frozenset("of the for de".split())
+
+
+def _chunks(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    """Runs of content words ("the French presidential palace": "French presidential palace"), joined over
+    "of"/"and", broken at the question's own words and at punctuation: what a noun phrase mostly is."""
+    out: list[tuple[int, int]] = []
+    run: list[tuple[int, int]] = []
+
+    def close() -> None:
+        while run and sentence[run[-1][0]:run[-1][1]].lower() in _JOINERS:
+            run.pop()
+        if run:
+            out.append((run[0][0], run[-1][1]))
+        run.clear()
+
+    last_end = 0
+    for m in _TOKEN.finditer(sentence):
+        word = m.group(0)
+        low = word.lower()
+        if run and re.search(r"[^\w\s'’-]", sentence[last_end:m.start()]):  # punctuation between: a new run
+            close()
+        last_end = m.end()
+        if set(terms(word)) & asked:
+            close()
+        elif low in _JOINERS and run:
+            run.append(m.span())
+        elif low in STOPWORDS:
+            close()
+        else:
+            run.append(m.span())
+    close()
+    return out
+
+
+def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    return list(dict.fromkeys(_quotes(sentence) + _names(sentence) + _chunks(sentence, asked)))
+
+
+# What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
+PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
+    "person": _people,
+    "place": _places,
+    "date": _dates,
+    "number": _numbers,
+    "age": _ages,
+    "quote": _quotes,  # "What did Macron call the talks?": the quoted word
+    "thing": _things,  # "Which ship ...?", "What is X called?", "What does Moscow demand?"
+}
+# Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y call".
+_THING = re.compile(r"^(what|which|whose|name)\b|\b(called|named|name of)\b", re.IGNORECASE)
+# What-questions that ask for a description, not a thing: what happened, what did X do, what is X like.
+_DESCRIPTION = re.compile(r"^what\s+(happened|happens|is happening|(did|does|do|will|would|could|can)\b.{1,60}\b"
+                          r"(do|doing|mean|think|want|say|said)\b|(is|was|are|were)\b.{1,60}\blike\b)",
+                          re.IGNORECASE)
+_QUOTE_CALL = re.compile(r"\bwhat (did|does|do) .{1,60}\b(call|called|describe|described)\b", re.IGNORECASE)
+
+
+def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None:
+    """The kind of span a question asks for (a key of ``PROPOSERS``), or None (why, how, descriptions).
+
+    ``names_only``: the question's words are all names ("Who is Tammy Bruce?" asks for a description).
+
+    >>> asked_kind("date", "When did it open?"), asked_kind("reason", "Why was it late?")
+    ('date', None)
+    >>> asked_kind("other", "Which ship sank?"), asked_kind("quote", "What did Macron call the talks?")
+    ('thing', 'quote')
+    """
+    if kind == "person" and names_only:
+        return None
+    if kind in ("person", "place", "date", "number", "age"):
+        return kind
+    if kind == "quote":
+        return "quote" if _QUOTE_CALL.search(question) else None
+    question = question.strip()
+    if kind == "other" and _THING.search(question) and not _DESCRIPTION.search(question):
+        return "thing"
+    return None
+
+
+# ---------------------------------------------------------------- choosing
+
+_PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
+_ASKED, _CAPITALISED_SPAN = SPAN_FEATURES.index("asked"), SPAN_FEATURES.index("capitalised")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed span of one answer sentence and its features."""
+
+    sentence: int  # index among the answer's sentences
+    start: int  # offsets in that sentence
+    end: int
+    features: np.ndarray
+
+
+def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float]
+            ) -> list[Proposal]:
+    """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features."""
+    wanted = set(question_terms)
+    out: list[Proposal] = []
+    for i, sentence in enumerate(sentences):
+        tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence)]
+        hits = [j for j, (_, _, w) in enumerate(tokens) if set(terms(w)) & wanted]
+        seen = set()
+        for a, b in PROPOSERS[asked](sentence, frozenset(wanted)):
+            if (a, b) in seen or b <= a:
+                continue
+            seen.add((a, b))
+            text = sentence[a:b]
+            span_words = [t for t in terms(text)]
+            inside = [j for j, (s, e, _) in enumerate(tokens) if s >= a and e <= b]
+            first, last = (inside[0], inside[-1]) if inside else (0, 0)
+            outside = [j for j in hits if j < first or j > last]
+            gaps = [first - j if j < first else j - last for j in outside]
+            quoted = a > 0 and sentence[a - 1] in "\"“‘'"
+            before = sentence[max(0, a - 6):a].lower().split()
+            out.append(Proposal(i, a, b, np.array([
+                sum(1 for t in span_words if t in wanted) / max(1, len(span_words)),
+                math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
+                1.0 if any(first - 3 <= j < first for j in outside) else 0.0,
+                1.0 if any(last < j <= last + 3 for j in outside) else 0.0,
+                math.log(1 + len(words(text))),
+                a / max(1, len(sentence)),
+                float(i),
+                float(shares[i]) if i < len(shares) else 0.0,
+                1.0 if text[:1].isupper() else 0.0,
+                1.0 if any(ch.isdigit() for ch in text) else 0.0,
+                1.0 if quoted else 0.0,
+                1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
+            ], dtype=np.float64)))
+    return out
+
+
+def _given(p: Proposal) -> bool:
+    """Whether the question already holds the span: all of it, or part of a name ("Who did Rubio call?":
+    not "Marco Rubio")."""
+    return p.features[_ASKED] >= 1.0 or (p.features[_ASKED] > 0 and p.features[_CAPITALISED_SPAN] > 0)
+
+
+def best(proposals: Sequence[Proposal], weights: np.ndarray) -> Proposal | None:
+    """The proposal the fitted weights score highest, of those the question does not already hold."""
+    kept = [p for p in proposals if not _given(p)]
+    if not kept:
+        return None
+    return max(kept, key=lambda p: float(p.features @ weights))
+
+
+def every(proposals: Sequence[Proposal], sentences: Sequence[str]) -> list[Proposal]:
+    """For a list: each name once, in the answer's order, leaving out those the question holds and a name
+    already given whole ("Rubio" after "Marco Rubio")."""
+    out: list[Proposal] = []
+    given: list[list[str]] = []
+    for p in sorted(proposals, key=lambda p: (p.sentence, p.start)):
+        if _given(p):
+            continue
+        name = words(sentences[p.sentence][p.start:p.end])
+        if len(name) < 2:  # a list names people in full; a lone word is a later mention or an office
+            continue
+        if any(name == g[len(g) - len(name):] or name == g[:len(name)] for g in given):
+            continue
+        given.append(name)
+        out.append(p)
+    return out

@@ -1,0 +1,78 @@
+"""Short answers without a model: which questions get one, what the rules propose, how it is shown."""
+
+import numpy as np
+import pytest
+
+from qa.answer import Answer, Citation
+from qa.evaluate import normalise, span_scores
+from qa.features import SPAN_FEATURES
+from qa.spans import PROPOSERS, Short, Span, asked_kind, best, every, propose
+
+KELLOGG = "Trump’s special envoy to Ukraine and Russia, retired Lt. Gen. Keith Kellogg, also joined the talks."
+RUBIO = ("U.S. Secretary of State Marco Rubio and presidential envoy Steve Witkoff joined other top Ukrainian "
+         "and European officials on Thursday with French President Emmanuel Macron.")
+
+
+def _texts(kind: str, sentence: str) -> list[str]:
+    return [sentence[a:b] for a, b in PROPOSERS[kind](sentence)]
+
+
+@pytest.mark.parametrize("kind, question, asked", [
+    ("person", "Who attended?", "person"),
+    ("date", "When did the ferry start?", "date"),
+    ("place", "Where will the talks continue?", "place"),
+    ("number", "How many passengers does it carry?", "number"),
+    ("age", "How old is Olav Reitan?", "age"),
+    ("quote", "What did the French president call the talks?", "quote"),
+    ("other", "Which ship replaced the diesel boat?", "thing"),
+    ("reason", "Why was the ferry late?", None),
+    ("other", "What happened in Paris?", None),
+    ("other", "What does Moscow demand?", "thing"),
+    ("other", "What did the mayor do?", None),
+    ("quote", "What did Rubio say?", None),
+])
+def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, asked):
+    assert asked_kind(kind, question) == asked
+
+
+def test_names_lose_their_titles_and_dates_are_no_people():
+    assert _texts("person", RUBIO) == ["Marco Rubio", "Steve Witkoff", "Emmanuel Macron"]
+    assert "Keith Kellogg" in _texts("person", KELLOGG)
+
+
+def test_numbers_keep_their_unit_and_dates_stay_whole():
+    sentence = "It cost 410 million kroner, opened on March 3, 2024 and carries 300 passengers."
+    assert _texts("number", sentence) == ["410 million kroner", "300 passengers"]
+    assert _texts("date", sentence) == ["March 3, 2024"]
+    assert _texts("age", "Fisherman Olav Reitan, 58, said the old boat broke down.") == ["58"]
+
+
+def test_the_fitted_choice_leaves_out_what_the_question_already_names():
+    sentences = ["Marco Rubio spoke with Sergey Lavrov by phone on Thursday."]
+    proposals = propose("person", ["rubio", "spoke", "phone"], sentences, [1.0])
+    chosen = best(proposals, np.zeros(len(SPAN_FEATURES)))
+    assert chosen is not None and sentences[0][chosen.start:chosen.end] == "Sergey Lavrov"
+
+
+def test_a_list_gives_each_name_once_in_order():
+    sentences = [RUBIO, KELLOGG, "Rubio also spoke with Keith Kellogg later."]
+    names = [sentences[p.sentence][p.start:p.end] for p in every(propose("person", ["attend"], sentences,
+                                                                             [0.5, 0.3, 0.2]), sentences)]
+    assert names == ["Marco Rubio", "Steve Witkoff", "Emmanuel Macron", "Keith Kellogg"]  # not "Trump's"
+
+
+def test_short_answer_round_trips_and_prints_first():
+    citation = Citation(1, "a.txt", "", "It carries 300 passengers.", "It carries 300 passengers.", 1.0)
+    answer = Answer("It carries 300 passengers. [1]", True, [citation], "How many?", 0.9,
+                    short=Short((Span("300 passengers", 1, 11, 25),)))
+    assert str(answer).splitlines()[0] == "300 passengers [1]"
+    data = answer.to_dict()
+    assert data["short"]["text"] == "300 passengers" and data["short"]["spans"][0]["start"] == 11
+    assert Answer.from_dict(data) == answer
+
+
+def test_squad_scoring():
+    assert normalise("The Nordlys!") == "nordlys"
+    assert span_scores("the Nordlys", ["Nordlys"]) == (1.0, 1.0)
+    assert span_scores("300 passengers", ["300"])[1] == pytest.approx(2 / 3)
+    assert span_scores(None, ["300"]) == (0.0, 0.0)
