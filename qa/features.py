@@ -77,4 +77,7 @@ SPAN_FEATURES = (
     "digits",  # the span holds a digit
     "quoted",  # the span stands inside quotation marks
     "preposition",  # a preposition stands just before the span ("in London", "on Thursday")
+    "typed",  # proposed by the asked kind's own rule (a name for who, a date for when), not as a plain phrase
+    "context",  # log(1 + the question's words within five words of the span)
+    "after_match",  # the span comes after the first of the question's words in the sentence
 )

@@ -243,7 +243,7 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 # ---------------------------------------------------------------- choosing
 
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
-_ASKED, _CAPITALISED_SPAN = SPAN_FEATURES.index("asked"), SPAN_FEATURES.index("capitalised")
+_ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
 
 
 @dataclass(frozen=True)
@@ -264,8 +264,11 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     for i, sentence in enumerate(sentences):
         tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence)]
         hits = [j for j, (_, _, w) in enumerate(tokens) if set(terms(w)) & wanted]
+        asked_terms = frozenset(wanted)
+        typed = PROPOSERS[asked](sentence, asked_terms)
+        generic = _chunks(sentence, asked_terms) if asked != "quote" else []
         seen = set()
-        for a, b in PROPOSERS[asked](sentence, frozenset(wanted)):
+        for a, b in typed + generic:
             if (a, b) in seen or b <= a:
                 continue
             seen.add((a, b))
@@ -290,11 +293,14 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if any(ch.isdigit() for ch in text) else 0.0,
                 1.0 if quoted else 0.0,
                 1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
+                1.0 if (a, b) in typed else 0.0,
+                math.log(1 + sum(1 for j in outside if abs(j - first) <= 5 or abs(j - last) <= 5)),
+                1.0 if hits and first > hits[0] else 0.0,
             ], dtype=np.float64)))
     return out
 
 
-def _given(p: Proposal) -> bool:
+def given(p: Proposal) -> bool:
     """Whether the question already holds the span: all of it, or part of a name ("Who did Rubio call?":
     not "Marco Rubio")."""
     return p.features[_ASKED] >= 1.0 or (p.features[_ASKED] > 0 and p.features[_CAPITALISED_SPAN] > 0)
@@ -302,7 +308,7 @@ def _given(p: Proposal) -> bool:
 
 def best(proposals: Sequence[Proposal], weights: np.ndarray) -> Proposal | None:
     """The proposal the fitted weights score highest, of those the question does not already hold."""
-    kept = [p for p in proposals if not _given(p)]
+    kept = [p for p in proposals if not given(p)]
     if not kept:
         return None
     return max(kept, key=lambda p: float(p.features @ weights))
@@ -312,15 +318,15 @@ def every(proposals: Sequence[Proposal], sentences: Sequence[str]) -> list[Propo
     """For a list: each name once, in the answer's order, leaving out those the question holds and a name
     already given whole ("Rubio" after "Marco Rubio")."""
     out: list[Proposal] = []
-    given: list[list[str]] = []
+    named: list[list[str]] = []
     for p in sorted(proposals, key=lambda p: (p.sentence, p.start)):
-        if _given(p):
+        if given(p) or not p.features[_TYPED]:  # names, not the plain phrases proposed besides
             continue
         name = words(sentences[p.sentence][p.start:p.end])
         if len(name) < 2:  # a list names people in full; a lone word is a later mention or an office
             continue
-        if any(name == g[len(g) - len(name):] or name == g[:len(name)] for g in given):
+        if any(name == g[len(g) - len(name):] or name == g[:len(name)] for g in named):
             continue
-        given.append(name)
+        named.append(name)
         out.append(p)
     return out
