@@ -96,7 +96,7 @@ class Answer:
             c["paragraphs"] = list(c["paragraphs"])
             c["section_label"] = {LEAD: "Lead", END_MATTER: "End matter"}.get(c["section"], c["section"])
         if self.short is not None:
-            data["short"] = {"text": self.short.text, "cited": self.short.cited(), "spans": data["short"]["spans"]}
+            data["short"] = {"text": self.short.text, "cited": self.short.cited(), "spans": list(data["short"]["spans"])}
         return data
 
     @classmethod

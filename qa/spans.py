@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -163,6 +164,12 @@ _TOKEN = re.compile(r"[\w'’-]+(?:\.\w+)*")
 _JOINERS = frozenset("of the for de".split())
 
 
+@lru_cache(maxsize=100_000)
+def _word_terms(word: str) -> frozenset[str]:
+    """A word's terms (stemmed, as the question's), kept: answer sentences come back question after question."""
+    return frozenset(terms(word))
+
+
 def _chunks(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     """Runs of content words ("the French presidential palace": "French presidential palace"), joined over
     "of"/"and", broken at the question's own words and at punctuation: what a noun phrase mostly is."""
@@ -183,7 +190,7 @@ def _chunks(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
         if run and re.search(r"[^\w\s'’-]", sentence[last_end:m.start()]):  # punctuation between: a new run
             close()
         last_end = m.end()
-        if set(terms(word)) & asked:
+        if _word_terms(word) & asked:
             close()
         elif low in _JOINERS and run:
             run.append(m.span())
@@ -263,7 +270,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     out: list[Proposal] = []
     for i, sentence in enumerate(sentences):
         tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence)]
-        hits = [j for j, (_, _, w) in enumerate(tokens) if set(terms(w)) & wanted]
+        hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]
         asked_terms = frozenset(wanted)
         typed = PROPOSERS[asked](sentence, asked_terms)
         generic = _chunks(sentence, asked_terms) if asked != "quote" else []
@@ -273,7 +280,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 continue
             seen.add((a, b))
             text = sentence[a:b]
-            span_words = [t for t in terms(text)]
+            span_words = [t for w in _TOKEN.findall(text) for t in _word_terms(w)]
             inside = [j for j, (s, e, _) in enumerate(tokens) if s >= a and e <= b]
             first, last = (inside[0], inside[-1]) if inside else (0, 0)
             outside = [j for j in hits if j < first or j > last]

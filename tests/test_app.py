@@ -455,7 +455,8 @@ def test_upload_is_private_searchable_at_once_escaped_and_persisted(upload_page,
     bubble = chat[-1]["content"]
     assert "twelve thousand" in bubble and "&#91;1&#93;" in bubble
     assert "<script" not in bubble and "<script" not in sources and "&#60;script&#62;" in bubble
-    assert "&#42;&#42;twelve thousand&#42;&#42;" in sources and "harbor.md" in sources
+    # markup stays text: the short answer's span is highlighted between the escaped asterisks
+    assert '&#42;&#42;<b class="qa-span">twelve thousand</b>&#42;&#42;' in sources and "harbor.md" in sources
 
     # another browser, the API and the base engine see none of it: not its text, not its words
     for other in (page.engine(BROWSER_B), page.engine(None)):
@@ -735,7 +736,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             assert "qa-refusal" not in (first.get_attribute("class") or "")
             # hovering [n] shows the cited sentence with its article and section
             c2 = expected.citations[1]
-            marker = first.locator("a.qa-cite").nth(1)
+            marker = first.locator(".qa-text a.qa-cite").nth(1)
             hover = marker.get_attribute("title")
             assert c2.sentence[:60] in hover and c2.section_label in hover and "Paris Talks Ukraine" in hover
             if not phone:
@@ -757,7 +758,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
                 assert "London" in " ".join(marks)
                 assert "qa-shown" in (second.get_attribute("class") or "")  # whose sources are shown
                 # clicking [2] in the earlier answer: its sources come back, card 2 scrolled to and flashed
-                first.locator("a.qa-cite").nth(1).click()
+                first.locator(".qa-text a.qa-cite").nth(1).click()
                 card = page.locator("#qa-source-0-2")
                 card.wait_for(timeout=10_000)
                 page.wait_for_function("document.querySelector('#qa-source-0-2').classList.contains('qa-flash')",
@@ -773,7 +774,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
                 opener = card.locator("a.qa-open")
             else:
                 # a tap on [2] opens that source right under the answer, within a screen of it
-                first.locator("a.qa-cite").nth(1).click()
+                first.locator(".qa-text a.qa-cite").nth(1).click()
                 card = first.locator(".qa-inline-2")
                 card.wait_for(timeout=10_000)
                 assert first.locator("details.qa-inline").evaluate("d => d.open")
@@ -805,7 +806,8 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             first.locator("button.qa-copy").click()
             page.wait_for_function("document.querySelector('#qa-chat .qa-copy').innerText === 'Copied'")
             copied = page.evaluate("navigator.clipboard.readText()")
-            assert copied.startswith(expected.text) and "[2] Paris Talks Ukraine" in copied and c2.sentence in copied
+            assert copied.startswith(expected.short.cited() + "\n" + expected.text)  # the short answer first
+            assert "[2] Paris Talks Ukraine" in copied and c2.sentence in copied
 
             # export: a Markdown file with both answers and their sources
             with page.expect_download(timeout=10_000) as download:

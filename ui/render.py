@@ -106,8 +106,6 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
     searched = (f'<div class="qa-searched">Searched for: {esc(answer.searched)}</div>'
                 if answer.searched_differs else "")
     body = _MARKER.sub(link, esc(answer.text))
-    if answer.short:
-        body = f'<div class="qa-short"><strong>{_MARKER.sub(link, esc(answer.short.cited()))}</strong></div>{body}'
     kind = "qa-answer" if answer.answered else "qa-answer qa-refusal"
     tools = (f'<div class="qa-tools"><button class="qa-copy" type="button" title="Copy the answer with its '
              f'numbered sources">Copy</button></div><pre class="qa-copy-text">{esc(copy_text(answer))}</pre>')
@@ -119,7 +117,9 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
                         for c in answer.citations)
         inline = (f'<details class="qa-inline"><summary>{label} ({len(answer.citations)})</summary>'
                   f"{cards}</details>")
-    return (f'<div class="{kind} qa-turn-{turn}">{searched}<div class="qa-text">{body}</div>'
+    short = (f'<div class="qa-short"><strong>{_MARKER.sub(link, esc(answer.short.cited()))}</strong></div>'
+             if answer.short else "")
+    return (f'<div class="{kind} qa-turn-{turn}">{searched}{short}<div class="qa-text">{body}</div>'
             f"{tools}{inline}</div>")
 
 
