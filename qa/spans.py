@@ -84,6 +84,7 @@ ukrainian british german french american russian european u.s. former acting ret
 """.split())
 
 
+@lru_cache(maxsize=20_000)
 def _names(sentence: str) -> list[tuple[int, int]]:
     """Capitalised runs that can name someone or something, titles trimmed ("State Marco Rubio": "Marco Rubio")."""
     out = []
@@ -117,6 +118,7 @@ def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
     return _names(sentence)
 
 
+@lru_cache(maxsize=20_000)
 def _dates(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     return [m.span() for m in _DATE.finditer(sentence)]
 
@@ -162,6 +164,11 @@ def _quotes(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
 
 _TOKEN = re.compile(r"[\w'’-]+(?:\.\w+)*")
 _JOINERS = frozenset("of the for de".split())
+
+
+@lru_cache(maxsize=20_000)
+def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
+    return tuple((m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence))
 
 
 @lru_cache(maxsize=100_000)
@@ -269,7 +276,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     wanted = set(question_terms)
     out: list[Proposal] = []
     for i, sentence in enumerate(sentences):
-        tokens = [(m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence)]
+        tokens = _tokens(sentence)
         hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]
         asked_terms = frozenset(wanted)
         typed = PROPOSERS[asked](sentence, asked_terms)
