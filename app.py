@@ -42,9 +42,11 @@ offline.scratch_in(_cache_dir(sys.argv[1:] if __name__ == "__main__" else None))
 import gradio as gr  # noqa: E402
 
 from qa import (DEFAULT_ARTICLES, Engine, QAError, Settings, add_arguments, exit_code,  # noqa: E402
-                from_arguments, load, remove_unused)
+                from_arguments, load, mirror, remove_unused)
+from qa.web import is_link  # noqa: E402
 from ui import CSS, HEAD, SEED_EXAMPLES, THEME, EngineHandle, TerminalProgress, build_demo  # noqa: E402
 from ui.loading import Progress  # noqa: E402
+from ui.tool import serve_tool  # noqa: E402
 
 log = logging.getLogger("app")
 
@@ -61,7 +63,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
 
     Without internet, ``share=True`` cannot reach the tunnel: one line says so
     and the page keeps being served locally. ``mcp``: also serve the ``/ask``
-    API as the Model Context Protocol tool ``ask`` (Gradio's MCP server, streamable HTTP).
+    API as the Model Context Protocol tool ``ask`` (Gradio's MCP server, streamable HTTP), whose
+    result is structured content with a schema (``ui/tool.py``).
     """
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):
@@ -69,6 +72,8 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
                     css=CSS, theme=THEME, head=HEAD, footer_links=["api"], show_error=True,
                     max_file_size=max_file_size, mcp_server=mcp)
     log.debug("gradio said: %s", chatter.getvalue())
+    if mcp:
+        serve_tool(demo)
     local = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{demo.server_port}/"
     print(f"Article QA is running at {local}  (Ctrl-C to stop)", flush=True)
     if mcp:
@@ -124,18 +129,18 @@ def _serve(args: argparse.Namespace) -> int:
     demo = None
     try:
         settings = Settings.resolve(**from_arguments(args))
-        if not Path(settings.articles).exists():
+        if not is_link(settings.articles) and not Path(settings.articles).exists():
             raise QAError(f"no such file or folder: {settings.articles}")
         _check_port(args.host, args.port)
         print(f"Loading {settings.articles} with model {settings.model} (cache: {settings.cache_dir})",
               file=sys.stderr, flush=True)
 
         def loader(progress: Progress) -> Engine:
-            remove_unused(settings)  # uploads unused for upload_days go before anything reads them
+            remove_unused(mirror(settings, progress=progress))  # uploads unused for upload_days go before anything reads them
             return load(progress=progress, **from_arguments(args))
 
         handle = EngineHandle(loader, on_progress=TerminalProgress()).start()
-        is_seed = Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()
+        is_seed = not is_link(settings.articles) and Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()
         demo = build_demo(handle, SEED_EXAMPLES if is_seed else (), settings)
         try:
             launch(demo, args.host, args.port, share=args.share, block=False, mcp=args.mcp,

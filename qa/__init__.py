@@ -24,6 +24,7 @@ from .engine import Engine, History
 from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
 from .progress import progress_text
 from .spans import Short, Span
+from .web import mirror
 from .uploads import browser_secret, new_owner, remove_unused, valid_owner
 
 __all__ = [
@@ -64,13 +65,13 @@ _LOCK = threading.Lock()
 
 
 def load(articles: str | Path | None = None, progress=None, **settings: Any) -> Engine:
-    """An engine over ``articles`` (a file or folder; default: the settings' articles).
+    """An engine over ``articles`` (a file, folder or http(s) link; default: the settings' articles).
 
     Other keyword arguments override settings (``model``, ``cache_dir``,
     ``top_k``, ``threads``, ...). Engines are kept per settings, so loading the
     same articles twice is free. Raises ArticleError, ModelUnavailable.
     """
-    resolved = Settings.resolve(articles=articles, **settings)
+    resolved = mirror(Settings.resolve(articles=articles, **settings), progress=progress)  # a link: its pages
     with _LOCK:
         engine = _ENGINES.get(resolved)
         if engine is None:

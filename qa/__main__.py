@@ -122,10 +122,11 @@ def _index(argv: list[str]) -> int:
         from .config import Settings
         from .engine import load_model
         from .ingest import index_articles, open_for_writing
+        from .web import mirror
 
-        settings = Settings.resolve(**from_arguments(args))
-        article_files(settings.articles)  # a missing or empty folder is said before the model loads
         progress = _PaceLine()
+        settings = mirror(Settings.resolve(**from_arguments(args)), refresh=True, progress=progress)
+        article_files(settings.articles)  # a missing or empty folder is said before the model loads
         progress("model", 0, 0)
         embedder = load_model(settings)
         with open_for_writing(settings, embedder, progress) as store:

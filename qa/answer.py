@@ -17,7 +17,7 @@ answers.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Sequence
 
 from .articles import END_MATTER, LEAD
@@ -42,6 +42,7 @@ class Citation:
     paragraphs: tuple[int, int] = (0, 0)
     start: int = 0  # offset of the passage in the repaired article text
     sentence_start: int = 0  # offset of the sentence in ``text``
+    url: str = ""  # the web page the article came from, when it is one
 
     @property
     def section_label(self) -> str:
@@ -82,6 +83,8 @@ class Answer:
                 where = f"{c.title} > {c.section_label}" if c.title else c.section_label
                 lines.append(f"[{c.n}] {where} (paragraph {_para(c.paragraphs)}, score {c.score:.2f})")
                 lines.append(f"    {c.sentence}")
+                if c.url:
+                    lines.append(f"    {c.url}")
         return "\n".join(lines)
 
     @property
@@ -99,6 +102,28 @@ class Answer:
             data["short"] = {"text": self.short.text, "cited": self.short.cited(), "spans": list(data["short"]["spans"])}
         return data
 
+    def compact(self, passages: bool = False) -> dict[str, Any]:
+        """What a tool needs (``COMPACT_SCHEMA``): text, short answer, answered, confidence, and each citation's
+        sentence and whereabouts; a citation's whole passage only when ``passages``."""
+        short = {"text": self.short.text, "cited": self.short.cited()} if self.short is not None else None
+        citations = []
+        for c in self.citations:
+            cited = {"n": c.n, "article": c.article, "title": c.title, "section": c.section_label,
+                     "paragraphs": list(c.paragraphs), "sentence": c.sentence}
+            if c.url:
+                cited["url"] = c.url
+            if passages:
+                cited["passage"] = c.text
+            citations.append(cited)
+        return {"text": self.text, "short": short, "answered": self.answered, "confidence": self.confidence,
+                "question": self.question, "citations": citations}
+
+    def linked(self, urls: dict[str, str]) -> "Answer":
+        """This answer with each citation's web address (``urls``: article name -> URL, for web articles)."""
+        if not any(c.article in urls for c in self.citations):
+            return self
+        return replace(self, citations=[replace(c, url=urls.get(c.article, c.url)) for c in self.citations])
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Answer":
         """The ``Answer`` that ``to_dict()`` gave (as the page keeps answers in the browser); KeyError if not one."""
@@ -110,6 +135,35 @@ class Answer:
                    question=str(data["question"]), confidence=float(data.get("confidence") or 0.0),
                    searched=str(data.get("searched") or ""),
                    short=Short(tuple(Span(**span) for span in short["spans"])) if short else None)
+
+
+# The JSON Schema of ``Answer.compact()``: what the MCP tool declares as its output.
+COMPACT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "text": {"type": "string", "description": "the answer: the sentences that say it, with [n] citation "
+                                                  "markers; or why the articles don't say"},
+        "short": {"type": ["object", "null"], "description": "the name, date, number or place asked for, "
+                  "when one answers",
+                  "properties": {"text": {"type": "string"}, "cited": {"type": "string"}},
+                  "required": ["text", "cited"]},
+        "answered": {"type": "boolean", "description": "false: the articles don't say; the citations are "
+                                                       "then the closest passages"},
+        "confidence": {"type": "number", "minimum": 0, "maximum": 1,
+                       "description": "how likely the articles answer the question"},
+        "question": {"type": "string"},
+        "citations": {"type": "array", "items": {
+            "type": "object",
+            "properties": {"n": {"type": "integer"}, "article": {"type": "string", "description": "file name"},
+                           "title": {"type": "string"}, "section": {"type": "string"},
+                           "paragraphs": {"type": "array", "items": {"type": "integer"}},
+                           "sentence": {"type": "string", "description": "the cited sentence, verbatim"},
+                           "url": {"type": "string", "description": "the web page, for articles from links"},
+                           "passage": {"type": "string", "description": "the whole passage, when asked for"}},
+            "required": ["n", "article", "title", "section", "paragraphs", "sentence"]}},
+    },
+    "required": ["text", "short", "answered", "confidence", "question", "citations"],
+}
 
 
 def _plain(text: str) -> str:

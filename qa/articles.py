@@ -4,7 +4,8 @@
 missing, empty, binary or oversized); ``split_passages`` cuts one article into
 ``Passage``s that fit the embedding model's window, keep sentences whole, and
 remember where they came from (article, section, paragraphs, character
-offsets into the repaired text). Leaves out: HTML and PDF input.
+offsets into the repaired text). Web pages, PDF and Word files are first
+turned into text by ``formats.py``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .errors import ArticleError
+from .formats import CONVERTED, convert
 from .repair import bom_encoding, decode, repair
 from .sentences import split_sentences
 
-SUFFIXES = (".txt", ".md", ".markdown")
+TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+SUFFIXES = TEXT_SUFFIXES + CONVERTED
 # Bump when sections or passages would come out differently: cached indexes
 # made by another splitter version are rebuilt.
 SPLITTER_VERSION = 6
@@ -49,6 +52,7 @@ class Article:
     text: str
     sections: tuple[Section, ...]
     digest: str
+    url: str = ""  # where a web page came from, when it says
 
     @property
     def paragraph_count(self) -> int:
@@ -93,7 +97,7 @@ def embed_text(section: str, text: str) -> str:
 
 
 def article_files(path: Path) -> list[Path]:
-    """The article files a path names: the file itself, or a folder's .txt/.md files."""
+    """The article files a path names: the file itself, or a folder's article files (``SUFFIXES``)."""
     path = Path(path)
     if not path.exists():
         raise ArticleError(f"no such file or folder: {path}")
@@ -105,7 +109,7 @@ def article_files(path: Path) -> list[Path]:
         names = sorted(e.name for e in entries if os.path.splitext(e.name)[1].lower() in SUFFIXES and _is_file(e))
     files = [path / name for name in names]
     if not files:
-        raise ArticleError(f"no articles in {path}: put .txt or .md files there")
+        raise ArticleError(f"no articles in {path}: put .txt, .md, .html, .pdf or .docx files there")
     return files
 
 
@@ -169,10 +173,19 @@ def check_bytes(name: str, data: bytes, max_bytes: int) -> None:
 def parse_article(name: str, data: bytes, max_bytes: int = 10_000_000) -> Article:
     """Bytes of one article to a repaired, sectioned ``Article``.
 
-    Raises ArticleError for empty, binary or oversized input.
+    Raises ArticleError for empty, binary or oversized input, and for a web
+    page, PDF or Word file without article text.
     """
-    check_bytes(name, data, max_bytes)
-    text = repair(decode(data))
+    url = ""
+    if name.lower().endswith(CONVERTED):
+        check_size(name, len(data), max_bytes)
+        if not data.strip():
+            raise ArticleError(f"{name} is empty")
+        converted = convert(name, data)
+        text, url = repair(converted.text), converted.url
+    else:
+        check_bytes(name, data, max_bytes)
+        text = repair(decode(data))
     if not text.strip():
         raise ArticleError(f"{name} is empty")
     title, sections = find_sections(text)
@@ -186,6 +199,7 @@ def parse_article(name: str, data: bytes, max_bytes: int = 10_000_000) -> Articl
         text=text,
         sections=tuple(sections),
         digest=content_digest(data),
+        url=url,
     )
 
 

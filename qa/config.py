@@ -49,7 +49,7 @@ MILVUS_TOKEN_ENV = "QA_MILVUS_TOKEN"
 class Settings:
     """Everything the engine needs to know; frozen so an engine's settings never drift."""
 
-    articles: Path = DEFAULT_ARTICLES
+    articles: Path | str = DEFAULT_ARTICLES  # a file or folder, or a link (http(s) page or feed; ``web.py``)
     model: str = DEFAULT_MODEL
     # How the model runs: "onnx" (ONNX Runtime; same vectors as torch, build
     # 1.5x and a question 2.5x faster here, a cached start 0.5 s instead of 4 s),
@@ -129,6 +129,12 @@ class Settings:
     max_upload_bytes: int = 50_000_000
     max_uploads_total_bytes: int = 1_000_000_000
     upload_days: int = 30
+    # Links (``--articles https://...``, "Add from a link"): a page must answer
+    # within this many seconds (a news page arrives in 1-3 s; 20 s tolerates a
+    # slow server without leaving a user waiting on a dead one), and a feed
+    # brings at most this many articles (news feeds list 10-50 items).
+    fetch_seconds: float = 20.0
+    max_feed_items: int = 50
     # Where passages, vectors and the lexical index are kept: "faiss" (files in
     # the cache folder: the fast local path), "milvus:PATH.db" (embedded Milvus
     # Lite; a relative path is under the cache folder) or "milvus:http://host:19530"
@@ -164,7 +170,8 @@ class Settings:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The settings' command-line flags, shared by ``python -m qa`` and ``app.py``."""
-    parser.add_argument("--articles", help="article file or folder (default: seeds/, or QA_ARTICLES)")
+    parser.add_argument("--articles", help="article file or folder (.txt, .md, .html, .pdf, .docx), or an http(s) "
+                        "link to a page or an RSS/Atom feed (default: seeds/, or QA_ARTICLES)")
     parser.add_argument("--model", help="sentence-transformers model name or path (QA_MODEL)")
     parser.add_argument("--cache-dir", help="where indexes and uploads are kept (QA_CACHE_DIR)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
@@ -190,6 +197,10 @@ _BOOLS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false":
 
 def _coerce(name: str, value: Any) -> Any:
     """Turn an environment string or CLI value into the setting's type, or say why not."""
+    if name == "articles" and isinstance(value, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", value.strip()):
+        if not re.match(r"^https?://[^/\s]", value.strip(), re.IGNORECASE):
+            raise ValueError(f"setting articles: only http(s) links can be read, got {value.strip()[:200]!r}")
+        return value.strip()
     if name in ("articles", "cache_dir"):
         return Path(value).expanduser()
     if name in ("threads", "top_k", "candidates", "pack_tokens", "max_sentences", "max_list_sentences",

@@ -62,6 +62,7 @@ class ArticleInfo:
     sections: tuple[str, ...]
     passages: int
     uploaded: bool = False
+    url: str = ""  # a web page's address, when it gave one
 
 
 @dataclass
@@ -75,6 +76,9 @@ class Corpus:
     folder: Path
     embedded: int = 0  # passages embedded while opening (0: all from cache)
     files: dict[str, Path] = field(default_factory=dict)  # article name -> its file
+
+    def __post_init__(self) -> None:
+        self.urls = {a.name: a.url for a in self.articles if a.url}  # web articles' addresses, for citations
 
     def sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors of passage ``row``'s sentences (float32)."""
@@ -261,6 +265,8 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
                 warnings.append(f"skipped {name}: {exc}")
                 continue
             info.update(title=article.title, sections=[s.header for s in article.sections])
+            if article.url:
+                info["url"] = article.url
             to_embed.append((len(puts), split_passages(article, embedder.count_tokens, embedder.max_tokens,
                                                        settings.pack_tokens)))
             puts.append((name, info, None))
@@ -378,7 +384,7 @@ def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dic
     uploaded = {s.name: s.uploaded for s, _ in raw}
     infos = [
         ArticleInfo(name, info["title"], tuple(info["sections"]), info["rows"][1] - info["rows"][0],
-                    uploaded.get(name, False))
+                    uploaded.get(name, False), info.get("url") or "")
         for name, info in articles.items()
     ]
     return Corpus(infos, passages, store, warnings, folder, 0, files)

@@ -175,6 +175,7 @@ class Engine:
         threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
         s = self.settings
         answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences)
+        answer = answer.linked(state.corpus.urls)
         clock.mark("compose")
         return answer
 

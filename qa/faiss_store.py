@@ -263,6 +263,7 @@ class FaissStore:
                 "rows": [start, len(passages)],
                 "sentence_rows": [sentence_start, sentence_start + len(sentences)],
                 "uploaded": bool(info.get("uploaded", False)),
+                **({"url": info["url"]} if info.get("url") else {}),
             }
         dim = int(self.expect.get("dim") or every.shape[1])
         vectors = np.concatenate(vector_parts) if vector_parts else np.zeros((0, dim), np.float32)

@@ -107,6 +107,8 @@ def prepare(name: str, data: bytes, uploaded: bool, embedder: Embedder,
     passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, settings.pack_tokens)
     info = {"digest": article.digest, "title": article.title, "sections": [s.header for s in article.sections],
             "uploaded": uploaded}
+    if article.url:
+        info["url"] = article.url
     return info, passages
 
 

@@ -302,6 +302,7 @@ class MilvusStore:
                 "rows": [start, len(pks)],
                 "sentence_rows": [sentence_start, sentence_count],
                 "uploaded": bool(info.get("uploaded", False)), "owner": info["owner"],
+                **({"url": info["url"]} if info.get("url") else {}),
             }
         pk_array = np.array(pks, dtype=np.int64)
         starts = np.array([info["rows"][0] for info in manifest_articles.values()], dtype=np.int64)
@@ -526,7 +527,7 @@ class MilvusStore:
         rows = np.arange(*info["rows"])
         sentences = self.sentence_vectors(rows)
         return StoredArticle(
-            info={k: info[k] for k in ("digest", "title", "sections", "uploaded")},
+            info={k: info[k] for k in ("digest", "title", "sections", "uploaded", "url") if k in info},
             passages=self._snap.passages[info["rows"][0]:info["rows"][1]],
             vectors=self.vectors(rows),
             sentence_vectors=np.concatenate(sentences) if sentences else np.zeros((0, self.dim), np.float32),
@@ -546,7 +547,7 @@ class MilvusStore:
         owner, key, digest = self.owner, _article_key(self.owner, name), str(info["digest"])
         vocabulary = Vocabulary(lexical_texts(passages))
         pks = [_id(owner, name, digest, i) for i in range(len(passages))]
-        head = {k: info[k] for k in ("title", "sections", "uploaded") if k in info}
+        head = {k: info[k] for k in ("title", "sections", "uploaded", "url") if k in info}
         head["passages"] = len(passages)
         head["sentence_counts"] = counts  # what a reading needs of every passage without reading it
         rows = [{"pk": pks[i], "owner": owner, "key": key, "article": name, "digest": digest, "position": i,

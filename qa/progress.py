@@ -13,6 +13,7 @@ from typing import Callable
 
 # What each stage is called; a stage without a count ("indexing", "waiting") is shown without numbers.
 STAGES = {
+    "fetching": "fetching pages",
     "model": "loading the model",
     "reading": "reading articles",
     "embedding": "embedding passages",

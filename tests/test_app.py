@@ -10,6 +10,7 @@ is skipped, saying how to enable it, where Chromium is missing.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import shutil
@@ -611,8 +612,8 @@ def test_share_without_tunnel_says_so_in_one_line_and_serves_locally(app_cache, 
 
 @pytest.mark.model
 def test_mcp_tool_lists_and_answers_through_a_real_client_session(app_cache, seed_engine):
-    """app.py --mcp: an MCP client (the ``mcp`` package's own) lists the ask tool and gets a cited answer."""
-    import ast
+    """app.py --mcp: an MCP client (the ``mcp`` package's own) lists the ask tool with its schemas and gets a
+    cited answer as structured content that matches the schema, and as JSON text."""
     import asyncio
 
     from mcp import ClientSession
@@ -629,9 +630,11 @@ def test_mcp_tool_lists_and_answers_through_a_real_client_session(app_cache, see
                 await session.initialize()
                 tools = (await session.list_tools()).tools
                 result = await session.call_tool("ask", {"question": "Where will the talks continue?"})
+                full = await session.call_tool("ask", {"question": "Where will the talks continue?",
+                                                       "passages": True})
                 restricted = await session.call_tool("ask", {"question": "Where will the talks continue?",
                                                              "only": ["nosuch.txt"]})
-                return tools, result, restricted
+                return tools, result, full, restricted
 
     try:
         lines = []
@@ -640,17 +643,26 @@ def test_mcp_tool_lists_and_answers_through_a_real_client_session(app_cache, see
             assert line, f"app.py ended: {proc.stderr.read()}"
             lines.append(line.rstrip("\n"))
         assert f'MCP tool "ask" at {url}  (streamable HTTP)' in lines, lines
-        tools, result, restricted = asyncio.run(asyncio.wait_for(session_calls(), 120))
+        tools, result, full, restricted = asyncio.run(asyncio.wait_for(session_calls(), 120))
     finally:
         proc.terminate()
         out, err = proc.communicate(timeout=30)
     ask_tool = next(t for t in tools if t.name == "ask")
     assert [t.name for t in tools] == ["ask"]  # the page's own events are not tools
     assert "question" in ask_tool.inputSchema["properties"] and "citations" in ask_tool.description
+    assert ask_tool.description.rstrip().endswith(".") and "history" in ask_tool.description
+    assert set(ask_tool.outputSchema["required"]) >= {"text", "short", "answered", "confidence", "citations"}
     assert not result.isError
-    answer = ast.literal_eval(result.content[0].text)  # Gradio hands a dict back as its Python text
-    assert answer == seed_engine.ask("Where will the talks continue?").to_dict()
+    expected = seed_engine.ask("Where will the talks continue?")
+    assert result.structuredContent == expected.compact()
+    assert json.loads(result.content[0].text) == result.structuredContent  # clients that read text get JSON
+    answer = result.structuredContent
+    assert answer["short"]["text"] == "London" and answer["answered"] is True
     assert "London" in answer["text"] and answer["citations"][0]["article"] == "paris-talks-ukraine.txt"
+    assert answer["citations"][0]["sentence"] in expected.citations[0].text
+    assert all("passage" not in c for c in answer["citations"])  # compact: the sentence, not the passage
+    assert len(result.content[0].text) < 1500, len(result.content[0].text)
+    assert full.structuredContent["citations"][0]["passage"] == expected.citations[0].text
     assert restricted.isError and "no article is called nosuch.txt" in restricted.content[0].text
     assert "Traceback" not in err, err
 

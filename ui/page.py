@@ -22,7 +22,8 @@ import gradio as gr
 from gradio.components.api_component import Api
 
 from qa import (Answer, Browsers, Engine, QAError, Settings, Upload, browser_secret, check_size, new_owner,
-                valid_owner)
+                progress_text, valid_owner)
+from qa.web import articles_from_link, check_link
 
 from . import render
 from .loading import LOAD_TIMEOUT, EngineHandle, Progress
@@ -317,24 +318,57 @@ class Page:
         paths = [files] if isinstance(files, (str, Path)) else list(files or [])
         if not paths:
             return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        browsers = self.browsers()
-        browser = valid_owner(browser) or new_owner()
-        limit = browsers.settings.max_article_bytes
-        messages, ok_all = [], True
-        queued: list[Upload] = []
+        limit = self.browsers().settings.max_article_bytes
+        loaded, messages = [], []
         for path in paths:
             name = Path(path).name
             try:
                 check_size(name, os.path.getsize(path), limit)  # before reading a huge file into memory
-                queued.append(browsers.submit(browser, name, Path(path).read_bytes()))
+                loaded.append((name, Path(path).read_bytes()))
             except QAError as exc:
-                ok_all = False
                 messages.append(f"Not added: {exc}. Nothing was changed.")
             except OSError as exc:
-                ok_all = False
                 messages.append(f"Not added: {name} could not be read ({exc.strerror or exc}).")
             finally:
                 _discard_upload(Path(path))
+        message, table, status, browser, choices = self._add(loaded, messages, browser, progress)
+        return message, table, status, None, browser, choices
+
+    def add_link(self, url: str, browser: str | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
+        """"Add from a link": fetch the page, or each article of an RSS/Atom feed, then add them as uploads are.
+
+        Returns (message HTML, article list HTML, status HTML, the link box's text, browser id, the "search in"
+        choices); the box is emptied once its articles are added, and keeps the link when none could be.
+        """
+        url = str(url or "").strip()
+        if not url:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        settings = self.browsers().settings
+        progress(0, desc=f"fetching {url[:80]}")
+        try:
+            pages = articles_from_link(check_link(url), settings,
+                                       lambda stage, done, total: progress((done, total), desc=progress_text(
+                                           stage, done, total)))
+        except QAError as exc:
+            return (render.upload_message(f"Not added: {exc}. Nothing was changed.", False), gr.skip(), gr.skip(),
+                    url, gr.skip(), gr.skip())
+        message, table, status, browser, choices = self._add(pages, [], browser, progress)
+        return message, table, status, "", browser, choices
+
+    def _add(self, loaded: list[tuple[str, bytes]], messages: list[str], browser: str | None,
+             progress: gr.Progress) -> tuple:
+        """Queue each (name, bytes) for indexing on the browser's engine, wait with a progress line, and say
+        what happened: (message HTML, article list HTML, status HTML, browser id, "search in" choices)."""
+        browsers = self.browsers()
+        browser = valid_owner(browser) or new_owner()
+        ok_all = not messages
+        queued: list[Upload] = []
+        for name, data in loaded:
+            try:
+                queued.append(browsers.submit(browser, name, data))
+            except QAError as exc:
+                ok_all = False
+                messages.append(f"Not added: {exc}. Nothing was changed.")
         for upload in queued:
             while True:  # the progress line: how many are ahead, then how far indexing is
                 progress(upload.fraction, desc=upload.text)
@@ -351,7 +385,7 @@ class Page:
                             f"in {render.plural(len(info.sections), 'section')}. You can ask about it now; "
                             f"{who} can see it.")
         status, table, choices = self._articles_view(browser)
-        return render.upload_message(" ".join(messages), ok_all), table, status, None, browser, choices
+        return render.upload_message(" ".join(messages), ok_all), table, status, browser, choices
 
     def api_ask(self, question: str, history: list[list[Any]] | None = None,
                 only: list[str] | None = None) -> dict[str, Any]:
@@ -364,13 +398,18 @@ class Page:
         only (optional): file names of the articles to answer from (default: all of them).
         """
         try:
-            engine = self.handle.get()
-            answer = engine.ask(question, history=api_history(history), only=only)
+            return self.answer(question, history, only).to_dict()
         except (QAError, TimeoutError, TypeError) as exc:
             raise gr.Error(str(exc), print_exception=False) from None
+
+    def answer(self, question: str, history: list[list[Any]] | None = None,
+               only: list[str] | None = None) -> Answer:
+        """The ``Answer`` that ``/ask`` and the MCP tool give; QAError, TimeoutError or TypeError for bad input."""
+        engine = self.handle.get()
+        answer = engine.ask(question, history=api_history(history), only=only)
         if self._browsers is not None:
             self._browsers.answered(engine, answer)
-        return answer.to_dict()
+        return answer
 
 
 def _discard_upload(path: Path) -> None:
@@ -461,9 +500,13 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                 with gr.Column(scale=3, min_width=280):
                     article_list = gr.HTML("", elem_id="qa-article-list", padding=False, js_on_load=ARTICLES_JS)
                 with gr.Column(scale=2, min_width=280):
-                    upload = gr.File(label=f"Add an article: a .txt or .md file, up to "
+                    upload = gr.File(label=f"Add an article: .txt, .md, .html, .pdf or .docx, up to "
                                            f"{settings.max_article_bytes / 1e6:.0f} MB ({privacy})",
                                      file_count="multiple", elem_id="qa-upload", height=120)
+                    with gr.Row(elem_id="qa-link-row"):
+                        link = gr.Textbox(label="Add from a link", placeholder="https://… a news page, a PDF or an "
+                                          "RSS/Atom feed", lines=1, max_lines=1, scale=4, elem_id="qa-link")
+                        link_btn = gr.Button("Add", variant="secondary", scale=1, min_width=60, elem_id="qa-link-add")
                     upload_msg = gr.HTML("", elem_id="qa-upload-msg", padding=False)
 
         answer_outputs = [chatbot, sources, msg, saved]
@@ -488,6 +531,9 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         # Many may wait here; the indexing itself runs one at a time on the Browsers thread.
         upload.upload(page.add_files, [upload, browser], [upload_msg, article_list, status, upload, browser, only],
                       concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
+        for trigger in (link.submit, link_btn.click):
+            trigger(page.add_link, [link, browser], [upload_msg, article_list, status, link, browser, only],
+                    concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
         article_list.click(page.remove_article, [saved, browser],
                            [upload_msg, status, article_list, only, chatbot, sources], api_visibility="private")
 

@@ -133,7 +133,7 @@ def copy_text(answer: Answer) -> str:
         lines += ["", "Sources:" if answer.answered else "Closest passages (none answers the question):"]
         for c in answer.citations:
             lines.append(f"[{c.n}] {c.title or c.article} \u203a {c.section_label} ({c.article}, {_paras(c.paragraphs)}): "
-                         f"\u201c{c.sentence}\u201d")
+                         f"\u201c{c.sentence}\u201d" + (f" {c.url}" if c.url else ""))
     return "\n".join(lines)
 
 
@@ -154,6 +154,8 @@ def conversation_markdown(answers: list[Answer], when: datetime | None = None) -
                 out.append(f"{c.n}. **{c.title or c.article}** \u203a {c.section_label} "
                            f"({c.article}, {_paras(c.paragraphs)}; {percent(c.score)} of the answer)")
                 out.append(f"   > {c.sentence}")
+                if c.url:
+                    out.append(f"   <{c.url}>")
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -187,6 +189,9 @@ def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = Fals
             "it was.</div>") if missing else ""
     opener = "" if missing else (f'<a class="qa-open" href="#qa-open-{turn}-{c.n}" title="Read the whole article '
                                  f'at this passage">open article</a>')
+    if c.url.startswith(("http://", "https://")):
+        opener += (f' <a class="qa-url" href="{esc(c.url)}" target="_blank" rel="noopener noreferrer" '
+                   f'title="{esc(c.url)}">web page</a>')
     return (
         f'<div class="qa-source {where}">'
         f'<div class="qa-source-head"><span class="qa-cite">&#91;{c.n}&#93;</span> '
