@@ -107,6 +107,9 @@ def fetch(url: str, timeout: float, max_bytes: int, etag: str = "", last_modifie
     except urllib.error.HTTPError as exc:
         if exc.code == 304:
             return None
+        if 300 <= exc.code < 400 and exc.headers.get("Location"):  # urllib refuses a redirect off http(s)
+            raise ArticleError(f"{_short(url)} redirects to {_short(exc.headers['Location'])}: only http(s) links "
+                               "are followed") from None
         raise ArticleError(f"{_short(url)} could not be read: the server answered {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ArticleError):
@@ -138,7 +141,7 @@ def page_name(url: str, kind: str) -> str:
     """A file name for a fetched page: host and path, readable, unique by a short hash.
 
     >>> page_name("https://apnews.com/article/ukraine-talks-paris?x=1", "html")
-    'apnews.com-article-ukraine-talks-paris-3b1e8d.html'
+    'apnews.com-article-ukraine-talks-paris-74fe22.html'
     """
     parts = urllib.parse.urlsplit(url)
     slug = re.sub(r"[^A-Za-z0-9.]+", "-", f"{parts.hostname or ''}{parts.path}").strip("-.")[:80].strip("-.")
