@@ -27,10 +27,18 @@ from .errors import QAError, exit_code
 from .progress import Pace, progress_text
 
 
+COMMANDS = """commands (each has its own --help):
+  python -m qa eval QUESTIONS.jsonl   quality and latency on labelled questions
+  python -m qa fit                    refit answering's weights on the calibration sets
+  python -m qa index [--ray ADDRESS]  index the articles into the store (re-fetches changed links)"""
+
+
 def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
         description="Evaluate on labelled questions." if eval_mode else "Ask questions of news articles.",
+        epilog=None if eval_mode else COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     if eval_mode:
         parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")

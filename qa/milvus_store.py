@@ -58,6 +58,7 @@ from embeddings.files import atomic_write, read_json
 
 from .articles import Passage
 from .config import MILVUS_TOKEN_ENV, Settings, store_kind
+from .errors import QAError
 from .question import SentenceFacts
 from .store import Lexical, StoredArticle, facts_of, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
@@ -107,7 +108,8 @@ def client(settings: Settings):
     try:
         from pymilvus import MilvusClient
     except ImportError as exc:  # the [scale] extra is not installed
-        raise RuntimeError("the Milvus store needs the [scale] extra: pip install -e '.[scale]'") from exc
+        raise QAError("the Milvus store (--store milvus:...) needs the [scale] extra: "
+                      "pip install 'article-qa[scale]' (from a checkout: pip install -e '.[scale]')") from None
     uri = milvus_uri(settings)
     with _clients_lock:
         if uri not in _clients:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import http.server
 import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -147,3 +149,50 @@ def stored_file(folder, name: str):
     from embeddings.index import stored_path
 
     return stored_path(folder, json.loads((Path(folder) / "manifest.json").read_text()), name)
+
+
+# ------------------------------------------------------------------ a local web site (no internet)
+
+
+class Site:
+    """What the server serves: path -> (status, content type, body, extra headers); and what it was asked."""
+
+    def __init__(self):
+        self.routes: dict[str, tuple[int, str, bytes, dict]] = {}
+        self.asked: list[tuple[str, dict]] = []
+
+    def add(self, path, body, kind="text/html; charset=utf-8", status=200, **headers):
+        self.routes[path] = (status, kind, body, headers)
+
+
+@pytest.fixture
+def site():
+    served = Site()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            served.asked.append((self.path, dict(self.headers)))
+            status, kind, body, headers = served.routes.get(self.path, (404, "text/plain", b"missing", {}))
+            etag = headers.get("ETag")
+            if etag and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    served.base = f"http://127.0.0.1:{server.server_address[1]}"
+    yield served
+    server.shutdown()
+    server.server_close()

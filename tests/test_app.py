@@ -527,10 +527,30 @@ def test_restrict_remove_and_replace_uploads(upload_page, tmp_path):
 
 
 @pytest.mark.model
+def test_add_from_a_link_fetches_the_page_and_answers_from_it_with_its_url(upload_page, site):
+    page, _ = upload_page
+    story = (PROJECT / "tests" / "data" / "web" / "talks.html").read_bytes().replace(
+        b"London next week", b"Geneva next week")  # another article than the folder's, same furniture
+    site.add("/world/geneva", story)
+    seen = []
+    message, articles, _, box, browser, _ = page.add_link(f"{site.base}/world/geneva", BROWSER_B,
+                                                          progress=lambda *a, **k: seen.append(k.get("desc")))
+    assert "Added" in message and box == "" and browser == BROWSER_B, message
+    assert "Talks on Ukraine to continue in London" in articles
+    answer = page.engine(BROWSER_B).ask("Where will the talks continue next week?")
+    assert answer.answered and "Geneva" in answer.text
+    assert answer.citations[0].url == f"{site.base}/world/geneva"
+    assert f'href="{site.base}/world/geneva"' in render.sources_html(answer, 0)
+    message, _, _, box, _, _ = page.add_link(f"{site.base}/missing", BROWSER_B, progress=lambda *a, **k: None)
+    assert "Not added" in message and "404" in message and box == f"{site.base}/missing"  # kept, to fix
+
+
+@pytest.mark.model
 @pytest.mark.parametrize("name, data, why", [
     ("empty.txt", b"  \n", "empty"),
     ("binary.txt", bytes(range(256)) * 40, "binary"),
-    ("notes.pdf", b"%PDF-1.4 some text", "only .txt"),
+    ("notes.pdf", b"%PDF-1.4 some text", "damaged PDF"),
+    ("photo.png", b"\x89PNG\r\n\x1a\n", "only .txt"),
     ("huge.txt", None, "limited to"),
     ("headers.md", b"# Report\n\n## Section one\n\n## Section two\n", "no sentences, only headings"),
     ("paris-talks-ukraine.txt", b"Paris\n\nA different article with the folder article's name.\n",

@@ -140,10 +140,10 @@ def test_missing_path_and_empty_folder(tmp_path):
         article_files(tmp_path)
 
 
-def test_folder_lists_only_text_files(tmp_path):
+def test_folder_lists_only_article_files(tmp_path):
     (tmp_path / "a.txt").write_text("A.")
     (tmp_path / "b.md").write_text("B.")
-    (tmp_path / "c.pdf").write_bytes(b"%PDF")
+    (tmp_path / "c.png").write_bytes(b"\x89PNG")
     (tmp_path / ".txt").write_text("A name with no stem is not an article.")
     (tmp_path / "folder.md").mkdir()
     (tmp_path / "loop.txt").symlink_to(tmp_path / "loop.txt")  # a broken link is skipped, not an error

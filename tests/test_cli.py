@@ -122,3 +122,29 @@ def test_only_restricts_the_answer_to_the_named_articles(capsys, embedder, tmp_p
     err = capsys.readouterr().err
     assert err.strip() == ("Error: no article is called nosuch.txt; the articles are: ferry.txt, "
                            "paris-talks-ukraine.txt")
+
+
+def test_help_lists_the_commands(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    for command in ("python -m qa eval", "python -m qa fit", "python -m qa index"):
+        assert command in out
+
+
+def test_a_missing_extra_is_one_error_line(capsys, embedder, tmp_path, monkeypatch):
+    """--store milvus:... without the [scale] extra: what to install, not a traceback."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_pymilvus(name, *args, **kwargs):
+        if name == "pymilvus" or name.startswith("pymilvus."):
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pymilvus)
+    assert main(["--store", f"milvus:{tmp_path}/qa.db", "Who attended?"]) == 1
+    err = capsys.readouterr().err
+    assert "Error: the Milvus store" in err and "[scale]" in err and "Traceback" not in err

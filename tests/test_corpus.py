@@ -129,7 +129,8 @@ def test_upload_adds_and_persists(articles, fake_embedder):
     [
         ("empty.txt", b"", "empty"),
         ("bin.txt", b"\x00\x01\x02\x03" * 100, "binary"),
-        ("doc.pdf", b"%PDF-1.4 text", "only .txt, .md"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n", "only .txt, .md"),
+        ("doc.pdf", b"%PDF-1.4 text", "damaged PDF"),
         ("huge.txt", b"a" * 2_000_001, "limited to 2 MB"),
     ],
 )

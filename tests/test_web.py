@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import http.server
-import threading
 from email.utils import formatdate
 from pathlib import Path
 
@@ -20,50 +18,6 @@ PAGE = (Path(__file__).parent / "data" / "web" / "talks.html").read_bytes()
 OTHER = b"""<html><head><title>Harbour festival opens</title></head><body><nav>Home | Sport</nav><article>
 <h1>Harbour festival opens</h1><p>The harbour festival opened on Friday with forty boats, the organisers said,
 and more than ten thousand visitors came on the first day.</p></article><footer>Contact us</footer></body></html>"""
-
-
-class Site:
-    """What the server serves: path -> (status, content type, body, extra headers); and what it was asked."""
-
-    def __init__(self):
-        self.routes: dict[str, tuple[int, str, bytes, dict]] = {}
-        self.asked: list[tuple[str, dict]] = []
-
-    def add(self, path, body, kind="text/html; charset=utf-8", status=200, **headers):
-        self.routes[path] = (status, kind, body, headers)
-
-
-@pytest.fixture
-def site():
-    served = Site()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            served.asked.append((self.path, dict(self.headers)))
-            status, kind, body, headers = served.routes.get(self.path, (404, "text/plain", b"missing", {}))
-            etag = headers.get("ETag")
-            if etag and self.headers.get("If-None-Match") == etag:
-                self.send_response(304)
-                self.end_headers()
-                return
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    served.base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield served
-    server.shutdown()
-    server.server_close()
 
 
 def _feed(base: str, paths: list[str]) -> bytes:
