@@ -139,6 +139,13 @@ class Browsers:
             self._wake.notify()
         return upload
 
+    def pending(self, browser: str | None) -> list[Upload]:
+        """The uploads still to be indexed that ``browser``'s answers will read (sharing: everyone's)."""
+        browser = valid_owner(browser)
+        with self._lock:
+            queued = ([self._current] if self._current is not None else []) + list(self._waiting)
+        return [u for u in queued if not u.finished.is_set() and (self.shared or (browser and u.browser == browser))]
+
     def own(self, browser: str | None) -> set[str]:
         """The names of the articles ``browser`` uploaded itself: those it may remove or replace."""
         browser = valid_owner(browser)

@@ -91,8 +91,8 @@ def test_answer_html_links_markers_to_their_sources_and_escapes_article_text():
     assert "qa-turn-3" in out and "qa-refusal" not in out
     # its sources are also folded under the answer (what a phone shows), and a copy of the text to copy
     assert '<details class="qa-inline"><summary>Sources (2)</summary>' in out and "qa-inline-2" in out
-    assert "qa-copy" in out and html.unescape(re.search(r'<pre class="qa-copy-text">(.*?)</pre>', out, re.S)
-                                              .group(1)) == render.copy_text(answer)
+    copied = re.findall(r'<span class="qa-copy-line">(.*?)</span>', out, re.S)
+    assert "qa-copy" in out and "\n".join(map(html.unescape, copied)) == render.copy_text(answer)
 
 
 def test_answer_html_says_what_was_searched_when_the_question_was_cleaned_up():
@@ -122,9 +122,17 @@ def test_sources_html_marks_the_cited_sentence_and_explains_the_numbers():
     assert "T &#60;i&#62;x&#60;/i&#62;" in panel and "Who &#60;b&#62;?" in panel
     assert "<i>" not in panel and "<b>" not in panel
     # the card says what the score means (share of the answer, 0..100%), the panel how sure the answer is
-    assert "81% of the answer" in plain(panel) and "score 0.81" not in panel
+    assert "100% of the answer" in plain(panel) and "score 0.81" not in panel  # the only source: all of it
     assert 'title="Share of the answer' in panel
-    assert "answerable: 87%" in plain(panel) and 'title="Calibrated chance' in panel
+    assert "sure (87%)" in plain(panel) and 'title="Calibrated chance' in panel
+    # several sources' shares add up to 100; a low confidence beside an answer says to check, not "answerable"
+    three = Answer("A [1] B [2] C [3]", True, [citation(n=1, score=0.5), citation(n=2, score=0.3),
+                                               citation(n=3, score=0.1)], "Who?", confidence=0.23)
+    shared = plain(render.sources_html(three, 0))
+    assert [int(x) for x in re.findall(r"(\d+)% of the answer", shared)] == [56, 33, 11]
+    assert "unsure, check the sources (23%)" in shared and "answerable" not in shared
+    refused = plain(render.sources_html(Answer("The articles don't say.", False, [citation()], "Q?", confidence=0.02)))
+    assert "answerable: 2%" in refused and "of the answer" not in refused  # closest passages carry no share
     # the panel says whose sources it shows; each card can be followed and opens its article
     assert "qa-for-4" in panel and "Sources of answer 5" in panel
     assert 'id="qa-source-4-1"' in panel and 'href="#qa-open-4-1"' in panel
@@ -167,7 +175,7 @@ def test_export_is_markdown_with_every_answer_and_its_sources():
     md = render.conversation_markdown([first, refusal])
     assert md.startswith("# Article QA conversation\n")
     assert "## 1. Who attended?\n\nRubio and Witkoff attended. [1]\n" in md
-    assert "1. **A title** \u203a Goals (a.md, paragraphs 2\u20133; 81% of the answer)" in md
+    assert "1. **A title** \u203a Goals (a.md, paragraphs 2\u20133; 100% of the answer)" in md
     assert "   > The cited <b>sentence</b> is this one." in md
     assert "## 2. Capital of Peru?\n\n> The articles don't say." in md and "Closest passages" in md
 
@@ -527,6 +535,38 @@ def test_restrict_remove_and_replace_uploads(upload_page, tmp_path):
 
 
 @pytest.mark.model
+def test_a_question_asked_while_an_upload_is_indexed_waits_for_it(seed_engine):
+    """Not "The articles don't say" from the articles without it: a note, then the answer once it is in."""
+    from qa import Upload
+
+    upload = Upload(BROWSER_A, "notes.md", b"")
+    upload.progress("embedding", 3, 9)
+
+    class Queue:  # stands in for the upload queue: one upload of this browser is still being indexed
+        base, shared = seed_engine, False
+
+        def pending(self, browser):
+            return [upload] if browser == BROWSER_A and not upload.finished.is_set() else []
+
+        def engine(self, browser):
+            return seed_engine
+
+        def answered(self, engine, answer):
+            pass
+
+    page = ui.Page(app.EngineHandle(seed_engine))
+    page._browsers = Queue()
+    steps = page.respond("Where will the talks continue?", None, BROWSER_A)
+    chat = next(steps)[0]
+    assert "your upload notes.md: embedding passages 3/9" in plain(chat[-1]["content"])
+    upload.finished.set()
+    chat = next(steps)[0]
+    assert "London" in plain(chat[-1]["content"])
+    other = last(page.respond("Where will the talks continue?", None, BROWSER_B))[0]  # another browser: no wait
+    assert "London" in plain(other[-1]["content"])
+
+
+@pytest.mark.model
 def test_add_from_a_link_fetches_the_page_and_answers_from_it_with_its_url(upload_page, site):
     page, _ = upload_page
     story = (PROJECT / "tests" / "data" / "web" / "talks.html").read_bytes().replace(
@@ -840,6 +880,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             copied = page.evaluate("navigator.clipboard.readText()")
             assert copied.startswith(expected.short.cited() + "\n" + expected.text)  # the short answer first
             assert "[2] Paris Talks Ukraine" in copied and c2.sentence in copied
+            assert copied == render.copy_text(expected)  # every line break kept, between sources too
 
             # export: a Markdown file with both answers and their sources
             with page.expect_download(timeout=10_000) as download:

@@ -58,15 +58,16 @@
 
   function copy(button) {
     const bubble = button.closest(".qa-answer");
-    const text = bubble && bubble.querySelector(".qa-copy-text");
-    if (!text) return;
+    const lines = bubble ? Array.from(bubble.querySelectorAll(".qa-copy-text .qa-copy-line")) : [];
+    if (!lines.length) return;
+    const text = lines.map((line) => line.textContent).join("\n");
     const done = () => {
       button.textContent = "Copied";
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     };
     const fallback = () => { // pages served over plain http to another machine have no clipboard API
       const area = document.createElement("textarea");
-      area.value = text.textContent;
+      area.value = text;
       document.body.appendChild(area);
       area.select();
       document.execCommand("copy");
@@ -74,7 +75,7 @@
       done();
     };
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text.textContent).then(done, fallback);
+      navigator.clipboard.writeText(text).then(done, fallback);
     } else {
       fallback();
     }

@@ -198,8 +198,8 @@ class Page:
         """Chat: the question, then the engine's answer; the sources panel follows it.
 
         Yields (chat messages, sources HTML, text box, saved conversation). A
-        question asked while the engine loads shows a "One moment" note, then
-        its answer. Only the latest turns that fit the history limits go with
+        question asked while the engine loads, or while this browser's uploads
+        are being indexed, shows a "One moment" note, then its answer. Only the latest turns that fit the history limits go with
         the question.
         """
         handle = self.handle
@@ -215,6 +215,11 @@ class Page:
             note = f"One moment: {handle.progress_text}\u2026 the answer follows as soon as it is ready."
             yield shown + [{"role": "assistant", "content": render.notice_html(note)}], gr.skip(), "", gr.skip()
             handle.wait(0.5)
+        while pending := (self._browsers.pending(browser) if self._browsers is not None else []):
+            note = (f"One moment: your upload {pending[0].text}\u2026 the answer follows as soon as it is indexed, "
+                    "so that it can come from it.")
+            yield shown + [{"role": "assistant", "content": render.notice_html(note)}], gr.skip(), "", gr.skip()
+            pending[0].finished.wait(0.5)
         try:
             engine = self.engine(browser)
             history = engine.recent_history(answers)  # each with the articles it cited: the conversation's focus
@@ -500,9 +505,11 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
                 with gr.Column(scale=3, min_width=280):
                     article_list = gr.HTML("", elem_id="qa-article-list", padding=False, js_on_load=ARTICLES_JS)
                 with gr.Column(scale=2, min_width=280):
-                    upload = gr.File(label=f"Add an article: .txt, .md, .html, .pdf or .docx, up to "
-                                           f"{settings.max_article_bytes / 1e6:.0f} MB ({privacy})",
-                                     file_count="multiple", elem_id="qa-upload", height=120)
+                    upload_label = (f"Add an article: .txt, .md, .html, .pdf or .docx, up to "
+                                    f"{settings.max_article_bytes / 1e6:.0f} MB ({privacy})")
+                    gr.HTML(f'<div class="qa-upload-label">{render.esc(upload_label)}</div>', padding=False)
+                    upload = gr.File(label=upload_label, show_label=False, file_count="multiple", elem_id="qa-upload",
+                                     height=120)
                     with gr.Row(elem_id="qa-link-row"):
                         link = gr.Textbox(label="Add from a link", placeholder="https://… a news page, a PDF or an "
                                           "RSS/Atom feed", lines=1, max_lines=1, scale=4, elem_id="qa-link")
@@ -529,11 +536,14 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         demo.load(page.start, [browser, saved], [browser, status, article_list, only, timer, chatbot, sources],
                   queue=False, api_visibility="private", show_progress="hidden")
         # Many may wait here; the indexing itself runs one at a time on the Browsers thread.
+        # The progress bar is drawn once, on the box the upload came from, not on every output.
         upload.upload(page.add_files, [upload, browser], [upload_msg, article_list, status, upload, browser, only],
-                      concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
+                      concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private",
+                      show_progress_on=[upload])
         for trigger in (link.submit, link_btn.click):
             trigger(page.add_link, [link, browser], [upload_msg, article_list, status, link, browser, only],
-                    concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private")
+                    concurrency_id="uploads", concurrency_limit=CONCURRENCY, api_visibility="private",
+                    show_progress_on=[link])
         article_list.click(page.remove_article, [saved, browser],
                            [upload_msg, status, article_list, only, chatbot, sources], api_visibility="private")
 

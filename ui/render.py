@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 from urllib.parse import quote
 
 from qa import Answer, Article, ArticleInfo, Citation, Short
@@ -24,9 +24,13 @@ _ENTITIES = {ord(c): f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$<>&\"'="}
 _MARKER = re.compile(r"&#91;(\d+)&#93;")
 HEADING_CHARS = 90  # a pasted question longer than this is shortened in headings
 HOVER_CHARS = 300  # the cited sentence in a marker's hover text
-SCORE_HELP = ("Share of the answer: how likely this sentence is the one that answers, "
-              "among the sentences considered (0-100%, all candidates together make 100%).")
-CONFIDENCE_HELP = "Calibrated chance (0-100%) that the articles answer this question at all."
+SCORE_HELP = ("Share of the answer: how much of the answer this source carries, by how likely its sentence is "
+              "the one that answers; the sources of an answer add up to 100%.")
+CONFIDENCE_HELP = ("Calibrated chance (0-100%) that the articles answer this question at all. An answer is given "
+                   "even when it is low, because refusing a question the articles do answer is the worse mistake: "
+                   "then check the cited sentence.")
+# How sure an answer is said to be, by its confidence: words first, so a low number beside an answer reads right.
+SURE = ((0.7, "sure"), (0.35, "fairly sure"), (0.0, "unsure, check the sources"))
 
 
 def esc(text: object) -> str:
@@ -55,6 +59,30 @@ def shorten(text: str, limit: int = HEADING_CHARS) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
     return cut.rstrip(" ,;:") + "\u2026"
+
+
+def shares(citations: Sequence[Citation]) -> dict[int, str]:
+    """Each citation's share of the answer among those shown, as whole percentages adding up to 100.
+
+    >>> shares([Citation(1, "a", "", "", "", 0.5), Citation(2, "a", "", "", "", 0.3), Citation(3, "a", "", "", "", 0.1)])
+    {1: '56%', 2: '33%', 3: '11%'}
+    """
+    total = sum(max(c.score, 0.0) for c in citations)
+    if total <= 0:
+        return {c.n: f"{100 // max(len(citations), 1)}%" for c in citations}
+    exact = [max(c.score, 0.0) / total * 100 for c in citations]
+    whole = [int(x) for x in exact]
+    for i in sorted(range(len(exact)), key=lambda i: whole[i] - exact[i])[:100 - sum(whole)]:
+        whole[i] += 1  # largest remainders first
+    return {c.n: f"{w}%" for c, w in zip(citations, whole)}
+
+
+def sureness(answer: Answer) -> str:
+    """The panel's word for how likely the articles answer: for an answer, how sure; for a refusal, the chance."""
+    if not answer.answered:
+        return f"answerable: {percent(answer.confidence)}"
+    word = next(word for low, word in SURE if answer.confidence >= low)
+    return f"{word} ({percent(answer.confidence)})"
 
 
 def percent(value: float) -> str:
@@ -107,14 +135,18 @@ def answer_html(answer: Answer, turn: int, missing: Iterable[str] = ()) -> str:
                 if answer.searched_differs else "")
     body = _MARKER.sub(link, esc(answer.text))
     kind = "qa-answer" if answer.answered else "qa-answer qa-refusal"
+    # The text to copy, a line to an element: the chat's Markdown pass joins the lines of an element's text
+    # (a <pre> lost the breaks between sources) and its sanitiser drops data- attributes. page.js joins them.
+    lines = "".join(f'<span class="qa-copy-line">{esc(line)}</span>' for line in copy_text(answer).split("\n"))
     tools = (f'<div class="qa-tools"><button class="qa-copy" type="button" title="Copy the answer with its '
-             f'numbered sources">Copy</button></div><pre class="qa-copy-text">{esc(copy_text(answer))}</pre>')
+             f'numbered sources">Copy</button></div><div class="qa-copy-text">{lines}</div>')
     inline = ""
     if answer.citations:
         missing = set(missing)
         label = "Sources" if answer.answered else "Closest passages"
-        cards = "".join(card_html(c, turn, inline=True, missing=c.article in missing, short=answer.short)
-                        for c in answer.citations)
+        share = shares(answer.citations) if answer.answered else {}
+        cards = "".join(card_html(c, turn, inline=True, missing=c.article in missing, short=answer.short,
+                                  share=share.get(c.n, "")) for c in answer.citations)
         inline = (f'<details class="qa-inline"><summary>{label} ({len(answer.citations)})</summary>'
                   f"{cards}</details>")
     short = (f'<div class="qa-short"><strong>{_MARKER.sub(link, esc(answer.short.cited()))}</strong></div>'
@@ -150,9 +182,11 @@ def conversation_markdown(answers: list[Answer], when: datetime | None = None) -
         out += [answer.text if answer.answered else f"> {answer.text}", ""]
         if answer.citations:
             out += ["Sources:" if answer.answered else "Closest passages (none answers the question):", ""]
+            share = shares(answer.citations) if answer.answered else {}
             for c in answer.citations:
+                part = f"; {share[c.n]} of the answer" if c.n in share else ""
                 out.append(f"{c.n}. **{c.title or c.article}** \u203a {c.section_label} "
-                           f"({c.article}, {_paras(c.paragraphs)}; {percent(c.score)} of the answer)")
+                           f"({c.article}, {_paras(c.paragraphs)}{part})")
                 out.append(f"   > {c.sentence}")
                 if c.url:
                     out.append(f"   <{c.url}>")
@@ -182,8 +216,11 @@ def passage_html(c: Citation, short: Short | None = None) -> str:
     return _paragraphs(marked)
 
 
-def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = False, short: Short | None = None) -> str:
-    """One source card: [n], title, share of the answer, section, where, the passage, "open article"."""
+def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = False, short: Short | None = None,
+              share: str = "") -> str:
+    """One source card: [n], title, share of the answer (``shares``; none for a refusal's closest passages),
+    section, where, the passage, "open article"."""
+    share = f'<span class="qa-score" title="{esc(SCORE_HELP)}">{share} of the answer</span>' if share else ""
     where = f"qa-inline-{c.n}" if inline else f'qa-source-{c.n}" id="qa-source-{turn}-{c.n}'
     gone = ('<div class="qa-gone">This article has been removed since this answer; the passage is shown as '
             "it was.</div>") if missing else ""
@@ -196,7 +233,7 @@ def card_html(c: Citation, turn: int, inline: bool = False, missing: bool = Fals
         f'<div class="qa-source {where}">'
         f'<div class="qa-source-head"><span class="qa-cite">&#91;{c.n}&#93;</span> '
         f'<span class="qa-title">{esc(c.title or c.article)}</span>'
-        f'<span class="qa-score" title="{esc(SCORE_HELP)}">{percent(c.score)} of the answer</span></div>'
+        f'{share}</div>'
         f'<div class="qa-section">\u00a7 {esc(c.section_label)} '
         f'<span class="qa-where">\u00b7 {esc(c.article)}, {_paras(c.paragraphs)}</span> {opener}</div>'
         f'{gone}<div class="qa-passage">{passage_html(c, short)}</div></div>'
@@ -211,15 +248,16 @@ def sources_html(answer: Answer | None, turn: int = 0, missing: Iterable[str] = 
                 "the section, and the passage with the cited sentence highlighted. Click a marker to jump to its "
                 "source, or an earlier answer to bring its sources back.</p></div>")
     question = esc(shorten(answer.question))
-    sure = (f'<span class="qa-confidence" title="{esc(CONFIDENCE_HELP)}">answerable: '
-            f"{percent(answer.confidence)}</span>")
+    sure = f'<span class="qa-confidence" title="{esc(CONFIDENCE_HELP)}">{esc(sureness(answer))}</span>'
     if answer.answered:
         head = f'<div class="qa-panel-title">Sources of answer {turn + 1}: \u201c{question}\u201d {sure}</div>'
     else:
         head = (f'<div class="qa-panel-title">No answer {turn + 1}: \u201c{question}\u201d {sure}</div>'
                 '<p class="qa-closest">Closest passages, for reference: none of them answers the question.</p>')
     missing = set(missing)
-    cards = "".join(card_html(c, turn, missing=c.article in missing, short=answer.short) for c in answer.citations)
+    share = shares(answer.citations) if answer.answered else {}
+    cards = "".join(card_html(c, turn, missing=c.article in missing, short=answer.short, share=share.get(c.n, ""))
+                    for c in answer.citations)
     kind = "qa-sources" if answer.answered else "qa-sources qa-refused"
     return f'<div class="{kind} qa-for-{turn}">{head}{cards}</div>'
 
