@@ -977,3 +977,42 @@ def test_browser_uploads_stay_with_their_browser(served, tmp_path):
             a.screenshot(path=str(SCREENSHOTS / "desktop-removed.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.model
+def test_browser_adds_a_link_and_answers_from_its_story_not_its_furniture(served, site):
+    """As a user: paste a news page's link into "Add from a link", ask, and get the story with its web page."""
+    sync_playwright = _chromium()
+    story = (PROJECT / "tests" / "data" / "web" / "talks.html").read_bytes().replace(
+        b"London next week", b"Vienna next week")
+    site.add("/news/vienna", story)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context().new_page()
+            page.goto(served[0], wait_until="load")
+            page.locator(".qa-articles").wait_for(timeout=30_000)
+            page.locator("#qa-link input, #qa-link textarea").first.fill(f"{site.base}/news/vienna")
+            page.locator("#qa-link-add").click()
+            page.locator(".qa-upload-msg", has_text="Added").wait_for(timeout=60_000)
+            assert "Talks on Ukraine to continue in London" in page.locator(".qa-articles").inner_text()
+            box = page.locator("#qa-question textarea")
+            box.fill("Where will the talks continue next week?")
+            box.press("Enter")
+            answer = page.locator("#qa-chat .qa-answer").first
+            answer.wait_for(timeout=30_000)
+            assert "Vienna" in answer.inner_text()
+            link = page.locator("#qa-sources a.qa-url").first
+            link.wait_for(timeout=10_000)
+            assert link.get_attribute("href") == f"{site.base}/news/vienna"
+            assert link.get_attribute("target") == "_blank"
+            page.screenshot(path=str(SCREENSHOTS / "desktop-link.png"))
+            # a link that is not a page says why, and stays in the box to fix
+            page.locator("#qa-link input, #qa-link textarea").first.fill(f"{site.base}/nothing-here")
+            page.locator("#qa-link-add").click()
+            page.locator(".qa-upload-msg", has_text="Not added").wait_for(timeout=30_000)
+            assert "404" in page.locator(".qa-upload-msg").inner_text()
+        finally:
+            browser.close()

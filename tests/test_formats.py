@@ -10,7 +10,7 @@ import pytest
 
 from qa.articles import article_files, parse_article
 from qa.errors import ArticleError
-from qa.formats import densest_run, text_blocks
+from qa.formats import story, text_blocks
 from tests.pdfmake import make_pdf
 
 PAGE = Path(__file__).parent / "data" / "web" / "talks.html"
@@ -86,12 +86,15 @@ def test_a_pdf_without_text_is_refused():
         parse_article("scan.pdf", make_pdf([[]]))
 
 
-def test_blocks_join_wrapped_lines_and_the_densest_run_skips_menus():
+def test_blocks_join_wrapped_lines_and_the_story_skips_menus_and_teasers():
     assert text_blocks("A\nThis line is long enough to be wrapped onto the next\nline. Then\nB") == [
         "A", "This line is long enough to be wrapped onto the next line. Then", "B"]
     prose = "Officials said the talks went well and that another meeting would follow in London soon."
-    assert densest_run(["Home", "Sport", prose, "Next steps", prose, "Home", "Jobs", "Terms", "Ads", "Help"]) == (2, 5)
-    assert densest_run(["Home", "Sport"]) is None
+    side = ["Most read", "Pop star cancels tour", "Tech giant cuts jobs", "Coach fired"]
+    blocks = ["Home", "Sport", prose, "Next steps", prose, prose] + side + [prose] * 3 + [
+        "Related coverage", "Wildfires on Evia", prose, "Comments", "Luca B. 2 hours ago", prose, "Terms"]
+    assert story(blocks) == [2, 3, 4, 5, 10, 11, 12]  # the story goes on after the side column
+    assert story(["Home", "Sport"]) == []
 
 
 def _docx(paragraphs: list[tuple[str, str]]) -> bytes:
