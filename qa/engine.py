@@ -29,7 +29,7 @@ from embeddings.model import Embedder, ModelLoadError, load_embedder
 
 from .answer import Answer, compose
 from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
-from .articles import SUFFIXES, Article, Passage, parse_article, read_article
+from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
 from .config import Settings
 from .conversation import Focus, Turn, TurnLike, focus, turns
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
@@ -381,7 +381,8 @@ class Engine:
         name = safe_name(name)
         if Path(name).suffix.lower() not in SUFFIXES:
             raise ArticleError(f"{name}: only {', '.join(SUFFIXES)} files can be added")
-        parse_article(name, data, self.settings.max_article_bytes)  # raises before any write
+        article = parse_article(name, data, self.settings.max_article_bytes)  # raises before any write
+        check_passages(article, self.embedder.max_tokens, self.settings.max_upload_passages)
         with self._write_lock, cache_lock(store_folder(self.settings, owner)):
             own = upload_folder(self.settings, owner) / name
             taken = next((a for a in self.articles if a.name == name), None)

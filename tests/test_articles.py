@@ -8,6 +8,7 @@ from qa.articles import (
     END_MATTER,
     LEAD,
     article_files,
+    check_passages,
     find_sections,
     parse_article,
     read_article,
@@ -98,6 +99,33 @@ def test_one_huge_sentence_is_cut_between_words():
     assert all(len(p.text.split()) + 2 <= 64 for p in passages)
     assert all(len(p.text.split()) + 2 == 64 for p in passages[:-1])  # each piece as long as fits
     assert " ".join(p.text for p in passages) == text
+
+
+def test_cutting_a_line_without_sentence_ends_grows_in_proportion_to_its_length():
+    """Doubling the input at most about doubles the work: the text the tokenizer is given, summed (a
+    measure of time that timing noise cannot move). Counting the rest of the line for every piece made
+    it grow with the square, which kept a 10 MB upload indexing for hours."""
+    def work(words: int) -> int:
+        counted = []
+
+        def count(text: str) -> int:
+            counted.append(len(text))
+            return len(text.split()) + 2
+
+        article = parse_article("run-on.txt", " ".join(f"word{i % 97}" for i in range(words)).encode())
+        passages = split_passages(article, count, 64, 64)
+        assert " ".join(p.text for p in passages) == article.text.strip()
+        return sum(counted)
+
+    small, large = work(20_000), work(40_000)
+    assert large <= 2.2 * small, (small, large)
+
+
+def test_an_upload_that_would_make_too_many_passages_is_refused_before_splitting():
+    article = parse_article("flood.txt", ("word " * 30_000).encode())
+    check_passages(article, 256, 200)  # 117 passages at least: fine
+    with pytest.raises(ArticleError, match="at least 1,200 passages; an upload is limited to 100"):
+        check_passages(article, 256 // 10, 100)
 
 
 def test_a_word_longer_than_the_window_is_a_piece_of_its_own():

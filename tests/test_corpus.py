@@ -143,6 +143,15 @@ def test_bad_upload_changes_nothing(articles, fake_embedder, name, data, message
     assert not (store_folder(engine.settings) / "uploads" / name).exists()
 
 
+def test_an_upload_of_too_many_passages_is_refused_before_it_is_written(articles, fake_embedder):
+    engine = _engine(articles, fake_embedder, max_upload_passages=50)  # the fake model's window: 64 tokens
+    before = [a.name for a in engine.articles]
+    with pytest.raises(ArticleError, match="would make at least 156 passages; an upload is limited to 50"):
+        engine.add_article("tiny.txt", "\n\n".join(["One line."] * 5_000).encode())
+    assert [a.name for a in engine.articles] == before
+    assert not (store_folder(engine.settings) / "uploads" / "tiny.txt").exists()
+
+
 def test_swapped_manifest_rows_are_rebuilt_not_served(articles, fake_embedder):
     """Two articles' rows swapped in a manifest that is still valid JSON: rebuilt, answers cite the right file."""
     first = _engine(articles, fake_embedder)
