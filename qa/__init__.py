@@ -54,6 +54,7 @@ __all__ = [
     "check_size",
     "exit_code",
     "from_arguments",
+    "mirror",
     "new_owner",
     "progress_text",
     "remove_unused",

@@ -103,10 +103,16 @@ def article_files(path: Path) -> list[Path]:
         raise ArticleError(f"no such file or folder: {path}")
     if path.is_file():
         return [path]
+    if not path.is_dir():  # a device, a pipe, a socket: nothing an article can be read from
+        raise ArticleError(f"{path} is neither a file nor a folder of articles")
     # By name: the order of Path comparison within one folder, without its cost (0.9 s for 12k files).
     # scandir knows a plain file from the directory listing, with no stat per file (0.1 s for 12.8k files).
-    with os.scandir(path) as entries:
-        names = sorted(e.name for e in entries if os.path.splitext(e.name)[1].lower() in SUFFIXES and _is_file(e))
+    try:
+        with os.scandir(path) as entries:
+            names = sorted(e.name for e in entries
+                           if os.path.splitext(e.name)[1].lower() in SUFFIXES and _is_file(e))
+    except OSError as exc:
+        raise ArticleError(f"cannot read the folder {path}: {exc.strerror or exc}") from None
     files = [path / name for name in names]
     if not files:
         raise ArticleError(f"no articles in {path}: put .txt, .md, .html, .pdf or .docx files there")

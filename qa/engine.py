@@ -34,7 +34,7 @@ from .config import Settings
 from .conversation import Focus, Turn, TurnLike, focus, turns
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
-from .question import Question, analyse
+from .question import Question, analyse, strip_escapes
 from .retrieve import Hit, Leaning, Retriever, with_focus
 from .uploads import check_room, safe_name, undo_upload, write_upload
 from .weights import Weights, load_weights
@@ -303,14 +303,15 @@ class Engine:
         """The article names a question is restricted to (None: all), or ArticleError naming an unknown one."""
         if only is None or isinstance(only, str):
             only = [only] if isinstance(only, str) else None
+        if only is not None and (isinstance(only, (bytes, dict)) or not hasattr(only, "__iter__")):
+            raise TypeError(f"only must be a list of article file names, not {type(only).__name__}")
         names = frozenset(str(n) for n in only or () if str(n).strip())
         if not names:
             return None
         known = {a.name for a in (state or self._state).corpus.articles}
         unknown = sorted(names - known)
         if unknown:
-            raise ArticleError(f"no article is called {', '.join(unknown)}; the articles are: "
-                               f"{', '.join(sorted(known))}")
+            raise ArticleError(f"no article is called {_listed(unknown)}; the articles are: {_listed(sorted(known))}")
         return names
 
     def check_question(self, question: object) -> str:
@@ -318,7 +319,7 @@ class Engine:
         if not isinstance(question, str):
             raise QuestionError(f"the question must be text, not {type(question).__name__}")
         # Bytes that were not text (a terminal's invalid UTF-8 arrives as lone surrogates) become "?".
-        question = " ".join(question.encode("utf-8", "replace").decode("utf-8").split())
+        question = " ".join(strip_escapes(question).encode("utf-8", "replace").decode("utf-8").split())
         if not question:
             raise QuestionError("the question is empty: type a question about the articles")
         if not any(c.isalnum() for c in question):
@@ -421,6 +422,16 @@ class Engine:
             except Exception:
                 undo_upload(self.settings, owner, name, previous)
                 raise
+
+def _listed(names: Sequence[str], most: int = 10, chars: int = 80) -> str:
+    """Names for an error message, bounded: the first ``most`` (each cut to ``chars``) and how many more.
+
+    >>> _listed(["a.txt", "b.txt"]), _listed([f"{i}.txt" for i in range(12)], most=2)
+    ('a.txt, b.txt', '0.txt, 1.txt and 10 more')
+    """
+    shown = ", ".join(n if len(n) <= chars else n[:chars] + "\u2026" for n in names[:most])
+    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
+
 
 class _Clock:
     """Stage timings for ``Engine.ask``'s ``timings`` hook; does nothing without one."""

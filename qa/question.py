@@ -357,6 +357,9 @@ _TAG = re.compile(r"<[^>\n]{1,200}>")
 _LINK = re.compile(r"\[([^\]\n]+)\]\((?:https?://|www\.)[^)\s]*\)")
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+")
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_|`+|~~)(?=\S)(.+?)(?<=\S)\1")
+# Terminal escape sequences, removed whole (not only their ESC byte, which left "[31m" or "[2J" as words):
+# CSI (ESC [ or the 8-bit CSI, parameters, a final byte), OSC (ESC ], up to BEL or ESC \), and two-byte escapes.
+_ESCAPE = re.compile(r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 # What people type before the question itself: greetings and fillers, and requests.
 _FILLERS = (r"hey|hi|hello|ok|okay|so|well|um+|uh+|oh|right|and|also|btw|please|just|quick|one more|"
@@ -395,6 +398,15 @@ _PHRASES = re.compile(r"\b(" + "|".join(_PHRASE_WORD) + r")\b", re.IGNORECASE)
 _BEING_THERE = re.compile(r"\b(?:was|were|is|are)\s+(?:there|present|at)\b", re.IGNORECASE)
 
 
+def strip_escapes(text: str) -> str:
+    """``text`` without terminal escape sequences (colours, cursor moves, titles).
+
+    >>> strip_escapes("\x1b[31mWho attended the talks?\x1b[0m"), strip_escapes("Who attended\x1b[2J the talks?")
+    ('Who attended the talks?', 'Who attended the talks?')
+    """
+    return _ESCAPE.sub("", text)
+
+
 def normalise(text: str) -> str:
     """The question without markup, control characters, extra whitespace or shouting.
 
@@ -405,7 +417,7 @@ def normalise(text: str) -> str:
     >>> normalise("Whos the US envoy")
     "Who's the US envoy"
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", strip_escapes(text))
     text = _CONTROL.sub("", text)
     text = _LINK.sub(r"\1", text)
     text = _TAG.sub(" ", text)

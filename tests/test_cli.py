@@ -148,3 +148,21 @@ def test_a_missing_extra_is_one_error_line(capsys, embedder, tmp_path, monkeypat
     assert main(["--store", f"milvus:{tmp_path}/qa.db", "Who attended?"]) == 1
     err = capsys.readouterr().err
     assert "Error: the Milvus store" in err and "[scale]" in err and "Traceback" not in err
+
+
+@pytest.mark.model
+def test_a_cache_that_cannot_be_written_still_answers_and_says_why(tmp_path):
+    """A cache path that cannot be written (here a file; a read-only mount behaves alike) is no reason to
+    refuse: the model runs without its export, the index is not kept, and the warnings say so. No false
+    "install the model" hint."""
+    import subprocess
+    import sys
+
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    done = subprocess.run([sys.executable, "-m", "qa", "--cache-dir", str(blocked), "Where will the talks continue?"],
+                          cwd=PROJECT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "London" in done.stdout
+    assert "pip install" not in done.stderr and "Traceback" not in done.stderr
+    assert "Not a directory" in done.stderr  # the real reason, in the warnings

@@ -267,3 +267,13 @@ def test_reloads_keep_no_cyclic_garbage_for_good(articles, fake_embedder):
         engine.reload()
     gc.collect()
     assert [probe() for probe in probes] == [None, None, None]
+
+
+def test_only_errors_are_bounded_and_name_the_expected_type(articles, fake_embedder):
+    engine = _engine(articles, fake_embedder)
+    with pytest.raises(TypeError, match="only must be a list of article file names, not int"):
+        engine.ask("What budget did the council approve?", only=5)
+    with pytest.raises(ArticleError) as caught:
+        engine.ask("What budget did the council approve?", only=[f"missing-{i}.txt" for i in range(100_000)])
+    message = str(caught.value)
+    assert len(message) < 1_000 and "and 99,990 more" in message and "budget.md" in message
