@@ -87,13 +87,24 @@ def span_scores(short: str | None, golds: list[str]) -> tuple[float, float]:
     return best
 
 
+# conv-dev's 2,432 questions with their histories take 0.74 MB; a file over 100 times that is no question set.
+MAX_QUESTIONS_BYTES = 100_000_000
+
+
 def read_items(path: Path) -> list[Item]:
     """Labelled questions from a JSONL file; ValueError naming the bad line."""
     items = []
+    path = Path(path)
     try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
+        if path.exists() and not path.is_file() and not path.is_dir():  # a device or pipe: it may never end
+            raise QAError(f"{path} is not a file of labelled questions")
+        if path.is_file() and path.stat().st_size > MAX_QUESTIONS_BYTES:
+            raise QAError(f"{path} is over {MAX_QUESTIONS_BYTES // 1_000_000} MB: not a file of labelled questions")
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise QAError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise QAError(f"{path} is not UTF-8 text: not a file of labelled questions") from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue

@@ -1,6 +1,7 @@
 """The command line: answers, JSON, eval, and one-line errors with exit codes."""
 
 import json
+import sys
 
 import pytest
 
@@ -47,6 +48,12 @@ def test_interactive_keeps_the_conversation(capsys, monkeypatch, embedder):
         (["--articles", "/no/such/place", "hi"], "Error: no such file or folder: /no/such/place"),
         (["eval", "/no/such/questions.jsonl"], "Error: cannot read /no/such/questions.jsonl"),
         (["index", "--articles", "/no/such/place"], "Error: no such file or folder: /no/such/place"),
+        # every path the CLI reads: a device that never ends, a binary file, a link it may not follow
+        (["--articles", "/dev/zero", "hi"], "Error: /dev/zero is neither a file nor a folder of articles"),
+        (["index", "--articles", "/dev/zero"], "Error: /dev/zero is neither a file nor a folder of articles"),
+        (["eval", "/dev/zero"], "Error: /dev/zero is not a file of labelled questions"),
+        (["eval", sys.executable], "is not UTF-8 text: not a file of labelled questions"),
+        (["--articles", "ftp://example.org/news", "hi"], "Error: setting articles: only http(s) links"),
     ],
 )
 def test_errors_are_one_line(capsys, argv, message):
