@@ -30,7 +30,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
 import statistics
 import sys
@@ -39,6 +38,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
+
+from embeddings.files import atomic_write
 
 from .answer import Answer, compose, proposals_of
 from .articles import article_files
@@ -51,7 +52,7 @@ from .question import Question
 from .retrieve import Hit, Leaning, fuse, with_focus
 from .scoring import answerability_features, rank, sentence_features
 from .spans import Proposal, best, given
-from .weights import FORMAT, Weights, WeightsError, file_for, read_weights
+from .weights import FORMAT, Weights, WeightsError, file_for, read_weights, sealed
 
 log = logging.getLogger(__name__)
 
@@ -621,9 +622,8 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
         "held_apart": report,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    content = sealed(content)
+    atomic_write(out, lambda tmp: Path(tmp).write_text(json.dumps(content, indent=1) + "\n", encoding="utf-8"))
     return content
 
 

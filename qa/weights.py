@@ -9,6 +9,7 @@ Leaves out: the fitting itself (``fit.py``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -54,6 +55,17 @@ class Weights:
         return isinstance(other, Weights) and (self.model, self.path) == (other.model, other.path)
 
 
+def checksum(data: dict) -> str:
+    """The SHA-256 of a weights file's content without its ``checksum`` (keys sorted, compact JSON)."""
+    body = {k: v for k, v in data.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def sealed(data: dict) -> dict:
+    """``data`` with its checksum, as ``python -m qa fit`` writes it: an edit that keeps valid JSON is caught."""
+    return {**{k: v for k, v in data.items() if k != "checksum"}, "checksum": checksum(data)}
+
+
 def file_for(model: str) -> Path:
     """The weights file of a model name or path."""
     name = re.sub(r"[^A-Za-z0-9.-]+", "_", Path(model).name or model)
@@ -84,6 +96,9 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
         raise WeightsError(f"cannot read fitted weights {path}: {exc}") from exc
     if data.get("format") != FORMAT and not lenient:
         raise WeightsError(f"{path} has format {data.get('format')!r}, this code reads {FORMAT}: refit it")
+    if not lenient and data.get("checksum") != checksum(data):
+        raise WeightsError(f"{path} does not match its checksum: it was changed after it was fitted; "
+                           "restore it or refit with `python -m qa fit`")
     sentence, answerable = data["sentence"], data["answerable"]
     span = data.get("span") or {"features": [], "weights": []}
     if "span" not in data and not lenient:

@@ -59,3 +59,21 @@ def test_cutting_the_gold_leaves_a_question_about_its_article_with_no_answer(tmp
         assert not item.holds_some(cut[item.id])  # the answer is gone
         assert "The boat is electric." in cut[item.id]  # the rest of the article is not
     assert all(len(corpus_text) > len(text) * 0.7 for corpus_text in cut.values())  # at most a fifth cut
+
+
+def test_a_weights_file_edited_after_fitting_is_refused(tmp_path):
+    """The shipped weights carry their checksum; a hand edit that keeps the file valid JSON is not used silently."""
+    from qa.weights import WeightsError, file_for
+
+    shipped = file_for("all-MiniLM-L6-v2")
+    assert read_weights(shipped).threshold > 0  # the shipped file checks out
+    data = json.loads(shipped.read_text())
+    data["answerable"]["threshold"] = 0.9  # still valid JSON, still the right features
+    edited = tmp_path / "edited.json"
+    edited.write_text(json.dumps(data, indent=1))
+    with pytest.raises(WeightsError, match="does not match its checksum"):
+        read_weights(edited)
+    del data["checksum"]
+    edited.write_text(json.dumps(data, indent=1))
+    with pytest.raises(WeightsError, match="does not match its checksum"):
+        read_weights(edited)
