@@ -197,6 +197,26 @@ def test_reader_shows_the_whole_article_with_the_passage_and_sentence_marked():
     assert '<mark class="qa-mark">Children go free.</mark>' in render.reader_html(article, moved)
 
 
+def test_the_empty_files_gradio_leaves_per_upload_are_swept(tmp_path):
+    from ui.page import _discard_upload
+
+    folder = Path(gr.utils.get_upload_folder())
+    folder.mkdir(parents=True, exist_ok=True)
+    old, fresh, full = folder / "tmpold123", folder / "tmpfresh12", folder / "tmpfull123"
+    for path in (old, fresh, full):
+        path.write_bytes(b"" if path is not full else b"still arriving")
+    os.utime(old, (time.time() - 3600, time.time() - 3600))
+    os.utime(full, (time.time() - 3600, time.time() - 3600))
+    copy = folder / "abc123hash" / "notes.md"
+    copy.parent.mkdir(exist_ok=True)
+    copy.write_text("An upload as received.")
+    _discard_upload(copy)
+    assert not copy.exists() and not copy.parent.exists()  # the upload's copy and its folder
+    assert not old.exists() and fresh.exists() and full.exists()  # only empty ones a minute old
+    for path in (fresh, full):
+        path.unlink()
+
+
 def test_api_history_turns_messages_into_pairs_and_leaves_checking_to_the_engine():
     assert api_history([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]) == [("q", "a")]
     pairs = [["q", "a"], ("q2", None)]

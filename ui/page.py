@@ -15,6 +15,7 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -49,6 +50,9 @@ QUEUE_SIZE = 200
 # Gradio's temporary files (uploads as received) are deleted hourly once an hour old;
 # each upload's copy is deleted as soon as it is read.
 DELETE_CACHE = (3600, 3600)
+# Gradio's upload route also leaves an empty temporary file per upload (139 after ~75 uploads, kept over
+# restarts); those a minute old are done with (an upload fills its file as it arrives).
+EMPTY_TEMP_AGE_S = 60.0
 BROWSER_KEY = "article-qa-browser"  # where the page keeps its browser id (encrypted) in localStorage
 CONVERSATION_KEY = "article-qa-conversation"  # and its conversation
 # Answers kept in the browser (~5 KB each; localStorage holds ~5 MB). ask() gets fewer: the history limits.
@@ -418,11 +422,30 @@ class Page:
 
 
 def _discard_upload(path: Path) -> None:
-    """Delete Gradio's copy of an uploaded file once read (and the folder Gradio made for it, when empty)."""
+    """Delete Gradio's copy of an uploaded file once read (and the folder Gradio made for it, when empty),
+    and the empty files its upload route leaves beside them."""
     with contextlib.suppress(OSError):
         path.unlink()
         if path.parent.parent.resolve() == Path(gr.utils.get_upload_folder()).resolve():
             path.parent.rmdir()
+    sweep_empty_temp()
+
+
+def sweep_empty_temp(older_than: float = EMPTY_TEMP_AGE_S) -> int:
+    """Remove the empty ``tmp*`` files in Gradio's upload folder (one is left per upload, and they outlive
+    restarts); those younger than ``older_than`` seconds may still be filling. Returns how many went."""
+    folder = Path(gr.utils.get_upload_folder())
+    removed = 0
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(folder):
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False)
+                if (entry.name.startswith("tmp") and entry.is_file(follow_symlinks=False) and info.st_size == 0
+                        and now - info.st_mtime > older_than):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed
 
 
 class _Blocks(gr.Blocks):
@@ -452,6 +475,7 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
         settings = source.settings if isinstance(source, Engine) else Settings.resolve()
     handle = source if isinstance(source, EngineHandle) else EngineHandle(source)
     handle.start()
+    sweep_empty_temp()  # what the last run's uploads left
     page = Page(handle)
     examples = list(examples or [])
     privacy = ("shared with everyone using this app" if settings.shared_uploads
