@@ -35,8 +35,10 @@ log = logging.getLogger(__name__)
 
 # Browsers' engines kept in memory (each holds the base articles too); others reload from their store.
 KEEP_ENGINES = 8
-# Uploads waiting at once; more are refused with "busy" rather than held in memory.
-MAX_WAITING = 20
+# Bytes of uploads waiting at once (held in memory until indexed); more are refused with "busy".
+# A browser may queue as many files as it may keep (``max_upload_files``): a selection of 52 small
+# files was cut at 20 by a count of waiting files, though it weighed a few KB.
+MAX_WAITING_BYTES = 200_000_000
 # How often the indexing thread removes uploads unused for ``upload_days``.
 SWEEP_EVERY_S = 24 * 3600
 # The one-thread model copy (~120 MB) is made for the first upload and let go after this long idle.
@@ -129,7 +131,9 @@ class Browsers:
         """Queue an upload for indexing; its ``finished`` event is set when it is in (or refused)."""
         upload = Upload(valid_owner(browser), str(name), data)
         with self._lock:
-            if len(self._waiting) >= MAX_WAITING:
+            held = sum(len(u.data) for u in self._waiting)
+            mine = sum(1 for u in self._waiting if u.browser == upload.browser)
+            if held + len(data) > MAX_WAITING_BYTES or mine >= self.settings.max_upload_files:
                 upload.error = QAError(f"{upload.name}: {len(self._waiting)} uploads are waiting to be indexed; "
                                        "try again in a minute")
                 upload.finished.set()

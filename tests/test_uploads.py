@@ -167,9 +167,20 @@ def test_uploads_wait_their_turn_with_a_progress_line(base, fake_embedder):
 def test_a_full_queue_says_busy(base, monkeypatch):
     import qa.browsers
 
-    monkeypatch.setattr(qa.browsers, "MAX_WAITING", 0)
+    monkeypatch.setattr(qa.browsers, "MAX_WAITING_BYTES", 0)
     upload = Browsers(base()).submit(A, "one.txt", FERRY)
     assert upload.finished.is_set() and isinstance(upload.error, QAError) and "try again" in str(upload.error)
+
+
+def test_a_selection_of_many_small_files_is_queued_up_to_the_browsers_limit(base):
+    """52 small files chosen at once: the first 50 (the browser's file limit) are added, the rest say why."""
+    browsers = Browsers(base(max_upload_files=50))
+    uploads = [browsers.submit(A, f"note{i:02d}.txt", FERRY.replace(b"ferry", f"ferry {i}".encode()))
+               for i in range(52)]
+    assert all(u.finished.wait(120) for u in uploads)
+    added = [u for u in uploads if u.error is None]
+    assert len(added) == 50, [str(u.error) for u in uploads if u.error][:3]
+    assert all("50 files" in str(u.error) or "waiting" in str(u.error) for u in uploads if u.error)
 
 
 def test_python_add_article_shares_and_is_bounded_too(base):
