@@ -54,6 +54,10 @@ log = logging.getLogger("app")
 # ---------------------------------------------------------------- serving
 
 MCP_PATH = "gradio_api/mcp/"  # where Gradio serves the MCP tools
+# Sessions whose state Gradio keeps in memory (its default: 10,000). Every raw /ask call is a session, and
+# the served app grew ~65 MB per 1,000 calls until ~11,000; the page's own state lives in the browser
+# (BrowserState), so an evicted session loses nothing a user sees. 500 bounds that growth near 35 MB.
+STATE_SESSIONS = 500
 SHARE_FAILED = "Share link: could not reach the Gradio tunnel (no internet?); serving locally only."
 
 
@@ -70,7 +74,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
     with contextlib.redirect_stdout(chatter):
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,
                     css=CSS, theme=THEME, head=HEAD, footer_links=["api"], show_error=True,
-                    max_file_size=max_file_size, mcp_server=mcp)
+                    max_file_size=max_file_size, mcp_server=mcp, state_session_capacity=STATE_SESSIONS)
     log.debug("gradio said: %s", chatter.getvalue())
     if mcp:
         serve_tool(demo)
