@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 
 from embeddings.model import Embedder
 
-from .corpus import ArticleInfo, upload_files, upload_folder
+from .corpus import ArticleInfo
+from .folders import upload_files, upload_folder
 from .engine import Engine
 from .errors import QAError
 from .progress import progress_text

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
 import logging
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,21 +34,18 @@ import orjson
 from embeddings.files import atomic_write, cache_lock, read_json, sweep
 from embeddings.model import Embedder
 
-from .articles import (SPLITTER_VERSION, Passage, article_files, check_size, content_digest, parse_article,
-                       split_passages)
+from .articles import SPLITTER_VERSION, Passage, article_files, check_size, content_digest
 from .config import Settings
 from .errors import ArticleError
-from .store import Store, StoredArticle, open_store, passage_record
+from .folders import STORE_LEFTOVERS, UPLOAD_LEFTOVERS, UPLOADS, store_folder, upload_files, upload_folders
+from .ingest_steps import prepare
+from .store import Store, StoredArticle, passage_record
+from .stores import open_store
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-UPLOADS = "uploads"
-BROWSERS = "browsers"
-# What a killed build or upload leaves behind (see embeddings.files.atomic_write; .upload-*
-# is what uploads left before they were written through it).
-STORE_LEFTOVERS = (".*.tmp",)
-UPLOAD_LEFTOVERS = (".*.tmp", ".upload-*")
+
 
 
 @dataclass(frozen=True)
@@ -83,38 +78,6 @@ class Corpus:
     def sentence_vectors(self, row: int) -> np.ndarray:
         """The vectors of passage ``row``'s sentences (float32)."""
         return self.store.sentence_vectors([row])[0]
-
-
-def store_folder(settings: Settings, owner: str | None = None) -> Path:
-    """Cache folder of one (articles path, model) pair's store and uploads; an owner's is inside it."""
-    key = hashlib.sha1(str(Path(settings.articles).resolve()).encode()).hexdigest()[:10]
-    model = re.sub(r"[^A-Za-z0-9.-]+", "_", Path(settings.model).name or settings.model)[:40]
-    base = Path(settings.cache_dir) / f"{model}-{key}"
-    return base if owner is None else base / BROWSERS / owner
-
-
-def upload_folder(settings: Settings, owner: str | None = None) -> Path:
-    """Where uploads are kept: the shared ones, or one owner's."""
-    return store_folder(settings, owner) / UPLOADS
-
-
-def upload_folders(settings: Settings, owner: str | None = None) -> list[Path]:
-    """The upload folders a corpus reads: shared, every browser's when sharing is on, else the owner's."""
-    folders = [upload_folder(settings)]
-    browsers = store_folder(settings) / BROWSERS
-    if settings.shared_uploads:
-        if browsers.is_dir():
-            folders += sorted(p / UPLOADS for p in browsers.iterdir() if p.is_dir())
-    elif owner is not None:
-        folders.append(upload_folder(settings, owner))
-    return folders
-
-
-def upload_files(folder: Path) -> list[Path]:
-    """The uploaded files in one upload folder (hidden ones are temporaries)."""
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
 
 
 @dataclass(frozen=True)
@@ -258,18 +221,14 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
         else:
             try:
                 data = source.path.read_bytes() if data is None else data
-                article = parse_article(name, data, settings.max_article_bytes)
+                entry, passages = prepare(name, data, uploaded, embedder, settings)
             except ArticleError as exc:
                 if explicit or len(raw) == 1:
                     raise
                 warnings.append(f"skipped {name}: {exc}")
                 continue
-            info.update(title=article.title, sections=[s.header for s in article.sections])
-            if article.url:
-                info["url"] = article.url
-            to_embed.append((len(puts), split_passages(article, embedder.count_tokens, embedder.max_tokens,
-                                                       settings.pack_tokens)))
-            puts.append((name, info, None))
+            to_embed.append((len(puts), passages))
+            puts.append((name, {**entry, **info}, None))
         progress("reading", i + 1, len(raw))
     if not kept and not puts:
         raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(warnings))

@@ -32,7 +32,8 @@ from .scoring import Candidate, Retrieved, answerability, rank, sentence_feature
 from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
 from .config import Settings
 from .conversation import Focus, Turn, TurnLike, focus, turns
-from .corpus import ArticleInfo, Corpus, Progress, open_corpus, store_folder, upload_files, upload_folder
+from .corpus import ArticleInfo, Corpus, Progress, open_corpus
+from .folders import store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
 from .question import Question, analyse, strip_escapes
 from .retrieve import Hit, Leaning, Retriever, with_focus

@@ -188,7 +188,7 @@ def text_blocks(page: str) -> list[str]:
     lines = [" ".join(line.split()) for line in page.splitlines()]
     width = max((len(line) for line in lines), default=0)
     blocks: list[str] = []
-    current = ""
+    current = prev = ""
     for line in lines:
         if not line:
             if current:

@@ -17,19 +17,19 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Iterator
-
-import numpy as np
 
 from embeddings.files import cache_lock, sweep
 from embeddings.model import Embedder
 
-from .articles import Passage, check_size, content_digest, parse_article, split_passages
+from .articles import Passage, content_digest
 from .config import Settings
-from .corpus import STORE_LEFTOVERS, Progress, _expect, embed_passages, source_files, store_folder
+from .corpus import Progress, _expect, embed_passages, source_files
 from .errors import ArticleError
-from .store import Store, open_store
+from .folders import STORE_LEFTOVERS, store_folder
+from .ingest_steps import Indexed, Job, failed, prepare, read_source
+from .store import Store
+from .stores import open_store
 
 # By default a run flushes every 30 s, or less often when flushing is slow: a FAISS flush rewrites the
 # whole store (it grows with the corpus), so the wait is at least FLUSH_COST times the last flush's
@@ -51,29 +51,6 @@ def open_for_writing(settings: Settings, embedder: Embedder, progress: Progress 
         yield open_store(settings, _expect(embedder, settings))
 
 
-@dataclass(frozen=True)
-class Job:
-    """One article file to (re)index, as it was when hashed."""
-
-    name: str
-    path: Path
-    digest: str
-    uploaded: bool
-    size: int
-
-
-@dataclass
-class Indexed:
-    """One article repaired, split and embedded; ``error`` says why it could not be (then it has no passages)."""
-
-    name: str
-    info: dict  # the manifest's entry: digest, title, sections, uploaded
-    passages: list[Passage]
-    vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    error: str | None = None
-
-
 @dataclass
 class Report:
     """What one run did."""
@@ -89,27 +66,6 @@ class Report:
     @property
     def passages_per_second(self) -> float:
         return self.passages / self.embed_seconds if self.embed_seconds > 0 else 0.0
-
-
-def read_source(path: Path, name: str, max_bytes: int) -> bytes:
-    """An article file's bytes, refused (ArticleError) when it is too large or unreadable."""
-    try:
-        check_size(name, path.stat().st_size, max_bytes)
-        return path.read_bytes()
-    except OSError as exc:
-        raise ArticleError(f"cannot read {path}: {exc.strerror or exc}") from exc
-
-
-def prepare(name: str, data: bytes, uploaded: bool, embedder: Embedder,
-            settings: Settings) -> tuple[dict, list[Passage]]:
-    """Repair and split one article: its manifest entry (digest, title, sections, uploaded) and passages."""
-    article = parse_article(name, data, settings.max_article_bytes)
-    passages = split_passages(article, embedder.count_tokens, embedder.max_tokens, settings.pack_tokens)
-    info = {"digest": article.digest, "title": article.title, "sections": [s.header for s in article.sections],
-            "uploaded": uploaded}
-    if article.url:
-        info["url"] = article.url
-    return info, passages
 
 
 def plan(settings: Settings, progress: Progress) -> tuple[list[Job], list[str]]:
@@ -218,12 +174,6 @@ def embed_in_process(jobs: list[Job], settings: Settings, embedder: Embedder) ->
                                   build_chars=build_bytes)
         for (job, info, passages), (vectors, sentence_vectors) in zip(ready, embedded):
             yield Indexed(job.name, info, passages, vectors, sentence_vectors)
-
-
-def failed(name: str, error: str, dim: int) -> Indexed:
-    """An article that could not be indexed, and why."""
-    empty = np.zeros((0, dim), np.float32)
-    return Indexed(name, {}, [], empty, empty, error)
 
 
 def _chunks(jobs: Iterable[Job], limit: int) -> Iterator[list[Job]]:

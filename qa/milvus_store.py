@@ -107,7 +107,7 @@ def client(settings: Settings):
     """One ``MilvusClient`` per URI in this process (Milvus Lite serves a file from one process)."""
     try:
         from pymilvus import MilvusClient
-    except ImportError as exc:  # the [scale] extra is not installed
+    except ImportError:  # the [scale] extra is not installed
         raise QAError("the Milvus store (--store milvus:...) needs the [scale] extra: "
                       "pip install 'article-qa[scale]' (from a checkout: pip install -e '.[scale]')") from None
     uri = milvus_uri(settings)

@@ -19,16 +19,13 @@ deciding what to embed (``corpus.py``), fusing the two searches
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
 from .articles import Passage
 from .question import SentenceFacts, sentence_facts
 from .vocabulary import Vocabulary
-
-if TYPE_CHECKING:
-    from .config import Settings
 
 
 @dataclass(frozen=True)
@@ -124,36 +121,6 @@ class Store(Protocol):
         After it a killed process loses nothing flushed, and a store opened
         again reads back the same passages. OSError when it cannot be written.
         """
-
-
-def open_store(settings: "Settings", expect: dict[str, Any], owner: str | None = None) -> Store:
-    """The store ``settings.store`` names, for the base corpus or ``owner``'s (a browser's uploads too).
-
-    ``expect``: the manifest values the store must have been made with (model,
-    dim, splitter, ...); a store made otherwise is treated as empty. What it
-    holds is read now; writes wait for ``flush``.
-    """
-    from .config import store_kind
-    from .corpus import store_folder
-
-    kind, target = store_kind(settings.store)
-    if kind == "faiss":
-        from .faiss_store import FaissStore
-
-        return FaissStore.open(store_folder(settings, owner), expect)
-    from .milvus_store import MilvusStore
-
-    return MilvusStore.open(settings, expect, owner, store_folder(settings, owner), store_folder(settings))
-
-
-def forget_owner(settings: "Settings", owner: str) -> None:
-    """Remove what a store kept of ``owner``'s uploads beyond its folder (the caller removes the folder)."""
-    from .config import store_kind
-
-    if store_kind(settings.store)[0] == "milvus":
-        from .milvus_store import drop_owner
-
-        drop_owner(settings, owner)
 
 
 def facts_of(passage: Passage) -> list[SentenceFacts]:

@@ -3,7 +3,7 @@
 An upload belongs to an owner: a browser, known by the random id its page
 keeps (``new_owner``), or ``None`` for the shared uploads (Python's
 ``Engine.add_article`` and the app's uploads from before they were private).
-Each owner's files live in its own folder (``qa.corpus.upload_folder``); the
+Each owner's files live in its own folder (``qa.folders.upload_folder``); the
 same name replaces only the owner's own file. The limits are settings
 (``max_article_bytes`` a file, ``max_upload_files`` and ``max_upload_bytes``
 an owner, ``max_uploads_total_bytes`` for all uploads together) and each
@@ -27,9 +27,10 @@ from embeddings.files import atomic_write, cache_lock, sweep
 
 from .articles import human_size
 from .config import Settings
-from .corpus import BROWSERS, UPLOAD_LEFTOVERS, Corpus, store_folder, upload_files, upload_folder
+from .corpus import Corpus
+from .folders import BROWSERS, UPLOAD_LEFTOVERS, store_folder, upload_files, upload_folder
 from .errors import ArticleError
-from .store import forget_owner
+from .stores import forget_owner
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,12 @@ from embeddings.files import atomic_write
 
 from .config import Settings
 from .errors import ArticleError
+from .folders import WEB
 
 _LINK = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 USER_AGENT = "article-qa/0.1 (+offline news QA; fetches only links its user gives)"
 ACCEPT = ("text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/xml;q=0.9,"
           "application/pdf;q=0.9,text/plain;q=0.5")
-WEB = "web"  # the cache's folder of fetched links
 MANIFEST = "links.json"  # in each link's folder: the link, and each page's URL, file, validators, fetch time
 
 
@@ -212,7 +212,7 @@ def _fetch_all(url: str, settings: Settings, known: dict[str, dict],
     if progress:
         progress("fetching", len(links), len(links))
     if not pages:
-        raise ArticleError(f"none of the feed's articles could be read: " + "; ".join(warnings[:3]))
+        raise ArticleError("none of the feed's articles could be read: " + "; ".join(warnings[:3]))
     return pages, warnings
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from .folders import model_slug
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,7 @@ def sealed(data: dict) -> dict:
 
 def file_for(model: str) -> Path:
     """The weights file of a model name or path."""
-    name = re.sub(r"[^A-Za-z0-9.-]+", "_", Path(model).name or model)
-    return FOLDER / f"{name}.json"
+    return FOLDER / f"{model_slug(model)}.json"
 
 
 @lru_cache(maxsize=8)

@@ -27,7 +27,7 @@ import pytest
 import app
 import ui
 from qa import DEFAULT_ARTICLES, Answer, ArticleInfo, Citation, Engine, load
-from qa.corpus import upload_folder
+from qa.folders import upload_folder
 from ui import render
 from ui.page import CONCURRENCY, QUEUE_SIZE, api_history, saved_answers
 

@@ -12,11 +12,12 @@ import pytest
 from embeddings.index import read_store, write_store
 from qa.articles import Passage, parse_article, split_passages
 from qa.config import Settings
-from qa.corpus import store_folder
+from qa.folders import store_folder
 from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
 from qa.retrieve import Retriever
-from qa.store import Store, facts_of, lexical_texts, open_store, passage_record, record_passage
+from qa.store import Store, facts_of, lexical_texts, passage_record, record_passage
+from qa.stores import open_store
 from qa.vocabulary import Vocabulary
 from tests.conftest import PROJECT, SEED, FakeEmbedder, store_setting, stored_file
 
@@ -255,7 +256,7 @@ def test_a_first_milvus_lite_build_logs_no_traceback(tmp_path, fake_embedder, ca
 WRITE_BUDGET = textwrap.dedent("""
     import sys
     from qa.config import Settings
-    from qa.store import open_store
+    from qa.stores import open_store
     from tests.conftest import FakeEmbedder
     from tests.test_store import BUDGET, EXPECT, _article
     store = open_store(Settings.resolve(articles=sys.argv[1], store=sys.argv[2]), EXPECT)

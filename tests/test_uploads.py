@@ -8,7 +8,7 @@ import pytest
 
 from qa.browsers import Browsers
 from qa.config import Settings
-from qa.corpus import store_folder, upload_folder
+from qa.folders import store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError, QAError
 from qa.uploads import browser_secret, new_owner, remove_unused, valid_owner

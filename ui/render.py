@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timezone
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from qa import Answer, Article, ArticleInfo, Citation, Short
