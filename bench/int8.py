@@ -18,7 +18,7 @@ from the engine's fp32 export into ``bench/.cache/int8``):
 
 Queries use the same variant as the passages, as the engine does. Only the
 engine's public names are used (``Embedder``, ``OnnxRunner``, ``quantise``,
-``Engine``, ``evaluate``). Leaves out: torch (bench/onnx_check.py).
+``Engine``, ``evaluate``). Leaves out: torch, whose vectors ONNX Runtime's match (tests/test_model.py).
 """
 
 from __future__ import annotations

@@ -83,9 +83,6 @@ class Passage:
         """What is embedded and indexed: the section header gives the passage its context."""
         return embed_text(self.section, self.text)
 
-    def sentence_texts(self) -> list[str]:
-        return [self.text[a:b] for a, b in self.sentences]
-
 
 def embed_text(section: str, text: str) -> str:
     """Header line plus passage text, as the model and BM25 see a passage."""

@@ -39,7 +39,7 @@ from .config import Settings
 from .errors import ArticleError
 from .folders import STORE_LEFTOVERS, UPLOAD_LEFTOVERS, UPLOADS, store_folder, upload_files, upload_folders
 from .ingest_steps import prepare
-from .store import Store, StoredArticle, passage_record
+from .store import Store, StoredArticle
 from .stores import open_store
 
 log = logging.getLogger(__name__)
@@ -347,9 +347,3 @@ def _from_store(store: Store, folder: Path, warnings: list[str], raw, files: dic
         for name, info in articles.items()
     ]
     return Corpus(infos, passages, store, warnings, folder, 0, files)
-
-
-# What the bench reads (bench/synth.py); the store's own name for it is passage_record.
-_record = passage_record
-
-

@@ -66,14 +66,18 @@ def test_unknown_name_is_refused_with_closest_passages(passages, vocabulary):
     assert answer.citations and "[" not in answer.text
 
 
-def test_low_answerability_is_refused(passages, vocabulary):
-    answer = _answer(passages, vocabulary, "Which bakery sells rye bread?", sure=0.2, threshold=0.5)
-    assert not answer.answered and answer.confidence == 0.2
+def test_the_threshold_decides_between_an_answer_and_a_refusal(passages, vocabulary):
+    below = _answer(passages, vocabulary, "How many passengers?", sure=0.2, threshold=0.5)
+    above = _answer(passages, vocabulary, "How many passengers?", sure=0.6, threshold=0.5)
+    assert not below.answered and below.text.startswith("The articles don't say")
+    assert below.citations and "300" in below.citations[0].text  # the closest passages are still listed
+    assert above.answered and "300" in above.text
 
 
 def test_a_list_of_people_leaves_out_who_only_commented(passages, vocabulary):
     answer = _answer(passages, vocabulary, "Who will run the first crossing?")
     assert "Ada Berg" in answer.text and "Tom Lind" in answer.text
+    assert "Eva Holm" not in answer.text  # the mayor only said something about it
 
 
 def test_answers_stay_short(passages, vocabulary):

@@ -790,6 +790,24 @@ def _layout_ok(page, size):
     assert layout["table"] and layout["table"][0] <= layout["table"][1] + 1, f"{size}: articles table clipped"
 
 
+SETTLED_JS = """([selector, n]) => {  // true once the element's top has not moved for 20 animation frames
+  const e = document.querySelectorAll(selector)[n];
+  if (!e) return false;
+  const top = e.getBoundingClientRect().top;
+  const seen = window.qaSettle || (window.qaSettle = {top: null, frames: 0});
+  seen.frames = seen.top === top ? seen.frames + 1 : 0;
+  seen.top = top;
+  return seen.frames >= 20;
+}"""
+
+
+def _settled(page, selector, n=0):
+    """Wait until the ``n``-th element ``selector`` finds stops moving (the chat's smooth scroll has ended):
+    polled, not slept on."""
+    page.evaluate("window.qaSettle = null")
+    page.wait_for_function(SETTLED_JS, arg=[selector, n], timeout=10_000)
+
+
 def _ask(page, question, n):
     box = page.locator("#qa-question textarea")
     box.fill(question)
@@ -841,7 +859,9 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
                 tip.wait_for(state="detached", timeout=5_000)
 
             second = _ask(page, "Where will the talks continue?", 1)
-            page.wait_for_timeout(400)
+            if not phone:  # the panel has followed the new answer before the layout is read
+                page.locator("#qa-sources .qa-for-1").wait_for(timeout=10_000)
+            _settled(page, "#qa-chat .qa-answer", 1)  # the chat has scrolled to the new answer
             _layout_ok(page, size)
             shot("answers")
             if not phone:
@@ -873,8 +893,10 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
                 top_answer = first.bounding_box()["y"]
                 first_card = first.locator(".qa-inline-1").bounding_box()
                 assert first_card["y"] - top_answer < SIZES["phone"]["height"], (top_answer, first_card)
-                vb = card.bounding_box()
-                assert 0 <= vb["y"] < SIZES["phone"]["height"], vb  # scrolled into view
+                page.wait_for_function("""() => {  // scrolled into view (smoothly: polled, not slept on)
+                    const c = document.querySelectorAll('#qa-chat .qa-answer')[0].querySelector('.qa-inline-2');
+                    const top = c.getBoundingClientRect().top;
+                    return 0 <= top && top < window.innerHeight; }""", timeout=10_000)
                 assert not page.locator("#qa-sources-box").is_visible()  # no far-away panel on a phone
                 _layout_ok(page, size)
                 shot("followed")
@@ -886,9 +908,10 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             reader.wait_for(timeout=10_000)
             mark = reader.locator("mark.qa-mark")
             assert " ".join(c2.sentence.split())[:60] in " ".join(mark.inner_text().split())
-            page.wait_for_timeout(300)
-            rb, mb = reader.bounding_box(), mark.bounding_box()
-            assert rb["y"] <= mb["y"] <= rb["y"] + rb["height"], (rb, mb)
+            page.wait_for_function("""() => {  // scrolled so that the marked sentence is in view
+                const r = document.querySelector('.qa-reader-box').getBoundingClientRect();
+                const m = document.querySelector('.qa-reader-box mark.qa-mark').getBoundingClientRect();
+                return r.top <= m.top && m.top <= r.bottom; }""", timeout=10_000)
             assert len(reader.inner_text()) > 2000  # the whole article
             shot("reader")
             reader.locator(".qa-reader-close").click()
@@ -927,8 +950,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
             page.locator("#qa-clear").click()
             page.wait_for_function("document.querySelectorAll('#qa-chat .qa-answer').length === 0")
             page.reload(wait_until="load")
-            page.locator(".qa-articles").wait_for(timeout=30_000)
-            page.wait_for_timeout(1000)
+            page.locator(".qa-articles").wait_for(timeout=30_000)  # drawn by the start event that restores the chat
             assert page.locator("#qa-chat .qa-answer").count() == 0
             assert not errors, errors
         finally:

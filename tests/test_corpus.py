@@ -182,48 +182,67 @@ def test_leftovers_of_a_killed_build_are_swept(articles, fake_embedder):
 
 
 def test_a_held_lock_makes_the_builder_wait_and_say_so(articles, fake_embedder):
+    """While another holds the store's lock the builder says "waiting" and reads nothing; it builds once let in."""
     settings = Settings.resolve(articles=articles)
-    released = threading.Event()
-    holding = threading.Event()
+    holding, waiting, leaving = threading.Event(), threading.Event(), threading.Event()
 
     def hold():
         with cache_lock(store_folder(settings)):
             holding.set()
-            time.sleep(0.8)
-        released.set()
+            assert waiting.wait(30)  # the builder has said it waits: only then let it in
+            leaving.set()
 
     holder = threading.Thread(target=hold)
     holder.start()
     assert holding.wait(5)
     stages = []
-    engine = Engine(settings, progress=lambda stage, done, total: stages.append(stage), embedder=fake_embedder)
+
+    def progress(stage, done, total):
+        stages.append((stage, leaving.is_set()))
+        if stage == "waiting":
+            waiting.set()
+
+    engine = Engine(settings, progress=progress, embedder=fake_embedder)
     holder.join()
-    assert stages[0] == "waiting" and released.is_set()
+    assert stages[0] == ("waiting", False)
+    assert stages[1:] and all(let_in for _, let_in in stages[1:]), stages  # nothing read before the lock was free
     assert engine.search("council budget")[0][0].article == "budget.md"
 
 
-class _SlowEmbedder(FakeEmbedder):
+class _GatedEmbedder(FakeEmbedder):
+    """Embeds only once the other builder has said it waits: the two builds surely overlap."""
+
+    def __init__(self, other_waiting):
+        super().__init__()
+        self.other_waiting = other_waiting
+
     def encode_with_parts(self, texts, parts, batch_size=32, progress=None, build_chars=None):
-        time.sleep(1.5)  # wide enough for the other process to arrive mid-build
+        assert self.other_waiting.wait(60)
         return super().encode_with_parts(texts, parts, batch_size, progress, build_chars)
 
 
-def _build(articles, cache, start, out):
+def _build(articles, cache, start, out, waiting):
     start.wait(30)
     stages = []
-    engine = Engine(Settings.resolve(articles=articles, cache_dir=cache, threads=1),
-                    progress=lambda stage, done, total: stages.append(stage), embedder=_SlowEmbedder())
+
+    def progress(stage, done, total):
+        stages.append(stage)
+        if stage == "waiting":
+            waiting.set()
+
+    engine = Engine(Settings.resolve(articles=articles, cache_dir=cache, threads=1), progress=progress,
+                    embedder=_GatedEmbedder(waiting))
     out.put((engine.corpus.embedded, "waiting" in stages, engine.search("council budget")[0][0].article))
 
 
 def test_two_processes_building_at_once_embed_once(articles, tmp_path):
     """The second builder waits for the first one's store and serves it, instead of interleaving its files."""
     context = multiprocessing.get_context("spawn")
-    start, out = context.Event(), context.Queue()
-    builders = [context.Process(target=_build, args=(articles, tmp_path / "cache", start, out)) for _ in range(2)]
+    start, out, waiting = context.Event(), context.Queue(), context.Event()
+    builders = [context.Process(target=_build, args=(articles, tmp_path / "cache", start, out, waiting))
+                for _ in range(2)]
     for process in builders:
         process.start()
-    time.sleep(0.5)
     start.set()
     results = sorted(out.get(timeout=120) for _ in builders)
     for process in builders:

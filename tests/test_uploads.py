@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import re
+import threading
 import time
 
 import pytest
@@ -148,17 +150,19 @@ def test_uploads_wait_their_turn_with_a_progress_line(base, fake_embedder):
     browsers = Browsers(base())
     gate = __import__("threading").Event()
     encode = fake_embedder.encode_with_parts
+    embedding = threading.Event()
 
     def slow(*args, **kwargs):
+        embedding.set()
         gate.wait(10)
         return encode(*args, **kwargs)
 
     fake_embedder.encode_with_parts = slow
     first = browsers.submit(A, "one.txt", FERRY)
     second = browsers.submit(B, "two.txt", FERRY.replace(b"Skalholt", b"Vik"))
-    time.sleep(0.3)
+    assert embedding.wait(10)  # the first is being embedded, held there
     assert second.text == "two.txt: waiting to be indexed (1 upload ahead)"
-    assert first.text.startswith("one.txt: ")
+    assert re.fullmatch(r"one\.txt: (reading articles|embedding passages) \d+/\d+", first.text), first.text
     gate.set()
     assert first.finished.wait(10) and second.finished.wait(10)
     assert first.error is None and second.error is None
