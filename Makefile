@@ -31,6 +31,7 @@ run: $(STAMP)
 	$(PY) app.py $(ARGS)
 
 test: $(SCALE_STAMP)
+	$(PY) -m ruff check --quiet .
 	QA_THREADS=1 $(PY) -m pytest -q $(PYTEST_ARGS)
 
 eval: $(STAMP)

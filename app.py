@@ -41,8 +41,18 @@ offline.scratch_in(_cache_dir(sys.argv[1:] if __name__ == "__main__" else None))
 
 import gradio as gr  # noqa: E402
 
-from qa import (DEFAULT_ARTICLES, Engine, QAError, Settings, add_arguments, exit_code,  # noqa: E402
-                from_arguments, load, mirror, remove_unused)
+from qa import (  # noqa: E402
+    DEFAULT_ARTICLES,
+    Engine,
+    QAError,
+    Settings,
+    add_arguments,
+    exit_code,
+    from_arguments,
+    load,
+    mirror,
+    remove_unused,
+)
 from qa.web import is_link  # noqa: E402
 from ui import CSS, HEAD, SEED_EXAMPLES, THEME, EngineHandle, TerminalProgress, build_demo  # noqa: E402
 from ui.loading import Progress  # noqa: E402

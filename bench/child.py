@@ -56,9 +56,9 @@ def settings_of(args: dict, **extra):
     from qa import Settings
 
     store = args.get("store")
+    chosen = {"store": store} if store not in (None, "faiss") else {}
     return Settings.resolve(articles=args["articles"], cache_dir=args["cache"], threads=args.get("threads"),
-                            backend=args.get("backend"), precision=args.get("precision"), **({"store": store} if store not in (None, "faiss") else {}),
-                            **extra)
+                            backend=args.get("backend"), precision=args.get("precision"), **chosen, **extra)
 
 
 class Phases:
@@ -260,7 +260,7 @@ def mode_memory(args: dict) -> dict:
             if line.startswith("Ready"):
                 break
         proc = psutil.Process(app.pid)
-        rss = lambda: round(proc.memory_info().rss / 2**20, 1)  # noqa: E731
+        rss = lambda: round(proc.memory_info().rss / 2**20, 1)
         out = {"rss_ready_mib": rss()}
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
         for i in range(200):
@@ -277,7 +277,7 @@ def mode_memory(args: dict) -> dict:
         try:
             client.predict("What did he write?", [["q" * 500, "a" * 500]] * 10_000, api_name="/ask")
             out["oversized_history_refused"] = False
-        except Exception:  # the refusal
+        except Exception:  # noqa: BLE001 - the refusal, whichever error the client raises for it
             out["oversized_history_refused"] = True
         out.update({"oversized_history_s": time.perf_counter() - t, "rss_after_oversized_history_mib": rss()})
         with open(f"/proc/{app.pid}/status") as status:

@@ -34,14 +34,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from embeddings import onnx  # noqa: E402
-from embeddings.files import cache_lock  # noqa: E402
-from embeddings.model import Embedder, load_embedder, traced_export  # noqa: E402
-from embeddings.quantise import RECIPES, Recipe, quantise  # noqa: E402
-from qa.articles import article_files, read_article  # noqa: E402
-from qa.config import DEFAULT_MODEL, PROJECT_DIR, Settings  # noqa: E402
-from qa.engine import Engine  # noqa: E402
-from qa.evaluate import evaluate, read_items  # noqa: E402
+from embeddings import onnx
+from embeddings.files import cache_lock
+from embeddings.model import Embedder, load_embedder, traced_export
+from embeddings.quantise import RECIPES, Recipe, quantise
+from qa.articles import article_files, read_article
+from qa.config import DEFAULT_MODEL, PROJECT_DIR, Settings
+from qa.engine import Engine
+from qa.evaluate import evaluate, read_items
 
 EVAL = PROJECT_DIR.parent / "shared" / "eval"
 PUBLIC_DEV = EVAL / "public-dev"

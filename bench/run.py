@@ -287,8 +287,9 @@ def step_batch(results: dict) -> None:
 
 
 def describe_machine() -> dict:
-    import psutil
     from importlib import metadata
+
+    import psutil
 
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), "unknown")

@@ -369,7 +369,7 @@ def _onnx_runner(name: str, model_dir: Path, target: Path, threads: int, precisi
     from . import onnx
     from .quantise import INT8, quantise
 
-    waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)  # noqa: E731
+    waiting = lambda: log.warning("another process is exporting %s to ONNX; waiting for it", name)
     with cache_lock(target.parent, waiting):
         sweep(target.parent, onnx.LEFTOVERS)
         _verified(target, lambda: onnx.export(model_dir, target), f"the ONNX export of {name}", "exporting it again",

@@ -24,8 +24,8 @@ from .engine import Engine, History
 from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
 from .progress import progress_text
 from .spans import Short, Span
-from .web import mirror
 from .uploads import browser_secret, new_owner, remove_unused, valid_owner
+from .web import mirror
 
 __all__ = [
     "Answer",

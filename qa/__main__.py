@@ -20,12 +20,11 @@ import time
 from pathlib import Path
 
 from . import load
-from .conversation import Turn
 from .config import add_arguments, from_arguments
+from .conversation import Turn
 from .engine import Engine
 from .errors import QAError, exit_code
 from .progress import Pace, progress_text
-
 
 COMMANDS = """commands (each has its own --help):
   python -m qa eval QUESTIONS.jsonl   quality and latency on labelled questions

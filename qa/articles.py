@@ -424,7 +424,7 @@ def _cut_words(text: str, a: int, b: int, header: str, count: Callable[[str], in
     start = a
     ends = [m.end() + a for m in re.finditer(r"\S+", text[a:b])]
     first = 0  # the first word after ``start``
-    fits = lambda j: count(embed_text(header, text[start:ends[j]])) <= limit  # noqa: E731
+    fits = lambda j: count(embed_text(header, text[start:ends[j]])) <= limit
     while first < len(ends):
         reach = min(len(ends) - 1, first + limit)  # no piece is longer than ``limit`` words
         if reach == len(ends) - 1 and fits(reach):

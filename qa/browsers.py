@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from embeddings.model import Embedder
 
 from .corpus import ArticleInfo
-from .folders import upload_files, upload_folder
 from .engine import Engine
 from .errors import QAError
+from .folders import upload_files, upload_folder
 from .progress import progress_text
 from .uploads import mark_used, remove_unused, safe_name, valid_owner
 
@@ -218,14 +218,14 @@ class Browsers:
                 self._last_sweep = time.monotonic()
                 try:
                     self.remove_unused()
-                except Exception:  # noqa: BLE001 - a failed sweep is retried tomorrow; the app goes on
+                except Exception:
                     log.exception("removing unused uploads failed")
                 continue
             try:
                 self._index(upload)
             except QAError as exc:
                 upload.error = exc
-            except Exception as exc:  # noqa: BLE001 - the page says what went wrong; the thread goes on
+            except Exception as exc:
                 log.exception("indexing upload %s failed", upload.name)
                 upload.error = QAError(f"{upload.name} could not be indexed ({type(exc).__name__}: {exc})")
             finally:

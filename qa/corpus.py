@@ -252,7 +252,7 @@ def _open_locked(settings: Settings, embedder: Embedder, progress: Progress, own
 def _embed_new(to_embed: list[tuple[int, list[Passage]]], puts: list, embedder: Embedder, settings: Settings,
                progress: Progress) -> int:
     """Embed the passages of new articles into their ``puts`` slots."""
-    report = lambda done, total: progress("embedding", done, total)  # noqa: E731
+    report = lambda done, total: progress("embedding", done, total)
     groups = embed_passages([passages for _, passages in to_embed], embedder, settings.batch_size, report)
     for (slot, passages), (vectors, sentence_vectors) in zip(to_embed, groups):
         name, info, _ = puts[slot]

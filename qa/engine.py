@@ -28,15 +28,15 @@ from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
 from .answer import Answer, compose
-from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
 from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
 from .config import Settings
 from .conversation import Focus, Turn, TurnLike, focus, turns
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus
-from .folders import store_folder, upload_files, upload_folder
 from .errors import ArticleError, ModelUnavailable, QuestionError
+from .folders import store_folder, upload_files, upload_folder
 from .question import Question, analyse, strip_escapes
 from .retrieve import Hit, Leaning, Retriever, with_focus
+from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
 from .uploads import check_room, safe_name, undo_upload, write_upload
 from .weights import Weights, load_weights
 

@@ -34,8 +34,7 @@ from embeddings.index import IndexCorrupt, build_index, read_store, stored_path,
 
 from .articles import Passage
 from .question import SentenceFacts
-from .store import (Lexical, StoredArticle, column_passages, facts_of, lexical_texts, passage_record,
-                    record_passage)
+from .store import Lexical, StoredArticle, column_passages, facts_of, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)

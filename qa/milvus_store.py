@@ -235,7 +235,7 @@ class MilvusStore:
         for name in (self.passage_collection, self.sentence_collection):
             try:
                 m.load_collection(name)
-            except Exception as exc:  # noqa: BLE001  (pymilvus raises MilvusException, Lite its own errors too)
+            except Exception as exc:
                 if not self.lite:
                     raise
                 # Milvus Lite writes a segment's vector index beside it in the background, not atomically: a
@@ -440,7 +440,7 @@ class MilvusStore:
         query = " ".join(milvus_term(t) for t in terms)
         depth = min(max(k, LEXICAL_DEPTH), MAX_LIMIT)
         # BM25 scores are >= 0: Milvus Lite returns them negated (as distances), a server as they are.
-        bm25 = lambda d: abs(d) / (BM25_K1 + 1)  # noqa: E731  (bm25s's scale: no (k1+1) factor)
+        bm25 = lambda d: abs(d) / (BM25_K1 + 1)
         found = self.milvus.search(self.passage_collection, data=[query], anns_field="sparse", limit=depth,
                                    filter=self.view, output_fields=["pk"])[0]
         rows, scores = self._hits(found, bm25)

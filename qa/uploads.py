@@ -28,8 +28,8 @@ from embeddings.files import atomic_write, cache_lock, sweep
 from .articles import human_size
 from .config import Settings
 from .corpus import Corpus
-from .folders import BROWSERS, UPLOAD_LEFTOVERS, store_folder, upload_files, upload_folder
 from .errors import ArticleError
+from .folders import BROWSERS, UPLOAD_LEFTOVERS, store_folder, upload_files, upload_folder
 from .stores import forget_owner
 
 log = logging.getLogger(__name__)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from qa.answer import Answer, compose
-from qa.features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
-from qa.scoring import Retrieved, rank, sentence_features
 from qa.articles import parse_article, split_passages
+from qa.features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
 from qa.question import analyse
 from qa.retrieve import Hit
+from qa.scoring import Retrieved, rank, sentence_features
 from qa.vocabulary import Vocabulary
 from qa.weights import load_weights
 

@@ -58,7 +58,7 @@ def free_port() -> int:
 def last(gen):
     """The final value a generator event handler yields."""
     value = None
-    for value in gen:
+    for value in gen:  # noqa: B007 - the loop is run for its last value
         pass
     return value
 
@@ -765,8 +765,9 @@ SIZES = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "hei
 
 # Boxes on the page a user must be able to read: nothing may stick out sideways or lie on top of another.
 LAYOUT_JS = """() => {
+  const label = (e) => ((e.getAttribute('aria-label') || '') + ' ' + (e.className || e.tagName)).toString().slice(0, 60);
   const box = (e) => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, r: r.right, b: r.bottom,
-                       w: r.width, h: r.height, what: ((e.getAttribute('aria-label') || '') + ' ' + (e.className || e.tagName)).toString().slice(0, 60)}; };
+                       w: r.width, h: r.height, what: label(e)}; };
   const seen = (e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
   const wide = Array.from(document.querySelectorAll('#qa-chat .message, .qa-articles, .qa-source, #qa-header *'))
     .filter(seen).map(box).filter(b => b.r > window.innerWidth + 1 || b.x < -1);
@@ -778,7 +779,8 @@ LAYOUT_JS = """() => {
   for (const i of icons) for (const m of messages)
     if (i.x < m.r && m.x < i.r && i.y < m.b && m.y < i.b) overlaps.push([i.what, m.what]);
   return {scrollWidth: document.documentElement.scrollWidth, width: window.innerWidth, wide, overlaps,
-          table: (() => { const t = document.querySelector('.qa-articles'); return t ? [t.scrollWidth, t.parentElement.clientWidth] : null; })()};
+          table: (() => { const t = document.querySelector('.qa-articles');
+                          return t ? [t.scrollWidth, t.parentElement.clientWidth] : null; })()};
 }"""
 
 
@@ -826,7 +828,7 @@ def test_browser_chat_citations_layout_and_keeping_answers(served, seed_engine, 
     url = served[0]
     expected = seed_engine.ask("Who attended the talks?")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shot = lambda name: page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"))  # noqa: E731
+    shot = lambda name: page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"))
     phone = size == "phone"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

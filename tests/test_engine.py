@@ -5,9 +5,9 @@ import re
 import pytest
 
 import qa
-from qa.evaluate import MOJIBAKE, citation_problems, evaluate, read_items
 from qa import Settings
 from qa.engine import Engine
+from qa.evaluate import MOJIBAKE, citation_problems, evaluate, read_items
 from tests.conftest import DATA, PROJECT, STORES, server_path, store_setting
 
 pytestmark = pytest.mark.model

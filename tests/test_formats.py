@@ -51,7 +51,7 @@ def test_a_page_without_a_story_is_refused_in_one_line(data, says):
 def _printed_page() -> bytes:
     """A news page as a browser prints it: running header and footer, menu, the story over two pages, links."""
     head = ["12/5/26, 7:00 AM    Talks on Ukraine | The Daily Planet"]
-    foot = lambda n: [f"https://news.example.com/world/ukraine-talks    {n}/2"]  # noqa: E731
+    foot = lambda n: [f"https://news.example.com/world/ukraine-talks    {n}/2"]
     menu = ["Home", "World", "Sport", "Manchester United beat Arsenal 3-1", "Most read", "Gordon Smith opens a "
             "restaurant in Berlin", "Stocks fall 12 percent"]
     story1 = ["PARIS (AP) - Secretary of State Marco Rubio and special envoy Steve Witkoff met European",
@@ -99,7 +99,7 @@ def test_blocks_join_wrapped_lines_and_the_story_skips_menus_and_teasers():
 
 def _docx(paragraphs: list[tuple[str, str]]) -> bytes:
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-    styled = lambda style: f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""  # noqa: E731
+    styled = lambda style: f'<w:pPr><w:pStyle w:val="{style}"/></w:pPr>' if style else ""
     body = "".join(f"<w:p>{styled(style)}<w:r><w:t>{text}</w:t></w:r></w:p>" for style, text in paragraphs)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:

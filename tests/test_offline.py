@@ -36,7 +36,8 @@ SET_BY_THE_PACKAGE = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "ORT_DISABLE_TEL
 APP_SECONDS = 14
 
 DRIVER = textwrap.dedent('''
-    """Run inside the namespace: loopback up, the CLI two or three times, the app (with its MCP server) asked once over loopback."""
+    """Run inside the namespace: loopback up, the CLI two or three times, the app (with its MCP server) asked
+    once over loopback."""
     import fcntl, json, os, socket, struct, subprocess, sys, time, urllib.request
 
     if sys.argv[2] == "netns":  # a fresh namespace has loopback down: bring it up (SIOCGIFFLAGS/SIOCSIFFLAGS)

@@ -4,8 +4,8 @@ import pytest
 
 from qa.articles import parse_article, split_passages
 from qa.question import analyse, evidence, focus, kind_of, normalise, slips
-from tests.conftest import SEED
 from qa.vocabulary import Vocabulary
+from tests.conftest import SEED
 
 
 @pytest.fixture(scope="module")

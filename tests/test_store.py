@@ -12,9 +12,9 @@ import pytest
 from embeddings.index import read_store, write_store
 from qa.articles import Passage, parse_article, split_passages
 from qa.config import Settings
-from qa.folders import store_folder
 from qa.engine import Engine
 from qa.faiss_store import BM25_FILES, FACTS_FILES, VOCABULARY, FaissStore
+from qa.folders import store_folder
 from qa.retrieve import Retriever
 from qa.store import Store, facts_of, lexical_texts, passage_record, record_passage
 from qa.stores import open_store
@@ -347,7 +347,7 @@ def test_milvus_an_article_cut_off_midway_is_written_whole_next_time(tmp_path, f
 def _rows_held(store: Store) -> tuple[int, int]:
     """Passages and sentence vectors a store holds, duplicates counted (Milvus keeps rows of equal keys)."""
     if hasattr(store, "milvus"):
-        count = lambda name: len(store.milvus.query(name, filter="pk >= 0", output_fields=["pk"]))  # noqa: E731
+        count = lambda name: len(store.milvus.query(name, filter="pk >= 0", output_fields=["pk"]))
         return count(store.passage_collection), count(store.sentence_collection)
     return store.size, sum(len(v) for v in store.sentence_vectors(np.arange(store.size)))
 

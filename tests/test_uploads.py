@@ -1,8 +1,8 @@
 """Uploads: private per browser (text and vocabulary), shared only when asked, bounded, expiring (fake model)."""
 
 import os
-import shutil
 import re
+import shutil
 import threading
 import time
 
@@ -10,9 +10,9 @@ import pytest
 
 from qa.browsers import Browsers
 from qa.config import Settings
-from qa.folders import store_folder, upload_folder
 from qa.engine import Engine
 from qa.errors import ArticleError, QAError
+from qa.folders import store_folder, upload_folder
 from qa.uploads import browser_secret, new_owner, remove_unused, valid_owner
 from tests.conftest import SEED, stored_file
 

@@ -62,7 +62,7 @@ class EngineHandle:
         began = time.perf_counter()
         try:
             self._engine = self._loader(self._progress)  # type: ignore[misc]
-        except BaseException as exc:  # handed to whoever waits for the engine
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the engine, raised there
             self._error = exc
         finally:
             self.seconds = time.perf_counter() - began

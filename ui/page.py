@@ -22,8 +22,19 @@ from typing import Any, Callable, Iterable, Iterator
 import gradio as gr
 from gradio.components.api_component import Api
 
-from qa import (Answer, Browsers, Engine, QAError, Settings, Upload, browser_secret, check_size, new_owner,
-                progress_text, valid_owner)
+from qa import (
+    Answer,
+    Browsers,
+    Engine,
+    QAError,
+    Settings,
+    Upload,
+    browser_secret,
+    check_size,
+    new_owner,
+    progress_text,
+    valid_owner,
+)
 from qa.web import articles_from_link, check_link
 
 from . import render
@@ -233,7 +244,7 @@ class Page:
             gr.Warning(render.sentence_case(str(exc)))
             yield chat, gr.skip(), message, gr.skip()
             return
-        except Exception as exc:  # noqa: BLE001 - the page says what went wrong instead of hanging
+        except Exception as exc:
             log.exception("answering %r failed", question)
             yield (shown + [{"role": "assistant", "content": render.notice_html(f"Error: {exc}", "error")}],
                    gr.skip(), "", gr.skip())
