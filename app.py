@@ -151,7 +151,7 @@ def _serve(args: argparse.Namespace) -> int:
 
         def loader(progress: Progress) -> Engine:
             remove_unused(mirror(settings, progress=progress))  # uploads unused for upload_days go before anything reads them
-            return load(progress=progress, **from_arguments(args))
+            return load(progress=progress, freeze_gc=True, **from_arguments(args))  # the process is ours
 
         handle = EngineHandle(loader, on_progress=TerminalProgress()).start()
         is_seed = not is_link(settings.articles) and Path(settings.articles).resolve() == DEFAULT_ARTICLES.resolve()

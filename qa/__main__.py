@@ -63,7 +63,7 @@ def _progress(stage: str, done: int, total: int) -> None:
 
 
 def _engine(args: argparse.Namespace) -> Engine:
-    return load(progress=_progress, **from_arguments(args))
+    return load(progress=_progress, freeze_gc=True, **from_arguments(args))  # the process is ours
 
 
 def _interactive(engine: Engine, as_json: bool, only: list[str] | None = None) -> int:

@@ -135,6 +135,11 @@ class Settings:
     # upload that must make more than this (at least its words / the model's window) is refused
     # before it is split or embedded.
     max_upload_passages: int = 2_000
+    # Whether loading may freeze the garbage collector's view of the process (gc.freeze: a loaded corpus
+    # kept out of its full passes, which otherwise walk a million objects at 100k passages in the middle
+    # of a question). Process-wide state, so off for a library; the app and the CLI own their process
+    # and turn it on.
+    freeze_gc: bool = False
     # Links (``--articles https://...``, "Add from a link"): a page must answer
     # within this many seconds (a news page arrives in 1-3 s; 20 s tolerates a
     # slow server without leaving a user waiting on a dead one), and a feed
@@ -229,7 +234,7 @@ def _coerce(name: str, value: Any) -> Any:
         if not 0 <= number <= 1:
             raise ValueError(f"setting threshold must be from 0 to 1, got {number}")
         return number
-    if name == "shared_uploads":
+    if name in ("shared_uploads", "freeze_gc"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()

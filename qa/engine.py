@@ -85,7 +85,8 @@ def _keep_out_of_collection() -> None:
     """Keep a loaded corpus out of the garbage collector's full passes (a million objects at 100k passages),
     which otherwise land in the middle of answering: freeze them. The loader froze its objects already, so a
     cold start walks none of them; a later load (a reload, a browser's own engine) collects everything first,
-    so the cyclic garbage of loads before (a few thousand objects each) is freed, not kept frozen for good."""
+    so the cyclic garbage of loads before (a few thousand objects each) is freed, not kept frozen for good.
+    Process-wide: only when the settings say the process is ours (``freeze_gc``: the app and the CLI)."""
     global _opened_before
     if _opened_before:
         gc.unfreeze()
@@ -122,7 +123,8 @@ class Engine:
         retriever = Retriever(corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)
-        _keep_out_of_collection()
+        if self.settings.freeze_gc:
+            _keep_out_of_collection()
         return _State(corpus, retriever)
 
     def reload(self, progress: Progress | None = None) -> None:

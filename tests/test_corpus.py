@@ -297,3 +297,15 @@ def test_only_errors_are_bounded_and_name_the_expected_type(articles, fake_embed
         engine.ask("What budget did the council approve?", only=[f"missing-{i}.txt" for i in range(100_000)])
     message = str(caught.value)
     assert len(message) < 1_000 and "and 99,990 more" in message and "budget.md" in message
+
+
+def test_a_library_load_leaves_the_garbage_collector_as_it_was(articles, fake_embedder):
+    """gc.freeze is process-wide: only a process the app or CLI owns (freeze_gc) has its corpus frozen."""
+    import gc
+
+    gc.unfreeze()
+    _engine(articles, fake_embedder)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+    _engine(articles, fake_embedder, freeze_gc=True, cache_dir=articles / "other-cache")
+    assert gc.get_freeze_count() > 0 and gc.isenabled()
+    gc.unfreeze()
