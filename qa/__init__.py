@@ -11,6 +11,7 @@ one engine per settings; ``load()`` opens any file or folder of articles.
 
 from __future__ import annotations
 
+import collections
 import threading
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,10 @@ __all__ = [
     "valid_owner",
 ]
 
-_ENGINES: dict[Settings, Engine] = {}
+# Engines kept for ``load``/``ask``, the most recently used last: a program that loads many article sets
+# keeps the latest few in memory (each holds its corpus) and reloads older ones from their cache.
+_KEEP_ENGINES = 4
+_ENGINES: collections.OrderedDict[Settings, Engine] = collections.OrderedDict()
 _LOCK = threading.Lock()
 
 
@@ -69,8 +73,10 @@ def load(articles: str | Path | None = None, progress=None, **settings: Any) -> 
     """An engine over ``articles`` (a file, folder or http(s) link; default: the settings' articles).
 
     Other keyword arguments override settings (``model``, ``cache_dir``,
-    ``top_k``, ``threads``, ...). Engines are kept per settings, so loading the
-    same articles twice is free. Raises ArticleError, ModelUnavailable.
+    ``top_k``, ``threads``, ...). The latest four engines are kept
+    per settings, so loading the same articles twice is free; older ones are
+    let go (a later load reads them from the cache). Raises ArticleError,
+    ModelUnavailable.
     """
     resolved = mirror(Settings.resolve(articles=articles, **settings), progress=progress)  # a link: its pages
     with _LOCK:
@@ -78,6 +84,9 @@ def load(articles: str | Path | None = None, progress=None, **settings: Any) -> 
         if engine is None:
             engine = Engine(resolved, progress)
             _ENGINES[resolved] = engine
+        _ENGINES.move_to_end(resolved)
+        while len(_ENGINES) > _KEEP_ENGINES:
+            _ENGINES.popitem(last=False)
         return engine
 
 

@@ -148,6 +148,15 @@ def test_unknown_model_says_what_to_do(tmp_path):
         qa.load(PROJECT / "seeds", model=str(tmp_path / "no-model-here-xyz"))
 
 
+@pytest.mark.model
+def test_load_keeps_only_the_latest_engines(embedder, tmp_path):
+    """A program that loads many article sets does not keep every corpus: the latest four, the oldest let go."""
+    engines = [qa.load(PROJECT / "seeds", cache_dir=tmp_path, top_k=k) for k in (3, 4, 5, 6, 7)]
+    assert qa.load(PROJECT / "seeds", cache_dir=tmp_path, top_k=7) is engines[-1]  # kept: the same engine
+    assert len(qa._ENGINES) <= 4 and engines[0] not in qa._ENGINES.values()
+    assert qa.load(PROJECT / "seeds", cache_dir=tmp_path, top_k=3) is not engines[0]  # let go: loaded again
+
+
 def test_public_surface_is_exported():
     for name in qa.__all__:
         assert hasattr(qa, name), name
