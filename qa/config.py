@@ -14,12 +14,11 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from embeddings.model import PRECISIONS
+from embeddings.model import BACKENDS, DEFAULT_MODEL, PRECISIONS
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = PROJECT_DIR / "seeds"
 DEFAULT_CACHE = PROJECT_DIR / ".cache"
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 # Environment variable for each setting that can be set from outside.
 ENV = {
@@ -187,7 +186,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache-dir", help="where indexes and uploads are kept (QA_CACHE_DIR)")
     parser.add_argument("--threads", type=int, help="CPU threads for torch and FAISS (QA_THREADS)")
     parser.add_argument("--k", type=int, dest="top_k", help="passages retrieved (QA_TOP_K)")
-    parser.add_argument("--backend", choices=("auto", "onnx", "torch"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         help="run the model with ONNX Runtime or torch (QA_BACKEND; default auto)")
     parser.add_argument("--precision", choices=PRECISIONS,
                         help="auto (bf16 passages for large builds where the CPU has it), fp32, int8 or bf16 "
@@ -242,7 +241,7 @@ def _coerce(name: str, value: Any) -> Any:
             raise ValueError(f"setting {name} must be true or false (1/0, yes/no), got {value!r}")
         return _BOOLS[text]
     if name == "backend":
-        if value not in ("auto", "onnx", "torch"):
+        if value not in BACKENDS:
             raise ValueError(f"setting backend must be auto, onnx or torch, got {value!r}")
         return value
     if name == "precision":

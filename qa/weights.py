@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.model import DEFAULT_MODEL
+
 from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
 from .folders import model_slug
 
@@ -25,7 +27,6 @@ log = logging.getLogger(__name__)
 
 FOLDER = Path(__file__).resolve().parent / "weights"
 FORMAT = 1
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 class WeightsError(ValueError):

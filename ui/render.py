@@ -16,6 +16,7 @@ from typing import Iterable, Sequence
 from urllib.parse import quote
 
 from qa import Answer, Article, ArticleInfo, Citation, Short
+from qa.articles import section_label
 
 # Characters that mean something to HTML or to the chat's Markdown renderer,
 # written as entities so an article's "<script>", "**bold**", "$x$" or
@@ -306,16 +307,13 @@ def _marked(text: str, start: int, end: int, a: int, b: int, s: int, length: int
 
 # ---------------------------------------------------------------- articles and status
 
-def _section_label(header: str) -> str:
-    return {"": "Lead", "(end matter)": "End matter"}.get(header, header)
-
 
 def articles_html(articles: list[ArticleInfo], own: Iterable[str] = ()) -> str:
     """The loaded articles as a table: title and file, sections, passages; remove and replace for ``own``."""
     own = set(own)
     rows = []
     for a in articles:
-        sections = " \u00b7 ".join(esc(_section_label(s)) for s in a.sections)
+        sections = " \u00b7 ".join(esc(section_label(s)) for s in a.sections)
         badge = ' <span class="qa-badge">uploaded</span>' if a.uploaded else ""
         tools = ""
         if a.name in own:
