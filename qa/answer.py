@@ -21,7 +21,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Sequence
 
 from .articles import END_MATTER, section_label
-from .question import Question, is_speech, related
+from .kinds import is_speech, related
+from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
 from .spans import Proposal, Short, Span, asked_kind, best, every, propose

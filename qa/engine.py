@@ -34,7 +34,8 @@ from .conversation import Focus, Turn, TurnLike, focus, turns
 from .corpus import ArticleInfo, Corpus, Progress, open_corpus
 from .errors import ArticleError, ModelUnavailable, QuestionError
 from .folders import store_folder, upload_files, upload_folder
-from .question import Question, analyse, strip_escapes
+from .normalise import strip_escapes
+from .question import Question, analyse
 from .retrieve import Hit, Leaning, Retriever, with_focus
 from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
 from .uploads import check_room, safe_name, undo_upload, write_upload

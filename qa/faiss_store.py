@@ -8,7 +8,7 @@ writer leaves the store as it was at the last flush; a store whose checksums
 fail is reported by ``open``, which starts empty (callers rebuild). The BM25 index and the statistics are saved with the
 store and read back (the BM25 arrays memory-mapped), so a cached start does
 not rebuild them: that was most of a 100k-passage start. So are the
-sentences' facts (``question.sentence_facts``, memory-mapped), so a question
+sentences' facts (``kinds.sentence_facts``, memory-mapped), so a question
 does not tokenise the passages it looks at for the first time. A store
 written without them (an older writer) has them worked out when it is opened.
 Callers hold the folder's ``cache_lock`` while writing.
@@ -33,7 +33,7 @@ from embeddings.files import DIGEST, read_json
 from embeddings.index import IndexCorrupt, build_index, read_store, stored_path, write_store
 
 from .articles import Passage
-from .question import SentenceFacts
+from .kinds import SentenceFacts
 from .store import Lexical, StoredArticle, column_passages, facts_of, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
 

@@ -8,7 +8,7 @@ features is refused (``weights.py``). Leaves out: computing them.
 
 from __future__ import annotations
 
-from .question import KIND_NAMES
+from .kinds import KIND_NAMES
 
 # What describes a sentence as an answer; the fitted weights name them in this order.
 SENTENCE_FEATURES = (

@@ -59,7 +59,7 @@ from embeddings.files import atomic_write, read_json
 from .articles import Passage
 from .config import MILVUS_TOKEN_ENV, Settings, store_kind
 from .errors import QAError
-from .question import SentenceFacts
+from .kinds import SentenceFacts
 from .store import Lexical, StoredArticle, facts_of, lexical_texts, passage_record, record_passage
 from .vocabulary import Vocabulary
 

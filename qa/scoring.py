@@ -25,7 +25,8 @@ import numpy as np
 from .articles import END_MATTER, Passage, embed_text
 from .conversation import Focus
 from .features import SENTENCE_FEATURES
-from .question import Question, SentenceFacts, evidence, is_speech, related, speaks
+from .kinds import SentenceFacts, evidence, is_speech, related, speaks
+from .question import Question
 from .retrieve import Hit, Leaning
 from .sentences import terms
 from .store import facts_of

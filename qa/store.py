@@ -24,7 +24,7 @@ from typing import Any, Protocol, Sequence, runtime_checkable
 import numpy as np
 
 from .articles import Passage
-from .question import SentenceFacts, sentence_facts
+from .kinds import SentenceFacts, sentence_facts
 from .vocabulary import Vocabulary
 
 
@@ -93,7 +93,7 @@ class Store(Protocol):
         """For each of ``rows``, the vectors of its passage's sentences (float32, one per sentence)."""
 
     def sentence_facts(self, rows: Sequence[int] | np.ndarray) -> list[list[SentenceFacts]]:
-        """For each of ``rows``, its passage's sentences' terms, word counts and speech (``question.sentence_facts``)."""
+        """For each of ``rows``, its passage's sentences' terms, word counts and speech (``kinds.sentence_facts``)."""
 
     # -- what ingestion writes ---------------------------------------------
 

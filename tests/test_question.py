@@ -3,7 +3,10 @@
 import pytest
 
 from qa.articles import parse_article, split_passages
-from qa.question import analyse, evidence, focus, kind_of, normalise, slips
+from qa.kinds import evidence
+from qa.normalise import focus, normalise
+from qa.question import analyse, kind_of
+from qa.typos import slips
 from qa.vocabulary import Vocabulary
 from tests.conftest import SEED
 

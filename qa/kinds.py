@@ -1,0 +1,287 @@
+"""Question kinds and the evidence each one looks for in a sentence.
+
+One table, ``KINDS``: who, when, where, how many, how old, why, what-did-X-say
+and lists, each with the pattern that recognises the question and the
+evidence a sentence holds for it (a date for "when", a number for "how
+many"). ``sentence_facts`` keeps what a store needs of each sentence to
+score it later without re-reading it, and ``related`` the word families
+("attend": "participate", "join", "delegate"). Leaves out: reading the
+question itself (``question.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Sequence
+
+from .sentences import PLACE_OF, terms, words, words_and_terms
+
+# ---------------------------------------------------------------- kinds
+
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|thousand|million|billion|dozens?|once|twice|thrice|half|several|percent)\b|%",
+    re.IGNORECASE,
+)
+# An age: "58-year-old", "aged 58", "Reitan, 58, said" (AP style), or a birth that gives it.
+_AGE = re.compile(r"\b\d{1,3}[- ]years?[- ]old\b|\baged? \d{1,3}\b|\b[A-Z][a-z]+, \d{1,3},|\bborn (in|on) |"
+                  r"\bin (his|her|their) (early |mid-|late )?\d0s\b")
+# A time that dates an event ("on Wednesday night", "in 1969", "March 3") and
+# one that only places it loosely ("in the coming weeks", "later").
+_WHEN_EXACT = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|"
+    r"june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|"
+    r"oct|nov|dec|yesterday|today|tonight|\d{3,4}s?|\d{1,2}(st|nd|rd|th)|(last|this) (night|morning|"
+    r"week|month|year|weekend)|(\d+|a|one|two|three|four|five|six|seven|eight|nine|ten) (days?|weeks?|"
+    r"months?|years?|hours?|decades?|centuries) (ago|earlier|later|after|before)|century|decade)\b",
+    re.IGNORECASE,
+)
+_WHEN_LOOSE = re.compile(
+    r"\b(morning|afternoon|evening|night|weeks?|months?|years?|earlier|later|recently|soon|"
+    r"since|until|during|after|before|when|while|once|then|age|era|period|time)\b",
+    re.IGNORECASE,
+)
+FUTURE = re.compile(r"\b(will|would|next|coming|upcoming|tomorrow|plans? to|preparing to|expected to|"
+                     r"going to|soon)\b", re.IGNORECASE)
+_PLACE = re.compile(r"\b(in|at|to|from|near|across|outside|inside|into|throughout) (the )?[A-Z][a-z]+")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?(?: (?:[A-Z]\. )?[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)?)+")
+_QUOTE = re.compile(r"[\"\u201c\u201d]")
+_SPEECH = re.compile(r"\b(said|says|say|told|tells|wrote|writes|added|adds|called|calls|described|describes|"
+                     r"suggested|suggests|stated|states|argued|argues|noted|notes|commented|posted|"
+                     r"according to|in a statement|warned|warns)\b", re.IGNORECASE)
+_REASON = re.compile(r"\b(because|due to|since|as a result|caused|causes|cause|so that|in order to|"
+                     r"blamed|owing to|led to|leads to|stopped|failed|thanks to|therefore|reason|"
+                     r"so as to|to (?:help|allow|make|ensure|prevent|avoid|protect|reduce))\b",
+                     re.IGNORECASE)
+
+
+def _count(pattern: re.Pattern, sentence: str, asked: frozenset[str]) -> int:
+    """Matches of ``pattern`` in ``sentence`` that the question does not already hold."""
+    return sum(1 for found in _matches(pattern, sentence) if not found <= asked)
+
+
+_IGNORECASE = int(re.IGNORECASE)
+
+
+@lru_cache(maxsize=200_000)
+def _matches(pattern: re.Pattern, sentence: str) -> tuple[frozenset[str], ...]:
+    """The words of each match of ``pattern`` in ``sentence`` (sentences come back question after question)."""
+    if pattern.flags & _IGNORECASE:  # the same matches, three times faster in ``re``
+        pattern, sentence = _case_sensitive(pattern), sentence.lower()
+    return tuple(frozenset(words(m.group(0))) for m in pattern.finditer(sentence))
+
+
+@lru_cache(maxsize=None)
+def _case_sensitive(pattern: re.Pattern) -> re.Pattern:
+    """A case-insensitive pattern written in lower case, compiled to match lower-cased text."""
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+def _number_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _count(_NUMBER, sentence, asked) else 0.0
+
+
+def _age_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _count(_AGE, sentence, asked) else 0.0
+
+
+def _date_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    exact = _count(_WHEN_EXACT, sentence, asked)
+    score = 1.0 if exact else 0.4 if _count(_WHEN_LOOSE, sentence, asked) else 0.0
+    if past and _matches(FUTURE, sentence):
+        score *= 0.5  # "When did they launch it?" is not answered by what they will do
+    return score
+
+
+def _place_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    if _count(_PLACE, sentence, asked):
+        return 1.0
+    return 0.5 if any(w not in asked for w in _places(sentence)) else 0.0
+
+
+@lru_cache(maxsize=200_000)
+def _places(sentence: str) -> frozenset[str]:
+    """The words of ``sentence`` that name a place or its people (from ``PLACE_OF``)."""
+    return frozenset(w for w in words(sentence) if PLACE_OF.get(w))
+
+
+def _person_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return min(1.0, _count(_NAME, sentence, asked) / 2)
+
+
+def _quote_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _matches(_QUOTE, sentence) else 0.5 if _matches(_SPEECH, sentence) else 0.0
+
+
+def _reason_evidence(sentence: str, asked: frozenset[str], past: bool) -> float:
+    return 1.0 if _matches(_REASON, sentence) else 0.0
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of question: the patterns that ask it, and the evidence it prefers in a sentence."""
+
+    name: str
+    asks: re.Pattern
+    evidence: Callable[[str, frozenset[str], bool], float]
+    needs_evidence: bool = False  # a sentence without any is no answer ("How many ...?")
+
+
+# Checked in order; the first kind whose pattern matches the (lower-case) focus wins.
+KINDS = (
+    Kind("age", re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b"),
+         _age_evidence, needs_evidence=True),
+    Kind("number", re.compile(r"\b(how (many|much|long|old|far|big|large|tall|high|often|fast|heavy|deep|wide)|"
+                              r"what (number|percentage|percent|share|proportion|amount)|how much)\b"),
+         _number_evidence, needs_evidence=True),
+    Kind("quote", re.compile(r"\b(what|how) (did|does|do|has|have|had) .{1,60}\b(say|said|write|wrote|tell|told|"
+                             r"call|called|describe|described|post|posted|add|added|state|stated|use|used)\b|"
+                             r"\bwhat (word|words|term|phrase|expression)\b"), _quote_evidence),
+    Kind("person", re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose) (is|was|are|were|did|does|do|has|have|had|"
+                              r"will|would|can|could|else|attended|joined|met|led|took|said|wrote|won|"
+                              r"founded|played|invented|discovered|[a-z]+ed)\b|\b(participants?|attendees?|"
+                              r"delegates?|everyone|everybody)\b|\b(which|what) (\w+ ){0,2}"
+                              r"(officials?|people|persons?|leaders?|ministers?|diplomats?|envoys?|participants?|"
+                              r"president|secretary|spokes(wo)?man|spokesperson|adviser|advisor|reporters?|"
+                              r"writers?|actors?|actress(es)?|authors?|scientists?|emperor|king|queen|"
+                              r"general|person|man|woman|men|women|"
+                              + "|".join(sorted({w for w, place in PLACE_OF.items() if w != place}))
+                              + r")\b|\b(name|list) (everyone|everybody|all|the people)\b"),
+         _person_evidence),
+    Kind("place", re.compile(r"^where\b|\bwhere (is|was|are|were|did|does|do|will|can|could)\b|\b(which|what) "
+                             r"(city|cities|country|countries|place|capital|town|region|state|continent|"
+                             r"location|venue|river|island|area|building)\b|\bin what (city|country|place)\b"),
+         _place_evidence),
+    Kind("date", re.compile(r"^when\b|\bwhen (is|was|are|were|did|does|do|will|had|has)\b|\b(what|which) "
+                            r"(day|date|time|year|month|week|decade|century|period|era)\b|\bhow long ago\b"),
+         _date_evidence, needs_evidence=True),
+    Kind("reason", re.compile(r"^why\b|\bwhy (is|was|are|were|did|does|do|has|had|would)\b|\bwhat (caused|led to|"
+                              r"made|prompted|reason)\b|\bfor what (reason|purpose)\b"), _reason_evidence),
+)
+KIND_NAMES = ("other",) + tuple(k.name for k in KINDS)
+_BY_NAME = {k.name: k for k in KINDS}
+
+# Questions whose answer is a list gathered across passages.
+LIST = re.compile(
+    r"\b(who (else|attended|participated|took part|joined|was there|were there|was at|were at|met|were present|"
+    r"was present|came|showed up|sat)|participants?|attendees?|delegates?|delegations?|everyone|everybody|"
+    r"who all|which (countries|officials|people|leaders|ministers|nations)|list|name (the|all|every))\b"
+)
+PAST = re.compile(r"\b(did|was|were|had|happened|ago|last)\b|\b\w+ed\b")
+
+
+def evidence(kind: str, sentence: str, asked: frozenset[str] = frozenset(), past: bool = False) -> float:
+    """How well ``sentence`` holds what a question of this kind asks for, 0..1.
+
+    ``asked`` are the question's own words: a name or number the question
+    already holds is no answer to it.
+
+    >>> evidence("date", "a missile hit Dnipro on Wednesday night")
+    1.0
+    >>> evidence("date", "forces are preparing an offensive in the coming weeks", past=True)
+    0.2
+    >>> evidence("person", "Rubio spoke with Sergey Lavrov", frozenset({"rubio"}))
+    0.5
+    """
+    found = _BY_NAME.get(kind)
+    return found.evidence(sentence, asked, past) if found else 0.0
+
+
+def needs_evidence(kind: str) -> bool:
+    """Whether an answer to this kind must hold its evidence (a number, a time)."""
+    found = _BY_NAME.get(kind)
+    return bool(found and found.needs_evidence)
+
+
+def is_speech(sentence: str) -> bool:
+    """Whether a sentence reports what someone said, wrote or called something."""
+    return bool(_matches(_SPEECH, sentence))
+
+
+def speaks(sentence: str, names: Sequence[str]) -> bool:
+    """Whether ``sentence`` reports the speech of one of ``names``: the name within three words of "said",
+    "told", "wrote", "according to", ... ("Macron described the talks" is Macron's; "Polyakova suggested
+    that Putin does not want a ceasefire" is not Putin's).
+
+    >>> speaks("Polyakova suggested peace efforts failed because Putin does not want a ceasefire.", ["Putin"])
+    False
+    >>> speaks('"We are ready," said Foreign Minister Andrii Sybiha.', ["Sybiha"])
+    True
+    """
+    pattern = _speaker(tuple(names))
+    return bool(pattern and pattern.search(sentence))
+
+
+@lru_cache(maxsize=4096)
+def _speaker(names: tuple[str, ...]) -> re.Pattern | None:
+    last = sorted({n.split()[-1] for n in names if n.split()}, key=len, reverse=True)
+    if not last:
+        return None
+    name = r"\b(?:" + "|".join(re.escape(w) for w in last) + r")(?:'s)?\b"
+    verb = _SPEECH.pattern
+    gap = r"\W+(?:[\w'-]+\W+){0,3}?"
+    title = r"\W+(?:(?-i:the|[A-Z][\w.'-]*)\W+){0,4}?"  # "said Foreign Minister Andrii Sybiha"
+    return re.compile(f"{name}{gap}{verb}|{verb}{title}{name}", re.IGNORECASE)
+
+
+# What answering reads of a sentence before any question: its terms in order, its word count, and
+# whether it reports speech. Stores keep it (``Store.sentence_facts``), so a question's first look
+# at a passage does not tokenise it (most of the score stage's time, on passages not seen before).
+SentenceFacts = tuple[tuple[str, ...], int, bool]
+
+
+def sentence_facts(sentence: str) -> SentenceFacts:
+    """A sentence's ``SentenceFacts``."""
+    split, sentence_terms = words_and_terms(sentence)
+    return tuple(sentence_terms), len(split), is_speech(sentence)
+
+
+# Words people ask with for what articles say in other words: each line is a
+# family; a question's word also finds the others (at the same weight, in
+# retrieval and in sentence coverage). Kept to families whose members stand in
+# for each other in news questions about events, people and numbers.
+RELATED = """
+attend attended attendee attendees participate participated participant participants join joined
+    delegate delegates delegation represent represented representing representative representatives
+meet met meeting meetings talk talks summit negotiation negotiations round rounds
+die died dead death deaths kill killed killing fatalities victims
+injure injured injuries wounded hurt
+say said tell told state stated statement remark remarks comment commented
+write wrote written post posted tweet tweeted
+begin began start started launch launched open opened
+end ended finish finished conclude concluded close closed
+win won victory beat defeat defeated
+lose lost loss
+buy bought purchase purchased acquire acquired
+build built construct constructed
+cost costs price paid spend spent budget
+lead led head headed chair chaired
+host hosted organise organised organize organized
+visit visited trip travel travelled traveled
+ask asked request requested demand demanded
+agree agreed agreement deal
+attack attacks attacked strike strikes struck hit raid bombing
+fight fighting war conflict battle
+leader leaders president prime-minister chancellor
+country countries nation nations
+city cities town towns
+job role position title
+wife husband spouse married
+born birth birthplace
+"""
+RELATED_TERMS: dict[str, frozenset[str]] = {}
+for _family in re.sub(r"\n\s+", " ", RELATED.strip()).splitlines():
+    _stems = frozenset(t for word in _family.split() for t in terms(word.replace("-", " ")))
+    for _t in _stems:
+        RELATED_TERMS[_t] = RELATED_TERMS.get(_t, frozenset()) | _stems
+
+
+def related(term: str) -> frozenset[str]:
+    """A term and those of its family in ``RELATED`` ("attend" finds "join", "particip").
+
+    >>> sorted(related("attend"))
+    ['attend', 'attende', 'deleg', 'join', 'particip', 'repres']
+    """
+    return RELATED_TERMS.get(term, frozenset((term,)))
