@@ -25,7 +25,7 @@ from .engine import Engine, History
 from .errors import ArticleError, ModelUnavailable, QAError, QuestionError, exit_code
 from .progress import progress_text
 from .spans import Short, Span
-from .uploads import browser_secret, new_owner, remove_unused, valid_owner
+from .uploads import browser_secret, browser_token, new_owner, remove_unused, token_owner, valid_owner
 from .web import mirror
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "Upload",
     "add_arguments",
     "browser_secret",
+    "browser_token",
     "check_size",
     "exit_code",
     "from_arguments",
@@ -59,6 +60,7 @@ __all__ = [
     "new_owner",
     "progress_text",
     "remove_unused",
+    "token_owner",
     "valid_owner",
 ]
 

@@ -14,6 +14,9 @@ for ``upload_days`` are removed by ``remove_unused``. Leaves out: indexing
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import logging
 import os
 import re
@@ -169,8 +172,31 @@ def remove_unused(settings: Settings, now: float | None = None) -> list[Path]:
     return removed
 
 
+def browser_token(settings: Settings, owner: str) -> str:
+    """What a browser keeps for ``owner``: the id and the server's signature of it (HMAC-SHA256 with the key in
+    the cache, ``browser_secret``, which is never sent anywhere). Only a token the server made opens uploads."""
+    return f"{owner}.{_signature(settings, owner)}"
+
+
+def token_owner(settings: Settings, token: object) -> str | None:
+    """The browser id a token stands for when this server signed it; None for anything else (a bare or forged
+    id, another server's token, a token from before the key changed: they own nothing and get a fresh id)."""
+    if not isinstance(token, str) or len(token) > 200:
+        return None
+    owner, _, signature = token.rpartition(".")
+    if valid_owner(owner) is None or not hmac.compare_digest(signature, _signature(settings, owner)):
+        return None
+    return owner
+
+
+def _signature(settings: Settings, owner: str) -> str:
+    digest = hmac.new(browser_secret(settings).encode(), owner.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode().rstrip("=")
+
+
 def browser_secret(settings: Settings) -> str:
-    """The key the page encrypts its browser id with, kept in the cache so ids survive a restart."""
+    """The server's key that signs browser ids (``browser_token``), kept in the cache (mode 600) so ids survive
+    a restart. Deleting the file revokes every browser's token at once."""
     path = Path(settings.cache_dir) / SECRET_FILE
     try:
         secret = path.read_text().strip()

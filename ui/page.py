@@ -29,11 +29,11 @@ from qa import (
     QAError,
     Settings,
     Upload,
-    browser_secret,
+    browser_token,
     check_size,
     new_owner,
     progress_text,
-    valid_owner,
+    token_owner,
 )
 from qa.web import articles_from_link, check_link
 
@@ -64,7 +64,11 @@ DELETE_CACHE = (3600, 3600)
 # Gradio's upload route also leaves an empty temporary file per upload (139 after ~75 uploads, kept over
 # restarts); those a minute old are done with (an upload fills its file as it arrives).
 EMPTY_TEMP_AGE_S = 60.0
-BROWSER_KEY = "article-qa-browser"  # where the page keeps its browser id (encrypted) in localStorage
+BROWSER_KEY = "article-qa-browser"  # where the page keeps its browser token in localStorage
+# The key Gradio encrypts the page's storage with. Not a secret: Gradio serves it to every page, which
+# encrypts in the browser. What guards a browser's uploads is its token's signature (qa.browser_token),
+# whose key stays on the server.
+STATE_KEY = "article-qa-page-state"
 CONVERSATION_KEY = "article-qa-conversation"  # and its conversation
 # Answers kept in the browser (~5 KB each; localStorage holds ~5 MB). ask() gets fewer: the history limits.
 KEEP_ANSWERS = 50
@@ -150,15 +154,24 @@ def api_history(history: Any) -> Any:
 class Page:
     """What the page's events do, over one engine handle; testable without a browser.
 
-    ``browser`` arguments are the id the page keeps in the browser's storage
-    (see ``start``): each browser asks its own view of the articles.
+    ``browser`` arguments are the token the page keeps in the browser's storage
+    (see ``start``): a browser id signed by this server (``qa.browser_token``),
+    so a bare or forged id opens no one's uploads. Each browser asks its own
+    view of the articles.
     ``saved`` is the conversation the page keeps there (answers as dicts).
     """
 
-    def __init__(self, handle: EngineHandle):
+    def __init__(self, handle: EngineHandle, settings: Settings | None = None):
+        """``settings``: where browsers' tokens are signed (the cache), known before the engine has loaded
+        (default: the engine's, once loaded)."""
         self.handle = handle
+        self._settings = settings
         self._browsers: Browsers | None = None
         self._lock = threading.Lock()
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings if self._settings is not None else self.handle.get().settings
 
     def browsers(self, timeout: float | None = LOAD_TIMEOUT) -> Browsers:
         """The per-browser engines and upload queue, once the base engine has loaded."""
@@ -168,11 +181,22 @@ class Page:
                 self._browsers = Browsers(engine)
             return self._browsers
 
+    def owner(self, browser: object) -> str | None:
+        """The browser id a page's token stands for, if this server signed it; else None."""
+        if not isinstance(browser, str) or not browser:
+            return None
+        return token_owner(self.settings, browser)
+
+    def token(self, owner: str) -> str:
+        """What the page keeps in a browser for ``owner`` (``start`` hands it out)."""
+        return browser_token(self.settings, owner)
+
     def engine(self, browser: str | None) -> Engine:
         """The engine this browser asks (waiting for loading): its own if it has uploads, else the base one."""
-        if valid_owner(browser) is None:
+        owner = self.owner(browser) if browser else None
+        if owner is None:
             return self.handle.get()
-        return self.browsers().engine(browser)
+        return self.browsers().engine(owner)
 
     # ---------------------------------------------------------------- drawing the conversation
 
@@ -202,8 +226,8 @@ class Page:
     # ---------------------------------------------------------------- events
 
     def start(self, browser: str | None, saved: Any = None) -> tuple:
-        """Page load: keep the browser's id (or give it one); its status, articles and saved conversation."""
-        browser = valid_owner(browser) or new_owner()
+        """Page load: keep the browser's token (or give it one); its status, articles and saved conversation."""
+        browser = browser if self.owner(browser) else self.token(new_owner())
         answers = saved_answers(saved)
         missing = self._missing(answers, browser)
         return (browser, *self.refresh(browser), self.chat(answers, missing), self.panel(answers, None, missing))
@@ -230,7 +254,8 @@ class Page:
             note = f"One moment: {handle.progress_text}\u2026 the answer follows as soon as it is ready."
             yield shown + [{"role": "assistant", "content": render.notice_html(note)}], gr.skip(), "", gr.skip()
             handle.wait(0.5)
-        while pending := (self._browsers.pending(browser) if self._browsers is not None else []):
+        waiting_for = self.owner(browser) if browser and self._browsers is not None else None
+        while pending := (self._browsers.pending(waiting_for) if self._browsers is not None else []):
             note = (f"One moment: your upload {pending[0].text}\u2026 the answer follows as soon as it is indexed, "
                     "so that it can come from it.")
             yield shown + [{"role": "assistant", "content": render.notice_html(note)}], gr.skip(), "", gr.skip()
@@ -308,7 +333,8 @@ class Page:
     def _articles_view(self, browser: str | None) -> tuple:
         """(status HTML, article table HTML, the "search in" choices) for this browser's articles."""
         engine = self.engine(browser)
-        own = self.browsers().own(browser) if valid_owner(browser) else set()
+        owner = self.owner(browser) if browser else None
+        own = self.browsers().own(owner) if owner else set()
         status = render.status_html(True, None, "", engine.articles, engine.settings.model)
         return status, render.articles_html(engine.articles, own), gr.Dropdown(choices=[a.name for a in engine.articles])
 
@@ -319,7 +345,7 @@ class Page:
         """
         name = str((getattr(evt, "_data", None) or {}).get("remove") or "")
         try:
-            self.browsers().remove(browser, name)
+            self.browsers().remove(self.owner(browser), name)
             message = render.upload_message(f"Removed {name}. Upload it again to bring it back.", True)
         except QAError as exc:
             message = render.upload_message(f"Not removed: {exc}.", False)
@@ -380,12 +406,15 @@ class Page:
         """Queue each (name, bytes) for indexing on the browser's engine, wait with a progress line, and say
         what happened: (message HTML, article list HTML, status HTML, browser id, "search in" choices)."""
         browsers = self.browsers()
-        browser = valid_owner(browser) or new_owner()
+        owner = self.owner(browser)
+        if owner is None:
+            owner = new_owner()
+            browser = self.token(owner)
         ok_all = not messages
         queued: list[Upload] = []
         for name, data in loaded:
             try:
-                queued.append(browsers.submit(browser, name, data))
+                queued.append(browsers.submit(owner, name, data))
             except QAError as exc:
                 ok_all = False
                 messages.append(f"Not added: {exc}. Nothing was changed.")
@@ -487,16 +516,15 @@ def build_demo(source: Engine | EngineHandle | Callable[[Progress], Engine],
     handle = source if isinstance(source, EngineHandle) else EngineHandle(source)
     handle.start()
     sweep_empty_temp()  # what the last run's uploads left
-    page = Page(handle)
+    page = Page(handle, settings)
     examples = list(examples or [])
     privacy = ("shared with everyone using this app" if settings.shared_uploads
                else "only this browser sees it")
-    secret = browser_secret(settings)
     state = handle.state()
 
     with _Blocks(title="Article QA", analytics_enabled=False, delete_cache=DELETE_CACHE) as demo:
-        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=secret)
-        saved = gr.BrowserState([], storage_key=CONVERSATION_KEY, secret=secret)
+        browser = gr.BrowserState("", storage_key=BROWSER_KEY, secret=STATE_KEY)
+        saved = gr.BrowserState([], storage_key=CONVERSATION_KEY, secret=STATE_KEY)
         with gr.Row(elem_id="qa-header"):
             gr.HTML('<h1>Article QA</h1><span class="qa-sub">Answers quoted from the articles, '
                     "each sentence cited [n]. Runs offline.</span>", padding=False, js_on_load=HEADER_JS)

@@ -59,7 +59,7 @@ def upload_file(page, tmp_path, name, data, browser=BROWSER_A):
     path = tmp_path / name
     path.write_bytes(data)
     seen = []
-    out = page.add_files([str(path)], browser, progress=lambda *a, **k: seen.append(k.get("desc")))
+    out = page.add_files([str(path)], page.token(browser), progress=lambda *a, **k: seen.append(k.get("desc")))
     assert not path.exists(), "Gradio's temporary copy is deleted once read"
     return out, seen
 

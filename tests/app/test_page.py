@@ -135,3 +135,17 @@ def test_twenty_concurrent_api_questions_all_come_back_right(client, seed_engine
     assert all(r == expected[q] for q, r in zip(questions, results))
     print(f"\n20 concurrent /ask calls: {elapsed:.2f} s in all")
     assert elapsed < 30
+
+
+@pytest.mark.model
+def test_the_key_that_signs_browser_tokens_is_never_served(served, seed_engine):
+    """Anyone can read the page's config; the server's key for browser tokens is not in it, nor in the page."""
+    import urllib.request
+
+    from qa import browser_secret
+
+    secret = browser_secret(seed_engine.settings)
+    for path in ("config", ""):
+        with urllib.request.urlopen(served[0] + path, timeout=30) as response:
+            assert secret not in response.read().decode("utf-8", "replace"), path
+
