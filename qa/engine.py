@@ -31,9 +31,10 @@ from .answer import Answer, compose
 from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
 from .config import Settings
 from .conversation import Focus, Turn, TurnLike, focus, turns
-from .corpus import ArticleInfo, Corpus, Progress, open_corpus
+from .corpus import ArticleInfo, Corpus, open_corpus
 from .errors import ArticleError, ModelUnavailable, QuestionError
 from .folders import store_folder, upload_files, upload_folder
+from .ingest_steps import Progress
 from .normalise import strip_escapes
 from .question import Question, analyse
 from .retrieve import Hit, Leaning, Retriever, with_focus

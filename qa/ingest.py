@@ -1,15 +1,19 @@
-"""Ingestion: a folder of articles into a store, by content hash, resumable, in-process or on Ray.
+"""Ingestion: the one writer of a store, by content hash, resumable, in-process or on Ray.
 
-``index_articles`` hashes every article file (``content_digest``, as the
-corpus does), deletes from the store the articles gone from the folder, and
-repairs, splits and embeds only the new or changed ones, putting each into
-the store as soon as it is done and flushing every 30 s or so
-(``FLUSH_SECONDS``): a run killed midway loses only what came after the last
-flush, and the next run skips everything flushed. Without ``ray_address``
-the work runs here, with the same functions as the app's own build (no Ray
-import); with it, ``qa.ingest_ray`` runs it as a Ray Data pipeline and this
-module only writes what comes back. Leaves out: the store's durability (its
-``flush``), watching a folder for changes.
+Every path that writes a store comes here: the app's build and a browser's
+uploads (``corpus.open_corpus``) and ``python -m qa index``
+(``index_articles``). ``plan`` finds the articles and their digests (a file
+whose size and time are as stamped is not read again); ``write`` deletes
+from the store the articles gone, reuses the vectors of an article some
+verified store already holds under the same digest (this store, or the base
+corpus's for a browser's first store), and repairs, splits and embeds only
+the rest, putting each into the store as soon as it is done and flushing
+every 30 s or so (``FLUSH_SECONDS``): a run killed midway loses only what
+came after the last flush, and the next run skips everything flushed.
+Without ``ray_address`` the work runs here (no Ray import); with it,
+``qa.ingest_ray`` runs it as a Ray Data pipeline and this module only writes
+what comes back. Leaves out: the store's durability (its ``flush``),
+watching a folder for changes.
 """
 
 from __future__ import annotations
@@ -17,18 +21,18 @@ from __future__ import annotations
 import contextlib
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from embeddings.files import cache_lock, sweep
 from embeddings.model import Embedder
 
-from .articles import Passage, content_digest
+from .articles import Passage, check_size, content_digest
 from .config import Settings
-from .corpus import Progress, _expect, embed_passages, source_files
 from .errors import ArticleError
 from .folders import STORE_LEFTOVERS, store_folder
-from .ingest_steps import Indexed, Job, failed, prepare, read_source
-from .store import Store
+from .ingest_steps import Indexed, Job, Progress, Stamps, embed_passages, failed, prepare, source_files, store_expect
+from .store import Store, StoredArticle
 from .stores import open_store
 
 # By default a run flushes every 30 s, or less often when flushing is slow: a FAISS flush rewrites the
@@ -37,7 +41,7 @@ from .stores import open_store
 FLUSH_SECONDS = 30.0
 FLUSH_COST = 10
 # In-process, articles are embedded together up to this many bytes of text (~100 passages, a few seconds here):
-# their passages are batched by length across articles, as the app's build batches them.
+# their passages are batched by length across articles.
 CHUNK_BYTES = 64_000
 
 
@@ -48,7 +52,7 @@ def open_for_writing(settings: Settings, embedder: Embedder, progress: Progress 
     with cache_lock(folder, (lambda: progress("waiting", 0, 0)) if progress else None) as locked:
         if locked:
             sweep(folder, STORE_LEFTOVERS)
-        yield open_store(settings, _expect(embedder, settings))
+        yield open_store(settings, store_expect(embedder, settings))
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Report:
     indexed: list[str] = field(default_factory=list)  # articles embedded and stored this run
     unchanged: int = 0
     removed: list[str] = field(default_factory=list)
+    reused: int = 0  # articles stored with vectors another article of the same digest had
     passages: int = 0  # passages embedded this run
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -68,43 +73,89 @@ class Report:
         return self.passages / self.embed_seconds if self.embed_seconds > 0 else 0.0
 
 
-def plan(settings: Settings, progress: Progress) -> tuple[list[Job], list[str]]:
-    """Every article the settings name (the folder's, then shared uploads, as the app reads them), hashed."""
-    sources, warnings = source_files(settings)
-    jobs = []
+@dataclass
+class Plan:
+    """The articles a store should hold: each file's job (name, path, digest), and what was skipped."""
+
+    jobs: list[Job]
+    warnings: list[str]
+    files: dict[str, Path]  # article name -> its file, for every job
+    strict: bool  # one named file: its failure is an error, not a warning
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {job.name: job.digest for job in self.jobs}
+
+
+def plan(settings: Settings, progress: Progress | None = None, owner: str | None = None,
+         stamps: Stamps | None = None) -> Plan:
+    """Every article the settings name (the folder's, then the uploads ``owner`` reads), with its digest.
+
+    A file whose size and time are as ``stamps`` recorded is not read again;
+    the stamps are saved for next time. Unreadable or oversized files are
+    skipped with a warning (an error when the settings name that one file).
+    """
+    progress = progress or (lambda stage, done, total: None)
+    sources, warnings = source_files(settings, owner)
+    strict = Path(settings.articles).is_file()
+    jobs: list[Job] = []
     for i, source in enumerate(sources):
         try:
-            data = read_source(source.path, source.name, settings.max_article_bytes)
-            jobs.append(Job(source.name, source.path, content_digest(data), source.uploaded, len(data)))
-        except ArticleError as exc:
-            warnings.append(f"skipped {source.name}: {exc}")
-        progress("reading", i + 1, len(sources))
-    return jobs, warnings
+            stat = source.path.stat()
+            check_size(source.name, stat.st_size, settings.max_article_bytes)
+            digest = stamps.digest(source.path, stat) if stamps is not None else None
+            if digest is None:
+                digest = content_digest(source.path.read_bytes())
+                if stamps is not None:
+                    stamps.taken(source.path, stat, digest)
+            jobs.append(Job(source.name, source.path, digest, source.uploaded, stat.st_size))
+        except (OSError, ArticleError) as exc:
+            reason = exc if isinstance(exc, ArticleError) else ArticleError(
+                f"cannot read {source.path}: {getattr(exc, 'strerror', None) or exc}")
+            if strict:
+                raise reason from exc
+            warnings.append(f"skipped {source.name}: {reason}")
+        if i % 256 == 255 or i + 1 == len(sources):
+            progress("reading", i + 1, len(sources))
+    if stamps is not None:
+        stamps.save()
+    return Plan(jobs, warnings, {job.name: job.path for job in jobs}, strict or len(sources) == 1)
 
 
-def index_articles(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None,
-                   ray_address: str | None = None, flush_seconds: float | None = None,
-                   on_flush: Callable[[Report], None] | None = None) -> Report:
-    """Bring ``store`` up to date with the settings' articles; returns what was done.
+def write(settings: Settings, store: Store, embedder: Embedder, planned: Plan, progress: Progress | None = None,
+          donor: Store | None = None, ray_address: str | None = None, flush_seconds: float | None = None,
+          on_flush: Callable[[Report], None] | None = None, cache_optional: bool = False) -> Report:
+    """Bring ``store`` to ``planned``: the one way a store is written. Returns what was done.
 
+    ``donor``: another verified store whose vectors may be reused by digest.
     ``ray_address``: run repair, splitting and embedding on Ray ("local"
     starts a Ray on this machine). ``flush_seconds``: flush at least this
-    often (default: see ``FLUSH_SECONDS``). ``on_flush`` is called after
-    each flush with the report so far (a hook for tests and callers that
-    checkpoint). Raises ArticleError when no article at all is usable.
+    often (default: see ``FLUSH_SECONDS``). ``on_flush`` is called after each
+    flush with the report so far. ``cache_optional`` (the app's build): a
+    store that cannot be written (a read-only cache) still holds the
+    articles for this process, and a warning says so. Raises ArticleError when no article at all is usable,
+    or when the one article named cannot be read.
     """
     progress = progress or (lambda stage, done, total: None)
     began = time.monotonic()
-    jobs, warnings = plan(settings, progress)
-    report = Report(warnings=warnings)
+    report = Report(warnings=list(planned.warnings))
     held = store.digests()
-    names = {job.name for job in jobs}
-    todo = [job for job in jobs if held.get(job.name) != job.digest]
-    report.unchanged = len(jobs) - len(todo)
+    names = {job.name for job in planned.jobs}
+    todo = [job for job in planned.jobs if held.get(job.name) != job.digest]
+    report.unchanged = len(planned.jobs) - len(todo)
+    reusable = _reusable(todo, store, donor)  # read before anything is deleted: a renamed article keeps its vectors
     report.removed = [name for name in held if name not in names]
     for name in report.removed:
         store.delete_article(name)
     dirty = bool(report.removed)
+    for job in todo:
+        stored = reusable.get(job.name)
+        if stored is not None:
+            store.put_article(job.name, {**stored.info, "digest": job.digest, "uploaded": job.uploaded},
+                              stored.passages, stored.vectors, stored.sentence_vectors)
+            report.reused += 1
+            dirty = True
+    fresh = [job for job in todo if job.name not in reusable]
 
     wait = FLUSH_SECONDS if flush_seconds is None else flush_seconds
 
@@ -112,24 +163,31 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
         nonlocal wait
         progress("saving", 0, 0)
         start = time.monotonic()
-        store.flush()
+        try:
+            store.flush()
+        except OSError as exc:  # a read-only cache still answers, it just cannot remember
+            if not cache_optional:
+                raise
+            report.warnings.append(f"index not cached ({exc.strerror or exc}); it will be rebuilt next start")
         if flush_seconds is None:
             wait = max(FLUSH_SECONDS, FLUSH_COST * (time.monotonic() - start))
         if on_flush is not None:
             on_flush(report)
 
-    if todo:
+    if fresh:
         if ray_address is None:
-            results = embed_in_process(todo, settings, embedder)
+            results = embed_in_process(fresh, settings, embedder, progress)
         else:
             from .ingest_ray import embed_on_ray  # only here: the in-process path never imports Ray
 
-            results = embed_on_ray(todo, settings, ray_address)
-        progress("ingesting", 0, len(todo))
+            results = embed_on_ray(fresh, settings, ray_address)
+        progress("ingesting", 0, len(fresh))
         started = last_flush = time.monotonic()
         try:
             for done, result in enumerate(results, 1):
                 if result.error is not None:
+                    if planned.strict:
+                        raise ArticleError(result.error)
                     report.warnings.append(f"skipped {result.name}: {result.error}")
                     if result.name in held:  # changed into something unusable: its old version goes too
                         store.delete_article(result.name)
@@ -140,7 +198,7 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
                     report.passages += len(result.passages)
                 dirty = True
                 report.embed_seconds = time.monotonic() - started
-                progress("ingesting", done, len(todo))
+                progress("ingesting", done, len(fresh))
                 if time.monotonic() - last_flush >= wait:
                     flush()
                     dirty, last_flush = False, time.monotonic()
@@ -149,29 +207,62 @@ def index_articles(settings: Settings, store: Store, embedder: Embedder, progres
                 with contextlib.suppress(Exception):
                     store.flush()
             raise
+    if not report.unchanged + report.reused + len(report.indexed):  # the store would hold nothing
+        raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(report.warnings))
     if dirty:
         flush()
     report.seconds = time.monotonic() - began
-    if not store.digests():
-        raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(report.warnings))
     return report
 
 
-def embed_in_process(jobs: list[Job], settings: Settings, embedder: Embedder) -> Iterator[Indexed]:
-    """Repair, split and embed here, a chunk of articles at a time; yields each article when embedded."""
+def _reusable(todo: list[Job], store: Store, donor: Store | None) -> dict[str, StoredArticle]:
+    """For each job whose digest a verified store holds under any name, that stored article."""
+    by_digest: dict[str, tuple[Store, str]] = {}
+    for source in (store, donor):
+        for name, digest in (source.digests().items() if source is not None else ()):
+            by_digest.setdefault(digest, (source, name))
+    out = {}
+    for job in todo:
+        if job.digest in by_digest:
+            source, name = by_digest[job.digest]
+            stored = source.article(name)
+            if stored is not None:
+                out[job.name] = stored
+    return out
+
+
+def index_articles(settings: Settings, store: Store, embedder: Embedder, progress: Progress | None = None,
+                   ray_address: str | None = None, flush_seconds: float | None = None,
+                   on_flush: Callable[[Report], None] | None = None) -> Report:
+    """``python -m qa index``: bring ``store`` up to date with the settings' articles (``plan``, then ``write``)."""
+    planned = plan(settings, progress, stamps=Stamps(store_folder(settings)))
+    return write(settings, store, embedder, planned, progress, ray_address=ray_address,
+                 flush_seconds=flush_seconds, on_flush=on_flush)
+
+
+def embed_in_process(jobs: list[Job], settings: Settings, embedder: Embedder,
+                     progress: Progress | None = None) -> Iterator[Indexed]:
+    """Repair, split and embed here, a chunk of articles at a time; yields each article when embedded.
+
+    ``progress`` hears ("embedding", done, total) passages of each chunk.
+    """
     build_bytes = sum(job.size for job in jobs)  # the model's precision is chosen for the whole run
+    report = (lambda done, total: progress("embedding", done, total)) if progress else None
     for chunk in _chunks(jobs, CHUNK_BYTES):
         ready: list[tuple[Job, dict, list[Passage]]] = []
         for job in chunk:
             try:
-                info, passages = prepare(job.name, read_source(job.path, job.name, settings.max_article_bytes),
-                                         job.uploaded, embedder, settings)
+                data = job.path.read_bytes()
+                info, passages = prepare(job.name, data, job.uploaded, embedder, settings)
+            except OSError as exc:
+                yield failed(job.name, f"cannot read {job.path}: {exc.strerror or exc}", embedder.dim)
+                continue
             except ArticleError as exc:
                 yield failed(job.name, str(exc), embedder.dim)
                 continue
             ready.append((job, info, passages))
         embedded = embed_passages([passages for _, _, passages in ready], embedder, settings.batch_size,
-                                  build_chars=build_bytes)
+                                  report, build_chars=build_bytes)
         for (job, info, passages), (vectors, sentence_vectors) in zip(ready, embedded):
             yield Indexed(job.name, info, passages, vectors, sentence_vectors)
 
@@ -187,3 +278,4 @@ def _chunks(jobs: Iterable[Job], limit: int) -> Iterator[list[Job]]:
         size += job.size
     if chunk:
         yield chunk
+

@@ -7,7 +7,7 @@ tasks; embeds their passages in a pool of actors, each holding one model
 (``RAY_BATCH`` passages a call, run ``settings.batch_size`` at a time as the
 in-process build runs them); and yields each article as soon as all its
 passages are back, for ``qa.ingest`` to store. The functions are the
-in-process build's own (``qa.ingest_steps.prepare``, ``qa.corpus.embed_passages``),
+in-process build's own (``qa.ingest_steps.prepare``, ``qa.ingest_steps.embed_passages``),
 so the vectors match it to float rounding.
 
 Ray runs with its usage statistics off (``embeddings.offline``). A local Ray has no dashboard,
@@ -35,9 +35,8 @@ import numpy as np
 from embeddings.model import Embedder, load_embedder
 
 from .config import Settings
-from .corpus import embed_passages
 from .errors import ArticleError, QAError
-from .ingest_steps import Indexed, Job, failed, prepare, read_source
+from .ingest_steps import Indexed, Job, embed_passages, failed, prepare, read_source
 from .store import passage_record, record_passage
 
 LOCAL = "local"

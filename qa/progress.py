@@ -1,6 +1,6 @@
 """Progress text: what a long stage of loading or indexing is doing, said the same way everywhere.
 
-The engine reports progress as ``(stage, done, total)`` calls (``qa.corpus.Progress``);
+The engine reports progress as ``(stage, done, total)`` calls (``qa.ingest_steps.Progress``);
 the command line, the app's terminal line, its status pill and the upload
 queue all turn them into words here; ``Pace`` adds the time left of a long
 counted stage (``python -m qa index``). Leaves out: where the words are shown.

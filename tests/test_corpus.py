@@ -11,10 +11,10 @@ import pytest
 
 from embeddings.files import cache_lock
 from qa.config import Settings
-from qa.corpus import Stamps
 from qa.engine import Engine
 from qa.errors import ArticleError
 from qa.folders import store_folder, upload_folder
+from qa.ingest_steps import Stamps
 from tests.conftest import SEED, FakeEmbedder, stored_file
 
 
