@@ -497,3 +497,37 @@ def test_a_passage_record_keeps_every_field_and_reads_back_as_the_passage(fake_e
     assert set(passage_record(passages[0])) == {f.name for f in dataclasses.fields(Passage)} - {"article"}
     for passage in passages:
         assert record_passage(json.loads(json.dumps(passage_record(passage))), "ferry.txt") == passage
+
+
+def test_milvus_and_faiss_answer_alike_over_a_few_hundred_articles(tmp_path, fake_embedder, milvus_folder):
+    """300 articles of one shape (towns, fairs, visitors, mayors): every answer and every cited sentence the
+    same from both stores, the third citation included (their lexical sides rank the same passages)."""
+    import random
+
+    from qa.config import Settings
+    from qa.engine import Engine
+    from tests.conftest import store_setting
+
+    rng = random.Random(7)
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    fairs = ["harbour fair", "book fair", "jazz festival", "film week", "food market", "boat race"]
+    days = ["Monday", "Tuesday", "Friday", "Saturday", "Sunday"]
+    towns = [f"Town{i:03d}" for i in range(300)]
+    for i, town in enumerate(towns):
+        fair, day = rng.choice(fairs), rng.choice(days)
+        (folder / f"{town.lower()}.txt").write_text(
+            f"{town} news\n\nThe {fair} in {town} drew {rng.randint(2, 90)} thousand visitors on {day}, "
+            f"the mayor said. Tickets cost {rng.randint(3, 30)} euros.\n\n## Next year\n\n"
+            f"The {fair} will return to {town} in {rng.choice(['May', 'June', 'July'])}, organisers said. "
+            f"Mayor {rng.choice(['Ada', 'Tom', 'Eva', 'Ole'])} Berg{i} thanked the volunteers.\n")
+    faiss = Engine(Settings.resolve(articles=folder, cache_dir=tmp_path / "faiss"), embedder=fake_embedder)
+    milvus = Engine(Settings.resolve(articles=folder, cache_dir=tmp_path / "milvus",
+                                     store=store_setting("milvus", milvus_folder)), embedder=fake_embedder)
+    questions = [f"How many visitors did the fair in {town} draw?" for town in rng.sample(towns, 15)]
+    questions += [f"When will the {fair} return?" for fair in fairs] + ["Who thanked the volunteers?",
+                                                                       "How much did tickets cost?"]
+    for question in questions:
+        a, b = faiss.ask(question), milvus.ask(question)
+        assert (a.answered, a.text) == (b.answered, b.text), question
+        assert [(c.article, c.sentence) for c in a.citations] == [(c.article, c.sentence) for c in b.citations], question
