@@ -55,35 +55,11 @@ class Settings:
     # 1.5x and a question 2.5x faster here, a cached start 0.5 s instead of 4 s),
     # "torch" (any sentence-transformers model), "auto" (onnx where possible).
     backend: str = "auto"
-    # What the model computes in. "auto" (default): from the first build of at
-    # least embeddings.model.BF16_MIN_CHARS (~650 passages) on, passages are
-    # embedded in bfloat16 on torch where the CPU computes it natively
-    # (AVX512-BF16, AMX; torch is then kept loaded, so later builds take it
-    # too); before that, and questions always, fp32 as the backend runs it;
-    # "bf16" does so for every build; "fp32" never. bf16 vectors are fp32's to cosine >= 0.99995 (bench wiki passages
-    # and their sentences), so stores record fp32 for all three and questions
-    # are always fp32. Evidence for making it the default where it is native:
-    # every public-dev store built in bf16 gave the same verdict on all 2,211
-    # questions, as asked and as typed, and on seed_dev and seed_phrasing
-    # (12 and 13 answer texts of 2,211 changed; accuracy 0.852/0.850 both);
-    # their top 5 passages overlap fp32's by 0.995 (dense) and 0.997 (as
-    # answered); and it embeds 1.45x faster than fp32 ONNX (9,130 against
-    # 6,190 tokens/s), the bench's wiki build 57.4 -> 44-49 s, its 20k 1.41x.
-    # "int8": an int8 model made once from the export, embeddings/quantise.py;
-    # passages and questions share it and a store records it, so switching
-    # rebuilds. A setting, not the default, because no int8 kept retrieval and
-    # was faster too (bench/int8.py, two runs, public-dev: 430 passages, 2,211 questions):
-    # int8 (dynamic, per-channel MatMuls) embeds 1.8-2x faster (1.77x/1.81x
-    # on 1/2 threads busy, 1.90x/1.96x quieter; 1.9x less CPU) with the same
-    # accuracy on seed_dev, seed_phrasing and public-dev (85.3% vs 85.3/85.2%;
-    # false refusals 13-14 vs 12 of 2,091), but its top-5 passages overlap
-    # fp32's by 0.90 (dense) and 0.945 (as answered) and 33 public-dev
-    # verdicts change both ways. The recipes that keep
-    # retrieval (8-bit blockwise weights: 0.98 dense, 2 verdicts changed) are
-    # 1.0-1.2x as fast; feed-forward only 0.90 at 1.3-1.5x, attention only 0.96
-    # at 1.0-1.1x; static with calibration 0.71; the first try 0.80. One layer
-    # alone in int8 already costs 0.02-0.05 of overlap (embeddings/quantise.py),
-    # so no int8 mix keeps 0.98 and is faster: bf16 is the faster build that does.
+    # What the model computes in. "auto" (default): passages in bfloat16 on torch where the CPU computes it
+    # natively (AVX512-BF16, AMX), from the first build of at least embeddings.model.BF16_MIN_CHARS (~650
+    # passages) on; questions always, and smaller builds, in fp32. "bf16": every build; "fp32": never.
+    # "int8": an int8 model (embeddings/quantise.py) for passages and questions; switching rebuilds.
+    # Why auto is the default and int8 a setting: docs/DECISIONS.md ("Precision").
     precision: str = "auto"
     cache_dir: Path = DEFAULT_CACHE
     # CPU threads for torch and FAISS; 0 means all cores. On 2 cores a second

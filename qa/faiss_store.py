@@ -325,7 +325,7 @@ class _Facts:
         data = self.terms[start:end].tobytes()
         out, at = [], 0
         for size, count, speech in self.table[a:b].tolist():
-            out.append((tuple(data[at:at + size].decode("utf-8").split()), count, bool(speech)))
+            out.append(SentenceFacts(tuple(data[at:at + size].decode("utf-8").split()), count, bool(speech)))
             at += size
         return out
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from .sentences import PLACE_OF, terms, words, words_and_terms
 
@@ -229,13 +229,18 @@ def _speaker(names: tuple[str, ...]) -> re.Pattern | None:
 # What answering reads of a sentence before any question: its terms in order, its word count, and
 # whether it reports speech. Stores keep it (``Store.sentence_facts``), so a question's first look
 # at a passage does not tokenise it (most of the score stage's time, on passages not seen before).
-SentenceFacts = tuple[tuple[str, ...], int, bool]
+class SentenceFacts(NamedTuple):
+    """What scoring needs of a sentence without reading it again: what stores keep for each sentence."""
+
+    terms: tuple[str, ...]  # its stemmed content terms, in order
+    words: int  # how many words it has
+    speech: bool  # whether it reports speech (``is_speech``)
 
 
 def sentence_facts(sentence: str) -> SentenceFacts:
     """A sentence's ``SentenceFacts``."""
     split, sentence_terms = words_and_terms(sentence)
-    return tuple(sentence_terms), len(split), is_speech(sentence)
+    return SentenceFacts(tuple(sentence_terms), len(split), is_speech(sentence))
 
 
 # Words people ask with for what articles say in other words: each line is a

@@ -84,12 +84,12 @@ class _Read:
 
 
 def _read(passage: Passage, facts: Sequence[SentenceFacts]) -> _Read:
-    held = tuple(frozenset(t) for t, _, _ in facts)
+    held = tuple(frozenset(f.terms) for f in facts)
     header = frozenset(terms(embed_text(passage.section, "")))
     return _Read(header, tuple(passage.text[a:b] for a, b in passage.sentences), held,
-                 tuple(frozenset(zip(t, t[1:])) for t, _, _ in facts),
-                 np.array([math.log(1 + n) for _, n, _ in facts]),
-                 np.array([1.0 if speech else 0.0 for _, _, speech in facts]),
+                 tuple(frozenset(zip(f.terms, f.terms[1:])) for f in facts),
+                 np.array([math.log(1 + f.words) for f in facts]),
+                 np.array([1.0 if f.speech else 0.0 for f in facts]),
                  header.union(*held))
 
 

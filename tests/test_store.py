@@ -460,7 +460,7 @@ def test_a_store_written_without_its_lexical_index_gets_one(tmp_path, fake_embed
 def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(tmp_path, fake_embedder, monkeypatch,
                                                                      milvus_folder):
     """Only Milvus returns just its top hits: the mean and spread of the rest are estimated, the asked rows exact."""
-    import qa.milvus_store
+    import qa.milvus_reads
 
     settings = Settings.resolve(articles=tmp_path, store=store_setting("milvus", milvus_folder))
     store = open_store(settings, EXPECT)
@@ -469,7 +469,7 @@ def test_milvus_lexical_scale_past_its_top_hits_is_estimated_close(tmp_path, fak
     store.put_article("ferry.txt", *_article("ferry.txt", FERRY, fake_embedder))
     store.flush()
     exact = store.lexical(["budget", "ferri"], 5, np.arange(store.size))
-    monkeypatch.setattr(qa.milvus_store, "LEXICAL_DEPTH", 4)
+    monkeypatch.setattr(qa.milvus_reads, "LEXICAL_DEPTH", 4)
     cut = store.lexical(["budget", "ferri"], 4, np.arange(store.size))
     assert len(cut.rows) == 4
     np.testing.assert_allclose(cut.asked, exact.asked, rtol=1e-5)  # rows below the top are asked for
@@ -484,7 +484,7 @@ def test_a_bad_store_setting_says_what_is_accepted(value):
 
 def test_a_milvus_lite_file_is_kept_under_the_cache_folder(tmp_path):
     pytest.importorskip("pymilvus")
-    from qa.milvus_store import milvus_uri
+    from qa.milvus_schema import milvus_uri
 
     settings = Settings.resolve(cache_dir=tmp_path, store="milvus:qa.db")
     assert milvus_uri(settings) == str(tmp_path / "qa.db")
