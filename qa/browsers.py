@@ -61,6 +61,7 @@ class Upload:
     replaced: bool = False
     error: QAError | None = None
     finished: threading.Event = field(default_factory=threading.Event, repr=False)
+    reload: bool = False  # not a file: the browser's uploads read again into its own engine (after a restart)
 
     def progress(self, stage: str, done: int, total: int) -> None:
         self.stage, self.done, self.total = stage, done, total
@@ -83,6 +84,11 @@ class Upload:
             return f"{self.name}: waiting to be indexed ({self.ahead} upload{'s' if self.ahead != 1 else ''} ahead)"
         return f"{self.name}: {progress_text(self.stage, self.done, self.total)}"
 
+    @property
+    def note(self) -> str:
+        """What a question waiting for it is told, e.g. "your upload notes.md: embedding passages 3/9"."""
+        return self.text if self.reload else f"your upload {self.text}"
+
 
 class Browsers:
     """The engines browsers ask, and the queue that indexes their uploads."""
@@ -103,8 +109,14 @@ class Browsers:
         self._thread = threading.Thread(target=self._work, name="upload-indexer", daemon=True)
         self._thread.start()
 
-    def engine(self, browser: str | None) -> Engine:
-        """The engine ``browser`` asks: its own if it has uploads (private mode), else the base one."""
+    def engine(self, browser: str | None, wait: float | None = None) -> Engine:
+        """The engine ``browser`` asks: its own if it has uploads (private mode), else the base one.
+
+        A browser's own engine not in memory (after a restart, or let go) is
+        read again on the indexing thread, with progress, never in the caller:
+        this waits ``wait`` seconds for it (None: until it is ready), and gives
+        the base engine meanwhile (``pending`` says a reading is under way).
+        """
         browser = valid_owner(browser)
         if self.shared or browser is None:
             return self.base
@@ -115,14 +127,29 @@ class Browsers:
                 return engine
         if not upload_files(upload_folder(self.settings, browser)):
             return self.base
-        engine = self._private(browser)  # from its store on disk; rebuilt if damaged
+        job = self._reloading(browser)
+        job.finished.wait(wait)
         with self._lock:
-            engine = self._engines.setdefault(browser, engine)
-            self._trim()
-        return engine
+            engine = self._engines.get(browser)
+        if engine is None and job.finished.is_set() and job.error is not None:
+            raise job.error
+        return engine if engine is not None else self.base
 
-    def _private(self, browser: str) -> Engine:
-        return Engine(self.settings, embedder=self.base.embedder, owner=browser, donor=self.base)
+    def _reloading(self, browser: str) -> Upload:
+        """The queued reading of ``browser``'s own engine, queued now if there is none."""
+        with self._lock:
+            queued = ([self._current] if self._current is not None else []) + list(self._waiting)
+            for job in queued:
+                if job.reload and job.browser == browser and not job.finished.is_set():
+                    return job
+            job = Upload(browser, "your uploads, read again", b"", reload=True)
+            job.ahead = len(self._waiting) + (self._current is not None)
+            self._waiting.append(job)
+            self._wake.notify()
+            return job
+
+    def _private(self, browser: str, progress=None) -> Engine:
+        return Engine(self.settings, progress, embedder=self.base.embedder, owner=browser, donor=self.base)
 
     def _trim(self) -> None:
         while len(self._engines) > self._keep:
@@ -151,12 +178,13 @@ class Browsers:
             queued = ([self._current] if self._current is not None else []) + list(self._waiting)
         return [u for u in queued if not u.finished.is_set() and (self.shared or (browser and u.browser == browser))]
 
-    def own(self, browser: str | None) -> set[str]:
-        """The names of the articles ``browser`` uploaded itself: those it may remove or replace."""
+    def own(self, browser: str | None, wait: float | None = None) -> set[str]:
+        """The names of the articles ``browser`` uploaded itself: those it may remove or replace (``wait``: as
+        ``engine``; none while its engine is still being read)."""
         browser = valid_owner(browser)
         if browser is None:
             return set()
-        engine = self.engine(browser)
+        engine = self.engine(browser, wait)
         folder = upload_folder(self.settings, browser)
         return {a.name for a in engine.articles if a.uploaded and engine.corpus.files.get(a.name) is not None
                 and engine.corpus.files[a.name].parent == folder}
@@ -238,8 +266,18 @@ class Browsers:
                 upload.finished.set()
 
     def _index(self, upload: Upload) -> None:
-        name = safe_name(upload.name)
         browser = upload.browser
+        if upload.reload:
+            with self._lock:
+                if browser in self._engines:
+                    return
+            engine = self._private(browser, upload.progress)  # from its store on disk; rebuilt if damaged
+            with self._lock:
+                self._engines[browser] = engine
+                self._engines.move_to_end(browser)
+                self._trim()
+            return
+        name = safe_name(upload.name)
         upload.replaced = (upload_folder(self.settings, browser) / name).is_file()
         indexer = self._one_thread_copy()
         if self.shared or browser is None:

@@ -205,3 +205,32 @@ def test_a_damaged_private_store_is_rebuilt_not_served(base):
     assert engine.corpus.embedded == next(a.passages for a in engine.articles if a.name == "ferry.txt")
     assert engine.search("ferry Skalholt")[0][0].article == "ferry.txt"
     assert [a.name for a in engine.articles] == ["paris.txt", "ferry.txt"]
+
+
+def test_a_browsers_own_engine_is_read_again_off_the_callers_thread(base, fake_embedder):
+    """After a restart a browser's store that must be rebuilt is rebuilt on the indexing thread, with progress:
+    a page event waiting briefly gets the base articles at once, and a question is told why it waits."""
+    browsers = Browsers(base())
+    _add(browsers, A, "ferry.txt", FERRY)
+    stored_file(store_folder(browsers.settings, A), "index.faiss").write_bytes(b"garbage")  # must be rebuilt
+    gate, embedding = threading.Event(), threading.Event()
+    encode = fake_embedder.encode_with_parts
+
+    def slow(*args, **kwargs):
+        embedding.set()
+        gate.wait(30)
+        return encode(*args, **kwargs)
+
+    fake_embedder.encode_with_parts = slow
+    restarted = Browsers(base())  # a new app over the same cache
+    began = time.monotonic()
+    assert restarted.engine(A, wait=0.2) is restarted.base  # the caller is not kept waiting
+    assert time.monotonic() - began < 5
+    assert embedding.wait(10)
+    [job] = restarted.pending(A)
+    assert job.reload and job.note.startswith("your uploads, read again: ")
+    assert restarted.own(A, wait=0) == set()  # nothing to remove until it is read
+    gate.set()
+    engine = restarted.engine(A)  # waits until it is read
+    assert [a.name for a in engine.articles] == ["paris.txt", "ferry.txt"] and not restarted.pending(A)
+    assert restarted.own(A) == {"ferry.txt"}

@@ -69,7 +69,11 @@ BROWSER_KEY = "article-qa-browser"  # where the page keeps its browser token in 
 # encrypts in the browser. What guards a browser's uploads is its token's signature (qa.browser_token),
 # whose key stays on the server.
 STATE_KEY = "article-qa-page-state"
-CONVERSATION_KEY = "article-qa-conversation"  # and its conversation
+CONVERSATION_KEY = "article-qa-conversation"
+# How long a page event waits for a browser's own engine to be read again (after a restart) before it
+# answers from the base articles and says the uploads are on their way: a cached store reads in well
+# under a second, a rebuild can take minutes, and a page request must not hang on it.
+OWN_ENGINE_WAIT_S = 3.0  # and its conversation
 # Answers kept in the browser (~5 KB each; localStorage holds ~5 MB). ask() gets fewer: the history limits.
 KEEP_ANSWERS = 50
 
@@ -196,7 +200,7 @@ class Page:
         owner = self.owner(browser) if browser else None
         if owner is None:
             return self.handle.get()
-        return self.browsers().engine(owner)
+        return self.browsers().engine(owner, wait=OWN_ENGINE_WAIT_S)
 
     # ---------------------------------------------------------------- drawing the conversation
 
@@ -256,7 +260,7 @@ class Page:
             handle.wait(0.5)
         waiting_for = self.owner(browser) if browser and self._browsers is not None else None
         while pending := (self._browsers.pending(waiting_for) if self._browsers is not None else []):
-            note = (f"One moment: your upload {pending[0].text}\u2026 the answer follows as soon as it is indexed, "
+            note = (f"One moment: {pending[0].note}\u2026 the answer follows as soon as it is indexed, "
                     "so that it can come from it.")
             yield shown + [{"role": "assistant", "content": render.notice_html(note)}], gr.skip(), "", gr.skip()
             pending[0].finished.wait(0.5)
@@ -326,7 +330,9 @@ class Page:
         once loading has ended."""
         state = self.handle.state()  # read once: loading may end between two reads
         if state.ready and state.error is None:
-            return (*self._articles_view(browser), gr.Timer(active=False))
+            owner = self.owner(browser) if browser else None
+            reading = bool(owner and self.browsers().pending(owner))  # its uploads read again: look again soon
+            return (*self._articles_view(browser), gr.Timer(active=reading))
         return (render.status_html(state.ready, state.error, state.progress), "", gr.skip(),
                 gr.Timer(active=not state.ready))
 
@@ -334,7 +340,7 @@ class Page:
         """(status HTML, article table HTML, the "search in" choices) for this browser's articles."""
         engine = self.engine(browser)
         owner = self.owner(browser) if browser else None
-        own = self.browsers().own(owner) if owner else set()
+        own = self.browsers().own(owner, OWN_ENGINE_WAIT_S) if owner else set()
         status = render.status_html(True, None, "", engine.articles, engine.settings.model)
         return status, render.articles_html(engine.articles, own), gr.Dropdown(choices=[a.name for a in engine.articles])
 

@@ -128,7 +128,7 @@ def test_a_question_asked_while_an_upload_is_indexed_waits_for_it(seed_engine):
         def pending(self, browser):
             return [upload] if browser == BROWSER_A and not upload.finished.is_set() else []
 
-        def engine(self, browser):
+        def engine(self, browser, wait=None):
             return seed_engine
 
         def answered(self, engine, answer):
