@@ -169,13 +169,28 @@ def _shape(line: str) -> str:
 
 
 def _without_running(page: str, pages: list[str]) -> str:
-    """A page without the lines a printer repeats at the top and bottom of pages (date, title, URL, "2/5")."""
+    """A page without what the printer or the page repeats on every page: the running lines at the top and
+    bottom (date, title, URL, "2/5"; digits may differ), and any line printed on at least half the pages,
+    two at least (a fixed cookie banner, a "subscribe" bar, a share menu, drawn anywhere on each page; a
+    story does not repeat its lines).
+
+    >>> pages = ["1/2\\nWe use cookies.\\nStory one.", "2/2\\nStory two.\\nWe use cookies."]
+    >>> _without_running(pages[0], pages)
+    'Story one.'
+    """
     if len(pages) < 2:
         return page
-    edges = [{_shape(x) for x in (lines[:2] + lines[-2:])} for lines in (p.strip().splitlines() for p in pages)]
-    lines = page.strip().splitlines()
+    split = [p.strip().splitlines() for p in pages]
+    edges = [{_shape(x) for x in (lines[:2] + lines[-2:])} for lines in split]
     running = {shape for shape in edges[0].union(*edges[1:]) if sum(shape in e for e in edges) >= 2}
-    keep = [x for i, x in enumerate(lines) if not ((i < 2 or i >= len(lines) - 2) and _shape(x) in running)]
+    seen: dict[str, int] = {}
+    for lines in split:
+        for line in {" ".join(x.split()) for x in lines if x.strip()}:
+            seen[line] = seen.get(line, 0) + 1
+    lines = page.strip().splitlines()
+    keep = [x for i, x in enumerate(lines)
+            if not ((i < 2 or i >= len(lines) - 2) and _shape(x) in running)
+            and seen.get(" ".join(x.split()), 0) < max(2, len(pages) / 2)]
     return "\n".join(keep)
 
 

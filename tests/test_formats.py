@@ -76,6 +76,21 @@ def test_pdf_keeps_the_story_with_page_numbers_in_its_sections():
     assert "ending the war in Ukraine, officials said." in article.text  # lines of a paragraph joined
 
 
+def test_a_banner_printed_on_every_page_is_not_part_of_the_story():
+    """A fixed cookie banner prints on each page, in the middle of the story's text: left out."""
+    banner = ["We use cookies to give you the best experience. By continuing to browse you agree to our",
+              "cookie policy, updated on 4 March 2024, and to our partners' use of your data for ads."]
+    story = ["PARIS (AP) - Secretary of State Marco Rubio and special envoy Steve Witkoff met European",
+             "officials in Paris on Thursday to discuss ending the war in Ukraine, officials said.", "",
+             "The talks will continue in London next week, officials said. Ukrainian Foreign Minister Andrii",
+             "Sybiha attended the meeting alongside Defense Minister Rustem Umerov and many others."]
+    more = ["British Foreign Secretary David Lammy said the meeting was constructive and that more work",
+            "remained to be done before any agreement could be signed by the two sides, he told reporters."]
+    article = parse_article("talks.pdf", make_pdf([story[:3] + banner + [""] + story[3:], banner + [""] + more]))
+    assert "cookie" not in article.text and "4 March 2024" not in article.text
+    assert "Marco Rubio" in article.text and "David Lammy" in article.text
+
+
 def test_a_file_that_is_not_a_pdf_is_refused():
     with pytest.raises(ArticleError, match="not a PDF"):
         parse_article("fake.pdf", b"Just some text pretending to be a PDF.")
