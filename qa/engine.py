@@ -27,15 +27,15 @@ import numpy as np
 from embeddings.files import cache_lock
 from embeddings.model import Embedder, ModelLoadError, load_embedder
 
+from . import checks
 from .answer import Answer, compose
 from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
 from .config import Settings
-from .conversation import Focus, Turn, TurnLike, focus, turns
+from .conversation import Focus, Turn, TurnLike, focus
 from .corpus import ArticleInfo, Corpus, open_corpus
-from .errors import ArticleError, ModelUnavailable, QuestionError
+from .errors import ArticleError, ModelUnavailable
 from .folders import store_folder, upload_files, upload_folder
 from .ingest_steps import Progress
-from .normalise import strip_escapes
 from .question import Question, analyse
 from .retrieve import Hit, Leaning, Retriever, with_focus
 from .scoring import Candidate, Retrieved, answerability, rank, sentence_features
@@ -306,69 +306,19 @@ class Engine:
 
     def check_only(self, only: Iterable[str] | None, state: "_State | None" = None) -> frozenset[str] | None:
         """The article names a question is restricted to (None: all), or ArticleError naming an unknown one."""
-        if only is None or isinstance(only, str):
-            only = [only] if isinstance(only, str) else None
-        if only is not None and (isinstance(only, (bytes, dict)) or not hasattr(only, "__iter__")):
-            raise TypeError(f"only must be a list of article file names, not {type(only).__name__}")
-        names = frozenset(str(n) for n in only or () if str(n).strip())
-        if not names:
-            return None
-        known = {a.name for a in (state or self._state).corpus.articles}
-        unknown = sorted(names - known)
-        if unknown:
-            raise ArticleError(f"no article is called {_listed(unknown)}; the articles are: {_listed(sorted(known))}")
-        return names
+        return checks.only_names(only, [a.name for a in (state or self._state).corpus.articles])
 
     def check_question(self, question: object) -> str:
-        """The question stripped, or QuestionError saying what is wrong with it."""
-        if not isinstance(question, str):
-            raise QuestionError(f"the question must be text, not {type(question).__name__}")
-        # Bytes that were not text (a terminal's invalid UTF-8 arrives as lone surrogates) become "?".
-        question = " ".join(strip_escapes(question).encode("utf-8", "replace").decode("utf-8").split())
-        if not question:
-            raise QuestionError("the question is empty: type a question about the articles")
-        if not any(c.isalnum() for c in question):
-            raise QuestionError("the question has no words to search for: type a question about the articles")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise QuestionError(f"the question is {len(question):,} characters long; the limit is {limit:,}")
-        return question
+        """The question stripped, or QuestionError saying what is wrong with it (``checks.question_text``)."""
+        return checks.question_text(question, self.settings)
 
     def check_history(self, history: object) -> list[Turn]:
-        """History as ``Turn``s, checked like the question.
-
-        Each turn is a (question, answer text) pair, a (question, answer text,
-        cited articles) triple, or an earlier ``Answer`` (or its ``to_dict()``);
-        TypeError for anything else. QuestionError past the settings' limits
-        (``max_history_turns``, ``max_history_chars``): pass only the latest
-        turns (``recent_history`` picks them).
-        """
-        s = self.settings
-        items = list(history) if history is not None and not isinstance(history, (str, bytes, dict)) and hasattr(
-            history, "__iter__") else history
-        if items is not None and len(items) > s.max_history_turns:
-            raise QuestionError(f"the conversation history has {len(items)} turns; the limit is "
-                                f"{s.max_history_turns}: pass only the latest turns")
-        checked = turns(items)
-        chars = 0
-        for turn in checked:
-            chars += len(turn.question) + len(turn.answer)
-            if chars > s.max_history_chars:
-                raise QuestionError(f"the conversation history is over the limit of {s.max_history_chars:,} "
-                                    f"characters: pass only the latest turns")
-        return checked
+        """History as ``Turn``s, checked like the question (``checks.history_turns``)."""
+        return checks.history_turns(history, self.settings)
 
     def recent_history(self, history: Iterable[TurnLike] | None) -> list[Turn]:
         """The latest turns of a conversation that fit the history limits: what a surface passes to ``ask``."""
-        s = self.settings
-        kept: list[Turn] = []
-        chars = 0
-        for turn in reversed(turns(list(history or [])[-s.max_history_turns:])):
-            chars += len(turn.question) + len(turn.answer)
-            if chars > s.max_history_chars:
-                break
-            kept.append(turn)
-        return kept[::-1]
+        return checks.recent_turns(history, self.settings)
 
     def add_article(self, name: str, data: bytes, progress: Progress | None = None,
                     owner: str | None = None, indexer: Embedder | None = None) -> ArticleInfo:
@@ -427,16 +377,6 @@ class Engine:
             except Exception:
                 undo_upload(self.settings, owner, name, previous)
                 raise
-
-def _listed(names: Sequence[str], most: int = 10, chars: int = 80) -> str:
-    """Names for an error message, bounded: the first ``most`` (each cut to ``chars``) and how many more.
-
-    >>> _listed(["a.txt", "b.txt"]), _listed([f"{i}.txt" for i in range(12)], most=2)
-    ('a.txt, b.txt', '0.txt, 1.txt and 10 more')
-    """
-    shown = ", ".join(n if len(n) <= chars else n[:chars] + "\u2026" for n in names[:most])
-    return shown + (f" and {len(names) - most:,} more" if len(names) > most else "")
-
 
 class _Clock:
     """Stage timings for ``Engine.ask``'s ``timings`` hook; does nothing without one."""
