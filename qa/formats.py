@@ -31,6 +31,10 @@ CONVERTED = WEB_SUFFIXES + PDF_SUFFIXES + WORD_SUFFIXES
 # A page saved by a browser says where it came from ("Save page as" writes this mark); fetched
 # pages are saved with it too (qa/web.py), so a page's URL survives in its file.
 _SAVED_FROM = re.compile(rb"<!--\s*saved from url=\(\d+\)(\S+?)\s*-->", re.IGNORECASE)
+# A web page is read with trafilatura's precision setting unless that keeps under this share of the words
+# its default keeps (then precision cut the story). On a one-paragraph story the default falls back to the
+# whole page's text, menu included; on the longer test pages both keep the same words.
+PRECISION_SHARE = 0.5
 _EMPHASIS = re.compile(r"(\*\*|__|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*]))")
 
 
@@ -61,9 +65,18 @@ def web_page(name: str, data: bytes) -> Converted:
     """The story of a web page: title, byline and date line, then its text with the page's headings."""
     import trafilatura  # a second to import; only web pages need it
 
-    found = trafilatura.bare_extraction(data, include_comments=False, include_tables=True,
-                                        include_formatting=True, with_metadata=True, output_format="python")
-    body = (found.text or "").strip() if found is not None else ""
+    def extract(**kw):
+        # No date guessed from a copyright line or a URL: only one the page states.
+        found = trafilatura.bare_extraction(data, include_comments=False, include_tables=True,
+                                            include_formatting=True, with_metadata=True, output_format="python",
+                                            date_extraction_params={"extensive_search": False,
+                                                                    "original_date": True}, **kw)
+        return found, (found.text or "").strip() if found is not None else ""
+
+    found, body = extract(favor_precision=True)
+    fuller, fuller_body = extract()
+    if len(body.split()) < PRECISION_SHARE * len(fuller_body.split()):
+        found, body = fuller, fuller_body
     if not body:
         raise ArticleError(f"{name} has no article text that could be found in the page")
     title = _one_line(found.title or "")

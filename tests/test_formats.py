@@ -34,6 +34,18 @@ def test_web_page_keeps_the_story_its_title_byline_date_and_url_and_drops_the_fu
     assert "**" not in article.text and "<" not in article.text
 
 
+def test_a_one_paragraph_story_keeps_no_menu_and_no_guessed_date():
+    page = (b"<html><head><title>Ferry resumes | Island Times</title></head><body><nav><a href=/>Home</a> "
+            b"<a href=/news>News</a></nav><article><h1>Ferry resumes</h1><p>The ferry to Skalholt resumed on "
+            b"Monday after repairs, the harbour master said.</p></article><aside><h3>Most read</h3><ul><li>"
+            b"<a href=/a>Mayor Tom Berg wins election with 62 percent</a></li></ul></aside>"
+            b"<footer>(c) 2026 Island Times</footer></body></html>")
+    article = parse_article("ferry.html", page)
+    assert article.title == "Ferry resumes" and "The ferry to Skalholt resumed on Monday" in article.text
+    for words in ("Home", "News", "Tom Berg", "62 percent", "2026"):
+        assert words not in article.text, words
+
+
 def test_a_saved_page_says_where_it_came_from():
     data = b"<!-- saved from url=(0030)https://example.org/saved/pg -->\n" + PAGE.read_bytes()
     assert parse_article("talks.htm", data).url == "https://example.org/saved/pg"
