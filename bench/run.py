@@ -5,6 +5,7 @@
     make bench ARGS=--quick         # ~7 minutes: no 20k/100k rows, one reference pipeline
     make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
     make bench ARGS="--add-stores milvus"     # only Milvus's scale rows, added to the last results
+    make bench ARGS=--load                    # only the load test (bench/load.py), in bench/results/load.json
                                               # (--sizes 1k: without the 100k row, an hour or more in Milvus Lite)
     python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
@@ -332,7 +333,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure only the scale rows of these stores (e.g. milvus) and add them to the last "
                              "results; the table says when each added row was measured")
     parser.add_argument("--sizes", default="1k,100k", help="with --add-stores: which scale rows (1k, 100k)")
+    parser.add_argument("--load", action="store_true",
+                        help="only the load test (bench/load.py): 50 and 200 questions at once over a 20k-passage "
+                             "archive, idle and while two heavy uploads index; results in bench/results/load.json")
     opts = parser.parse_args(argv)
+    if opts.load:
+        return subprocess.call([sys.executable, str(ROOT / "bench" / "load.py"),
+                                "--out", str(ROOT / "bench" / "results" / "load.json")])
 
     from bench.plan import plan_fields
     from bench.report import render
