@@ -71,3 +71,14 @@ def test_repair_is_idempotent(seed_text):
 def test_decode_falls_back_to_cp1252():
     assert decode("“quoted” café".encode("cp1252")) == "“quoted” café"
     assert decode(b"\x81\x8d") == "\x81\x8d"  # undefined in cp1252: latin-1, never an exception
+
+
+def test_plain_lines_pass_through_and_the_others_are_repaired_as_before():
+    """ftfy is given only the lines that are not plain ASCII (a million one-word lines took it 60 s)."""
+    import ftfy
+
+    mixed = "Plain line one.\nThe caf\u00c3\u00a9 opened &amp; closed.\n\nAnother plain line.\n\u201cQuoted\u201d end\n"
+    assert repair(mixed) == 'Plain line one.\nThe café opened & closed.\n\nAnother plain line.\n"Quoted" end\n'
+    assert repair(mixed) == repair(ftfy.fix_text(mixed, uncurl_quotes=False))  # the same as ftfy on the whole
+    many = "\n\n".join(f"p{i} ok." for i in range(200_000))
+    assert repair(many) == many
