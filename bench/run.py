@@ -6,6 +6,7 @@
     make bench ARGS="--stores faiss,milvus"   # the scale rows for each store
     make bench ARGS="--add-stores milvus"     # only Milvus's scale rows, added to the last results
     make bench ARGS=--load                    # only the load test (bench/load.py), in bench/results/load.json
+    make bench ARGS=--overlay                 # only the upload test (bench/overlay.py), in bench/results/overlay.json
                                               # (--sizes 1k: without the 100k row, an hour or more in Milvus Lite)
     python bench/run.py --report-only         # re-render BENCHMARKS.md and docs/SCALE.md from the last results
 
@@ -336,10 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load", action="store_true",
                         help="only the load test (bench/load.py): 50 and 200 questions at once over a 20k-passage "
                              "archive, idle and while two heavy uploads index; results in bench/results/load.json")
+    parser.add_argument("--overlay", action="store_true",
+                        help="only the upload test (bench/overlay.py): five browsers each upload an article into a "
+                             "100k-passage archive; seconds beyond embedding and memory per browser, in "
+                             "bench/results/overlay.json")
     opts = parser.parse_args(argv)
-    if opts.load:
-        return subprocess.call([sys.executable, str(ROOT / "bench" / "load.py"),
-                                "--out", str(ROOT / "bench" / "results" / "load.json")])
+    for flag, script in ((opts.load, "load"), (opts.overlay, "overlay")):
+        if flag:
+            return subprocess.call([sys.executable, str(ROOT / "bench" / f"{script}.py"),
+                                    "--out", str(ROOT / "bench" / "results" / f"{script}.json")])
 
     from bench.plan import plan_fields
     from bench.report import render

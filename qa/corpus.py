@@ -33,9 +33,11 @@ from embeddings.model import Embedder
 
 from .articles import Passage
 from .config import Settings
+from .faiss_store import FaissStore
 from .folders import STORE_LEFTOVERS, UPLOAD_LEFTOVERS, UPLOADS, store_folder
 from .ingest import Plan, plan, write
 from .ingest_steps import Progress, Stamps, store_expect
+from .overlay import OverlayStore
 from .store import Store
 from .stores import open_store
 
@@ -105,6 +107,42 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
         corpus = _from_store(store, folder, planned, report.warnings)
         corpus.embedded = report.passages
         return corpus
+
+
+def open_overlay(settings: Settings, embedder: Embedder, base: Corpus, owner: str,
+                 progress: Progress | None = None) -> Corpus:
+    """A browser's corpus: ``base`` (shared, read in place) and a store of ``owner``'s own uploads, read as one.
+
+    The own store holds only the uploads (named apart from the base's
+    articles) and is brought up to date through the one writer
+    (``ingest.write``), reusing the base's vectors for an upload it already
+    holds; the overlay (``overlay.py``) then reads the base's rows and the
+    own store's as one corpus. Only for FAISS stores: a Milvus store's view
+    of an owner is already its base plus its uploads (``open_corpus``).
+    """
+    progress = progress or (lambda stage, done, total: None)
+    folder = store_folder(settings, owner)
+    with cache_lock(folder, waiting=lambda: progress("waiting", 0, 0)) as locked:
+        if locked:
+            sweep(folder, STORE_LEFTOVERS)
+            sweep(folder / UPLOADS, UPLOAD_LEFTOVERS)
+        planned = plan(settings, progress, owner, Stamps(folder), beside=[a.name for a in base.articles])
+        own = open_store(settings, store_expect(embedder, settings), owner)
+        warnings, embedded = list(planned.warnings), 0
+        if own.digests() != planned.digests:
+            report = write(settings, own, embedder, planned, progress, donor=base.store, cache_optional=True,
+                           may_be_empty=True)
+            warnings, embedded = report.warnings, report.passages
+            progress("indexing", 1, 1)
+        elif not getattr(own, "saved", True):
+            with contextlib.suppress(OSError):
+                own.flush()
+    if not isinstance(base.store, FaissStore) or not isinstance(own, FaissStore):
+        raise TypeError("an overlay reads FAISS stores; a Milvus store reads an owner's view itself")
+    store = OverlayStore(base.store, own)
+    mine = _from_store(own, folder, planned, warnings)
+    return Corpus([*base.articles, *mine.articles], store.passages(), store, [*base.warnings, *warnings], folder,
+                  embedded, {**base.files, **mine.files})
 
 
 @contextlib.contextmanager

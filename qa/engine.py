@@ -30,9 +30,9 @@ from embeddings.model import Embedder, ModelLoadError, load_embedder
 from . import checks
 from .answer import Answer, compose
 from .articles import SUFFIXES, Article, Passage, check_passages, parse_article, read_article
-from .config import Settings
+from .config import Settings, store_kind
 from .conversation import Focus, Turn, TurnLike, focus
-from .corpus import ArticleInfo, Corpus, open_corpus
+from .corpus import ArticleInfo, Corpus, open_corpus, open_overlay
 from .errors import ArticleError, ModelUnavailable
 from .folders import store_folder, upload_files, upload_folder
 from .ingest_steps import Progress
@@ -104,7 +104,9 @@ class Engine:
                  weights: Weights | None = None, *, owner: str | None = None, donor: "Engine | None" = None):
         """Load (or build) the corpus. ``weights``: the fitted weights (default: the model's own file);
         ``owner``: also read that browser's uploads, into its own store; ``donor``: the base engine,
-        whose vectors are reused and whose snapshot is shared while the owner has no uploads.
+        whose vectors are reused and whose snapshot is shared while the owner has no uploads. With a
+        donor, a FAISS owner's corpus is an overlay: the donor's store read in place and a store of the
+        owner's uploads alone (``corpus.open_overlay``).
         """
         self.settings = settings
         self.embedder = embedder or (donor.embedder if donor is not None else load_model(settings))
@@ -120,8 +122,12 @@ class Engine:
             self._state = self._open(progress)
 
     def _open(self, progress: Progress | None, indexer: Embedder | None = None) -> _State:
-        donor = self._donor.corpus.store if self._donor is not None else None
-        corpus = open_corpus(self.settings, indexer or self.embedder, progress, self.owner, donor)
+        base = self._donor._state if self._donor is not None else None
+        if base is not None and self.owner is not None and store_kind(self.settings.store)[0] == "faiss":
+            corpus = open_overlay(self.settings, indexer or self.embedder, base.corpus, self.owner, progress)
+        else:
+            corpus = open_corpus(self.settings, indexer or self.embedder, progress, self.owner,
+                                 base.corpus.store if base is not None else None)
         retriever = Retriever(corpus.store, self.weights.dense_weight, self.weights.lexical_weight)
         for warning in corpus.warnings:
             log.warning("%s", warning)

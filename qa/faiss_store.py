@@ -146,6 +146,20 @@ class FaissStore:
         top = top[scores[top] > 0]
         return Lexical(top, scores[top], scores[np.asarray(asked, dtype=np.int64)], scores.mean(), scores.std())
 
+    def term_scores(self, terms: Sequence[str], factors: Sequence[float]) -> np.ndarray:
+        """BM25 over every passage with each term's score times its factor (float32; zeros without the terms).
+
+        What an overlay combining two stores' statistics reads (``overlay.py``): a factor carries a term's
+        IDF over both stores against its IDF here.
+        """
+        scores = np.zeros(self.size, np.float32)
+        if self._bm25 is None:
+            return scores
+        for term, factor in zip(terms, factors):
+            if self._vocabulary.knows(term):
+                scores += np.float32(factor) * self._bm25.get_scores([term]).astype(np.float32)
+        return scores
+
     def vectors(self, rows: Sequence[int] | np.ndarray) -> np.ndarray:
         return self._data.vectors(rows)
 

@@ -88,16 +88,17 @@ class Plan:
 
 
 def plan(settings: Settings, progress: Progress | None = None, owner: str | None = None,
-         stamps: Stamps | None = None) -> Plan:
+         stamps: Stamps | None = None, beside: Iterable[str] | None = None) -> Plan:
     """Every article the settings name (the folder's, then the uploads ``owner`` reads), with its digest.
 
     A file whose size and time are as ``stamps`` recorded is not read again;
     the stamps are saved for next time. Unreadable or oversized files are
     skipped with a warning (an error when the settings name that one file).
+    ``beside``: only ``owner``'s own uploads, named apart from these (a browser's overlay store).
     """
     progress = progress or (lambda stage, done, total: None)
-    sources, warnings = source_files(settings, owner)
-    strict = Path(settings.articles).is_file()
+    sources, warnings = source_files(settings, owner, beside)
+    strict = Path(settings.articles).is_file() and beside is None
     jobs: list[Job] = []
     for i, source in enumerate(sources):
         try:
@@ -119,12 +120,13 @@ def plan(settings: Settings, progress: Progress | None = None, owner: str | None
             progress("reading", i + 1, len(sources))
     if stamps is not None:
         stamps.save()
-    return Plan(jobs, warnings, {job.name: job.path for job in jobs}, strict or len(sources) == 1)
+    return Plan(jobs, warnings, {job.name: job.path for job in jobs}, strict or (len(sources) == 1 and beside is None))
 
 
 def write(settings: Settings, store: Store, embedder: Embedder, planned: Plan, progress: Progress | None = None,
           donor: Store | None = None, ray_address: str | None = None, flush_seconds: float | None = None,
-          on_flush: Callable[[Report], None] | None = None, cache_optional: bool = False) -> Report:
+          on_flush: Callable[[Report], None] | None = None, cache_optional: bool = False,
+          may_be_empty: bool = False) -> Report:
     """Bring ``store`` to ``planned``: the one way a store is written. Returns what was done.
 
     ``donor``: another verified store whose vectors may be reused by digest.
@@ -133,8 +135,8 @@ def write(settings: Settings, store: Store, embedder: Embedder, planned: Plan, p
     often (default: see ``FLUSH_SECONDS``). ``on_flush`` is called after each
     flush with the report so far. ``cache_optional`` (the app's build): a
     store that cannot be written (a read-only cache) still holds the
-    articles for this process, and a warning says so. Raises ArticleError when no article at all is usable,
-    or when the one article named cannot be read.
+    articles for this process, and a warning says so. Raises ArticleError when no article at all is usable
+    (unless ``may_be_empty``: a browser's own store beside the base), or when the one article named cannot be read.
     """
     progress = progress or (lambda stage, done, total: None)
     began = time.monotonic()
@@ -207,7 +209,7 @@ def write(settings: Settings, store: Store, embedder: Embedder, planned: Plan, p
                 with contextlib.suppress(Exception):
                     store.flush()
             raise
-    if not report.unchanged + report.reused + len(report.indexed):  # the store would hold nothing
+    if not (may_be_empty or report.unchanged + report.reused + len(report.indexed)):  # it would hold nothing
         raise ArticleError(f"no usable articles in {settings.articles}: " + "; ".join(report.warnings))
     if dirty:
         flush()

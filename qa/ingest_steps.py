@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import orjson
@@ -26,7 +26,7 @@ from embeddings.model import Embedder
 from .articles import SPLITTER_VERSION, Passage, article_files, check_size, parse_article, split_passages
 from .config import Settings
 from .errors import ArticleError
-from .folders import upload_files, upload_folders
+from .folders import upload_files, upload_folder, upload_folders
 
 Progress = Callable[[str, int, int], None]
 
@@ -90,14 +90,22 @@ class Source:
     uploaded: bool
 
 
-def source_files(settings: Settings, owner: str | None = None) -> tuple[list[Source], list[str]]:
-    """Article files to load: the configured path's, then uploads; and warnings about renamed ones."""
+def source_files(settings: Settings, owner: str | None = None,
+                 beside: Iterable[str] | None = None) -> tuple[list[Source], list[str]]:
+    """Article files to load: the configured path's, then uploads; and warnings about renamed ones.
+
+    ``beside``: only ``owner``'s own uploads, named apart from these names (the base corpus's, which a
+    browser's overlay reads beside them: ``overlay.py``).
+    """
     sources: list[Source] = []
     warnings: list[str] = []
-    taken: set[str] = set()
-    files = [(p, False) for p in article_files(Path(settings.articles))]
-    for folder in upload_folders(settings, owner):
-        files += [(p, True) for p in upload_files(folder)]
+    taken: set[str] = set(beside or ())
+    if beside is not None and owner is not None:
+        files = [(p, True) for p in upload_files(upload_folder(settings, owner))]
+    else:
+        files = [(p, False) for p in article_files(Path(settings.articles))]
+        for folder in upload_folders(settings, owner):
+            files += [(p, True) for p in upload_files(folder)]
     for path, uploaded in files:
         name = path.name
         if name in taken:

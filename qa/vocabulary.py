@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Iterator, Mapping
 
 from .sentences import fold_accents, fold_places, stems, words
 
@@ -128,3 +128,58 @@ class Vocabulary:
             near = [w for w in self.words if abs(len(w) - length) <= spread]
             self._near[key] = sorted(near, key=lambda w: (-self.words[w], w))
         return self._near[key]
+
+
+class _Sum(Mapping[str, int]):
+    """Two counters read as their sum, without copying either (``layered``)."""
+
+    def __init__(self, base: Mapping[str, int], own: Mapping[str, int]):
+        self.base, self.own = base, own
+
+    def __getitem__(self, key: str) -> int:
+        found = self.base.get(key, 0) + self.own.get(key, 0)
+        if not found and key not in self.base and key not in self.own:
+            raise KeyError(key)
+        return found
+
+    def get(self, key: str, default=None):  # type: ignore[override]
+        if key in self.base or key in self.own:
+            return self.base.get(key, 0) + self.own.get(key, 0)
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.base or key in self.own
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.base
+        yield from (k for k in self.own if k not in self.base)
+
+    def __len__(self) -> int:
+        return len(self.base) + sum(1 for k in self.own if k not in self.base)
+
+
+class _Union:
+    """Two sets read as their union, without copying either (``layered``)."""
+
+    def __init__(self, base: set[str], own: set[str]):
+        self.base, self.own = base, own
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.base or key in self.own
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.base
+        yield from (k for k in self.own if k not in self.base)
+
+
+def layered(base: Vocabulary, own: Vocabulary) -> Vocabulary:
+    """The statistics of ``base``'s passages and ``own``'s together, read through both: every statistic is a
+    sum or a union over passages (as ``Vocabulary.add``), but nothing of ``base`` is copied, so a browser's
+    view of a large shared corpus costs the size of its own uploads' words (``overlay.py``)."""
+    both = Vocabulary(())
+    for name in ("df", "words", "capitalised", "lower"):
+        setattr(both, name, _Sum(getattr(base, name), getattr(own, name)))
+    both.acronyms = _Union(base.acronyms, own.acronyms)  # type: ignore[assignment]
+    both.joined = _Union(base.joined, own.joined)  # type: ignore[assignment]
+    both.doc_count = base.doc_count + own.doc_count
+    return both
