@@ -341,8 +341,17 @@ def featurise(examples: Sequence[Example], dense_weight: float, candidates: int,
         top = with_focus(ranked, candidates, frozenset(also.tolist()) if also is not None else frozenset(),
                          focus_candidates)
         e.rows, e.matrix = sentence_features(e.q, e.engine.retrieved(e.vector, top, e.focus, e.leaning))
-        e.positive = np.array([e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
+        e.positive = np.array([_on_story(e.item, p) and e.item.holds_some(p.text[p.sentences[i][0]:p.sentences[i][1]])
                                for _, p, i in e.rows], dtype=bool)
+
+
+def _on_story(item: Item, passage) -> bool:
+    """Whether a sentence of ``passage`` may be a gold one: of the question's own article, where the label names it.
+
+    A short gold ("three", "Euchre's") is found in other stories too; counted there, the fit learnt that a
+    follow-up may leave its story for any sentence holding the words of its answer.
+    """
+    return item.article is None or passage.article == item.article
 
 
 def _sentence_blocks(examples: Sequence[Example]) -> list[tuple[np.ndarray, np.ndarray]]:
