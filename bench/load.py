@@ -135,12 +135,17 @@ def main(argv: list[str] | None = None) -> int:
                                round(b["p50_s"] / a["p50_s"], 2) if a["p50_s"] else None for a, b in zip(idle, busy)}
     finally:
         demo.close()
+    show(results, args.out)
+    return 0
+
+
+def show(results: dict, out: Path | None) -> None:
+    """Print a bench's results as JSON, and write them to ``out`` too when given."""
     text = json.dumps(results, indent=1)
     print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
-    return 0
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n")
 
 
 def _free_port() -> int:

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import CACHE, ensure_corpus, news_spec  # noqa: E402
-from bench.load import heavy_article, rss_mib  # noqa: E402
+from bench.load import heavy_article, rss_mib, show  # noqa: E402
 
 
 def build_base(folder: Path, cache: Path) -> None:
@@ -131,11 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         "ask on a browser's engine / base engine, median": round(
             statistics.median(r["ask_ms"] / r["base_ask_ms"] for r in rows), 2),
     }
-    text = json.dumps(results, indent=1)
-    print(text)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text + "\n")
+    show(results, args.out)
     return 0
 
 

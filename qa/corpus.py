@@ -90,10 +90,7 @@ def open_corpus(settings: Settings, embedder: Embedder, progress: Progress | Non
     """
     progress = progress or (lambda stage, done, total: None)
     folder = store_folder(settings, owner)
-    with cache_lock(folder, waiting=lambda: progress("waiting", 0, 0)) as locked:
-        if locked:
-            sweep(folder, STORE_LEFTOVERS)
-            sweep(folder / UPLOADS, UPLOAD_LEFTOVERS)
+    with _locked(folder, progress):
         planned = plan(settings, progress, owner, Stamps(folder))
         with _without_gc(settings.freeze_gc):
             store = open_store(settings, store_expect(embedder, settings), owner)
@@ -122,10 +119,7 @@ def open_overlay(settings: Settings, embedder: Embedder, base: Corpus, owner: st
     """
     progress = progress or (lambda stage, done, total: None)
     folder = store_folder(settings, owner)
-    with cache_lock(folder, waiting=lambda: progress("waiting", 0, 0)) as locked:
-        if locked:
-            sweep(folder, STORE_LEFTOVERS)
-            sweep(folder / UPLOADS, UPLOAD_LEFTOVERS)
+    with _locked(folder, progress):
         planned = plan(settings, progress, owner, Stamps(folder), beside=[a.name for a in base.articles])
         own = open_store(settings, store_expect(embedder, settings), owner)
         warnings, embedded = list(planned.warnings), 0
@@ -143,6 +137,16 @@ def open_overlay(settings: Settings, embedder: Embedder, base: Corpus, owner: st
     mine = _from_store(own, folder, planned, warnings)
     return Corpus([*base.articles, *mine.articles], store.passages(), store, [*base.warnings, *warnings], folder,
                   embedded, {**base.files, **mine.files})
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, progress: Progress) -> Iterator[None]:
+    """Hold a store folder's inter-process lock, sweeping what a killed build left there once it is ours."""
+    with cache_lock(folder, waiting=lambda: progress("waiting", 0, 0)) as locked:
+        if locked:
+            sweep(folder, STORE_LEFTOVERS)
+            sweep(folder / UPLOADS, UPLOAD_LEFTOVERS)
+        yield
 
 
 @contextlib.contextmanager
