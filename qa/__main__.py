@@ -41,6 +41,9 @@ def _parser(prog: str, eval_mode: bool) -> argparse.ArgumentParser:
     )
     if eval_mode:
         parser.add_argument("questions", type=Path, help="JSONL file of labelled questions")
+        parser.add_argument("--whole", action="store_true",
+                            help="ask each conversation from its first turn, as the chat keeps it (the labelled "
+                                 "histories may hold only the latest turns)")
     else:
         parser.add_argument("question", nargs="*", help="the question (none: interactive prompt)")
         parser.add_argument("--only", action="append", metavar="FILE",
@@ -170,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
             from .evaluate import evaluate, format_report, read_items
 
             items = read_items(args.questions)
-            report = evaluate(_engine(args), items)
+            report = evaluate(_engine(args), items, whole=args.whole)
             print(json.dumps(report, indent=1, ensure_ascii=False) if args.json else format_report(report))
             return 0
         engine = _engine(args)

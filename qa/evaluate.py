@@ -12,6 +12,7 @@ Leaves out: judging answers by meaning; a gold string must appear verbatim
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import statistics
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .answer import Answer
+from .conversation import Turn
 from .engine import Engine
 from .errors import QAError
 
@@ -159,16 +161,48 @@ def citation_problems(answer: Answer, engine: Engine) -> list[str]:
     return problems
 
 
-def evaluate(engine: Engine, items: list[Item], k: int = 5) -> dict[str, Any]:
-    """Run every question through ``engine`` and gather the figures and each result."""
+def whole_conversations(items: list[Item]) -> list[Item]:
+    """The items with each history reaching back to its conversation's first turn, as a chat keeps it.
+
+    A labelled history often holds only the latest turns. An item whose
+    history begins with the end of the previous item's (same article), that
+    item's question included, continues that conversation; an item without
+    a history, or one that does not overlap, starts a new one.
+    """
+    whole: list[Item] = []
+    chain: list[str] = []
+    article: str | None = None
+    for item in items:
+        history = list(item.history)
+        if history and item.article == article:
+            overlap = next((j for j in range(min(len(history), len(chain)), 0, -1) if history[:j] == chain[-j:]), 0)
+            history = chain + history[overlap:] if overlap else history
+        whole.append(dataclasses.replace(item, history=history))
+        chain, article = history + [item.question], item.article
+    return whole
+
+
+def evaluate(engine: Engine, items: list[Item], k: int = 5, whole: bool = False) -> dict[str, Any]:
+    """Run every question through ``engine`` and gather the figures and each result.
+
+    Each item's earlier questions are asked in turn, each answer going with
+    the next question as a turn (the latest that fit ``max_history_turns``,
+    as the chat passes them); ``whole``: histories reach back to the
+    conversation's start (``whole_conversations``).
+    """
     rows = []
     latencies = []
     recall = {1: 0, 3: 0, 5: 0}
     retrievable = 0
-    for item in items:
-        history: list[Answer] = []
-        for earlier in item.history:  # asked in turn, each answer going with the next question as a turn
-            history.append(engine.ask(earlier, history=history))
+    asked: dict[tuple[str, ...], Answer] = {}  # earlier turns, by the questions up to them: asked once
+    for item in whole_conversations(items) if whole else items:
+        history: list[Answer | Turn] = []
+        for n, earlier in enumerate(item.history):
+            key = tuple(item.history[:n + 1])
+            if key not in asked:
+                asked[key] = engine.ask(earlier, history=engine.recent_history(history))
+            history.append(asked[key])
+        history = engine.recent_history(history)
         start = time.perf_counter()
         answer = engine.ask(item.question, history=history)
         latencies.append((time.perf_counter() - start) * 1000)
