@@ -26,6 +26,10 @@ from embeddings import offline  # first: telemetry off before anything else is i
 from qa import DEFAULT_CACHE, ENV
 
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Events whose timings Gradio's queue keeps for its analytics (its default: 10,000, read when the queue is
+# made): with the sessions below, what grew the served app by ~11 MB per 1,000 /ask calls and page
+# sessions (bench/memory.py).
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "500")
 
 
 def _cache_dir(argv: list[str] | None) -> Path:
@@ -68,7 +72,37 @@ MCP_PATH = "gradio_api/mcp/"  # where Gradio serves the MCP tools
 # the served app grew ~65 MB per 1,000 calls until ~11,000; the page's own state lives in the browser
 # (BrowserState), so an evicted session loses nothing a user sees. 500 bounds that growth near 35 MB.
 STATE_SESSIONS = 500
+# How often the sessions Gradio's queue has finished with are let go (``_sweep_sessions``).
+SWEEP_S = 30.0
 SHARE_FAILED = "Share link: could not reach the Gradio tunnel (no internet?); serving locally only."
+
+
+async def _sweep_sessions(demo: gr.Blocks) -> None:
+    """Let go, every ``SWEEP_S``, of the queue's record of each session with nothing pending.
+
+    Gradio's queue keeps an empty set of pending events for every session it
+    has seen (every raw /ask call is one), and never drops it: with the
+    analytics kept to their bound, that was what still grew. The sweep runs
+    on the server's event loop, where the queue changes these records, so
+    nothing reads them half-changed.
+    """
+    import asyncio
+
+    async def sweep() -> None:
+        queue = demo._queue
+        while not queue.stopped:
+            await asyncio.sleep(SWEEP_S)
+            for session in [s for s, ids in queue.pending_event_ids_session.items() if not ids]:
+                del queue.pending_event_ids_session[session]
+                waiting = queue.pending_messages_per_session.get(session)
+                if waiting is not None and waiting.empty():
+                    queue.pending_messages_per_session.pop(session, None)
+
+    _SWEEPS.add(task := asyncio.get_running_loop().create_task(sweep()))
+    task.add_done_callback(_SWEEPS.discard)
+
+
+_SWEEPS: set = set()  # the running sweeps (a task nothing refers to may be collected)
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bool = False,
@@ -80,6 +114,7 @@ def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, share: bo
     API as the Model Context Protocol tool ``ask`` (Gradio's MCP server, streamable HTTP), whose
     result is structured content with a schema (``ui/tool.py``).
     """
+    demo.extra_startup_events.append(lambda: _sweep_sessions(demo))  # run on the server's loop at launch
     chatter = io.StringIO()
     with contextlib.redirect_stdout(chatter):
         demo.launch(server_name=host, server_port=port, share=share, prevent_thread_lock=True, quiet=True,

@@ -341,8 +341,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the upload test (bench/overlay.py): five browsers each upload an article into a "
                              "100k-passage archive; seconds beyond embedding and memory per browser, in "
                              "bench/results/overlay.json")
+    parser.add_argument("--memory", action="store_true",
+                        help="only the memory test (bench/memory.py): the served app's memory after 200 and after "
+                             "10,000 /ask calls and page sessions; results in bench/results/memory.json")
     opts = parser.parse_args(argv)
-    for flag, script in ((opts.load, "load"), (opts.overlay, "overlay")):
+    for flag, script in ((opts.load, "load"), (opts.overlay, "overlay"), (opts.memory, "memory")):
         if flag:
             return subprocess.call([sys.executable, str(ROOT / "bench" / f"{script}.py"),
                                     "--out", str(ROOT / "bench" / "results" / f"{script}.json")])

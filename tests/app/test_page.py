@@ -10,7 +10,7 @@ import pytest
 import app
 import ui
 from qa import Answer
-from tests.app.helpers import PARTICIPANTS, last, plain
+from tests.app.helpers import PARTICIPANTS, free_port, last, plain
 from ui import render
 from ui.page import CONCURRENCY, QUEUE_SIZE, saved_answers
 
@@ -149,3 +149,22 @@ def test_the_key_that_signs_browser_tokens_is_never_served(served, seed_engine):
         with urllib.request.urlopen(served[0] + path, timeout=30) as response:
             assert secret not in response.read().decode("utf-8", "replace"), path
 
+
+
+@pytest.mark.model
+def test_the_queue_lets_go_of_sessions_it_has_finished_with(seed_engine, monkeypatch):
+    # Every raw /ask call is a session; Gradio's queue kept a record of each one forever (bench/memory.py).
+    monkeypatch.setattr(app, "SWEEP_S", 0.1)
+    demo = ui.build_demo(seed_engine)
+    url, _ = app.launch(demo, "127.0.0.1", free_port(), block=False)
+    try:
+        for _ in range(5):
+            assert "event: complete" in _raw_ask(url, ["Where will the talks continue next week?"])
+        records = demo._queue.pending_event_ids_session
+        deadline = time.monotonic() + 10
+        while records and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not records
+        assert "London" in _raw_ask(url, ["Where will the talks continue next week?"])  # still answers after
+    finally:
+        demo.close()
