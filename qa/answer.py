@@ -243,7 +243,7 @@ def compose(
     """
     if not candidates:
         return Answer("The articles don't say: there is nothing to search.", False, [], q.text, 0.0, q.searched)
-    if q.absent or sure < threshold:
+    if q.gated or sure < threshold:
         return refuse(q, candidates, sure)
     chosen = choose(q, candidates, weights, limit, list_limit)
     share = dict(zip(map(id, candidates), shares(candidates)))
@@ -294,6 +294,9 @@ def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:
     if q.absent and not asked:
         listed = ", ".join(f'"{w}"' for w in q.absent[:3])
         text = f"The articles don't say: they never mention {listed}."
+    elif q.unheard:
+        listed = ", ".join(f'"{w}"' for w in q.unheard[:3])
+        text = f"The articles don't say{' ' + asked if asked else ''}: they never mention {listed}."
     else:
         text = f"The articles don't say{' ' + asked if asked else ''}. The closest passages are listed below."
     closest: list[Candidate] = []

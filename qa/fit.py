@@ -525,18 +525,18 @@ def _words(text: str) -> list[str]:
 def choose_threshold(scored: Sequence[Scored]) -> float:
     """The highest threshold whose false refusals stay within target on clean and noisy questions.
 
-    Questions naming something absent are refused whatever the threshold; the
+    Questions naming something absent (``Question.gated``) are refused whatever the threshold; the
     target then bounds what the threshold adds to them.
     """
     limits = []
     for kind, target in FALSE_REFUSALS.items():
         ans = [s for s in scored if s.example.answerable and _kind_of_set(s.example.source) == kind]
         if ans:
-            gated = sum(bool(s.example.q.absent) for s in ans) / len(ans)
+            gated = sum(s.example.q.gated for s in ans) / len(ans)
             limits.append((ans, max(target, gated + 0.0025)))
     best = 0.0
     for t in np.arange(0.0, 1.0, 0.0025):
-        if any(sum(bool(s.example.q.absent) or s.sure < t for s in ans) / len(ans) > limit for ans, limit in limits):
+        if any(sum(s.example.q.gated or s.sure < t for s in ans) / len(ans) > limit for ans, limit in limits):
             break
         best = float(t)
     return round(best, 4)

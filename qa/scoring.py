@@ -26,7 +26,7 @@ from .articles import END_MATTER, Passage, embed_text
 from .conversation import Focus
 from .features import SENTENCE_FEATURES
 from .kinds import SentenceFacts, evidence, is_speech, related, speaks
-from .question import Question
+from .question import Question, only_unknown
 from .retrieve import Hit, Leaning
 from .sentences import terms
 from .store import facts_of
@@ -306,7 +306,7 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         fused,
         sum(idf[t] for t in unknown) / total,
         len(unknown),
-        1.0 if _focus_unknown(q) else 0.0,
+        1.0 if only_unknown(q.terms, q.names, q.unknown) else 0.0,
         1.0 if evidence_missing else 0.0,
         1.0 if kind_missing else 0.0,
         _list_support(q, candidates),
@@ -315,13 +315,6 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         sum(v for t, v in named.items() if t not in best_terms) / total,
         1.0 if q.speech and q.names and not any(c.features[column["speaker"]] > 0 for c in candidates) else 0.0,
     ], dtype=np.float64)
-
-
-def _focus_unknown(q: Question) -> bool:
-    """Whether the question asks about something no article holds a word for ("How old is Rubio?": old)."""
-    name_terms = {t for n in q.names for t in terms(n)}
-    focus = [t for t in q.terms if t not in name_terms]
-    return bool(focus) and all(t in q.unknown for t in focus)
 
 
 def _list_support(q: Question, candidates: Sequence[Candidate]) -> float:

@@ -70,7 +70,8 @@ def repair_typos(text: str, vocabulary: Vocabulary, cased: bool = True) -> tuple
         repaired.append((word, better))
         return better + possessive
 
-    return re.sub(r"\b([A-Za-z]+)('s\b|'(?=\s|$))?", fix, text), repaired
+    # A word, not the part of one before an apostrophe ("couldn't" is no "couldn" to repair).
+    return re.sub(r"\b([A-Za-z]+)('s\b|'(?=\s|$))?(?!['’]?[A-Za-z])", fix, text), repaired
 
 
 def _known(word: str, vocabulary: Vocabulary) -> bool:
