@@ -25,7 +25,7 @@ from .kinds import is_speech, related
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
-from .spans import Proposal, Short, Span, asked_kind, best, every, propose
+from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, propose
 from .weights import Weights
 
 
@@ -264,7 +264,7 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Sho
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
     else:
-        one = best(proposals, weights.span)
+        one = best(proposals, weights.span_for(asked_of(q)))
         chosen = [one] if one is not None else []
     if not chosen:
         return None
@@ -276,15 +276,21 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Sho
     return Short(tuple(spans))
 
 
+def asked_of(q: Question) -> str | None:
+    """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing."""
+    named = {t for n in q.names for t in terms(n)}
+    return asked_kind(q.kind, q.searched, bool(q.terms) and all(t in named for t in q.terms))
+
+
 def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
     """The citations, likeliest sentence first, and the spans they propose for what ``q`` asks (none when it
     asks for no thing)."""
-    named = {t for n in q.names for t in terms(n)}
-    asked = asked_kind(q.kind, q.searched, bool(q.terms) and all(t in named for t in q.terms))
+    asked = asked_of(q)
     cited = sorted(citations, key=lambda c: -c.score)
     if asked is None:
         return cited, []
-    return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited])
+    return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
+                          asked_noun(q.searched))
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

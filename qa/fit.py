@@ -41,7 +41,7 @@ import numpy as np
 
 from embeddings.files import atomic_write
 
-from .answer import Answer, compose, proposals_of
+from .answer import Answer, asked_of, compose, proposals_of
 from .articles import article_files
 from .config import PROJECT_DIR, Settings, add_arguments, from_arguments
 from .conversation import Focus
@@ -71,8 +71,12 @@ DEFAULT_DATA = (
     ((CONVERSATIONS / "articles",), CONVERSATIONS / "questions.jsonl"),
 )
 # Targets the threshold is chosen for (on held-apart questions): the issue's
-# limits are 1% (as asked) and 2% (as typed); a margin below them.
-FALSE_REFUSALS = {"clean": 0.0075, "noisy": 0.015, "conversations": 0.015}
+# limits are 1% (as asked) and 2% (as typed); a margin below them. Questions refused whatever the
+# threshold (``Question.gated``) count within them: when first questions asking only about words no
+# article holds joined them (0.24% of public-dev), a clean target of 0.0075 moved the threshold from
+# 0.0675 to 0.0525 and off-corpus refusal from 0.858 to 0.833 (as typed 0.792 to 0.742); 0.009 keeps
+# the margin under 1% (2026-12-05).
+FALSE_REFUSALS = {"clean": 0.009, "noisy": 0.015, "conversations": 0.015}
 # The mean answer may grow by a tenth over public-dev's 50 words (the conversation issue's limit): gains
 # must come from choosing better, not saying more.
 MAX_MEAN_WORDS = 55.0
@@ -606,7 +610,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
     report = _report(scored)
     spans = span_data(scored)
     per_fold = {fold: fit_spans([d for d in spans if d[0].fold != fold]) for fold in {d[0].fold for d in spans}}
-    span_weights = fit_spans(spans)
+    span_weights, span_kinds = fit_spans(spans)
     progress(f"short answers held apart: {span_figures(spans, per_fold)}")
     content = {
         "format": FORMAT,
@@ -621,6 +625,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
                        "bias": round(final.answerable_bias, 4), "threshold": threshold},
         "choose": {"keep_share": keep, "list_margin": list_keep},
         "span": {"features": list(SPAN_FEATURES), "weights": _round(span_weights),
+                 "kinds": {kind: _round(w) for kind, w in sorted(span_kinds.items())},
                  "held_apart": span_figures(spans, per_fold)},
         "per_sd": {  # what each feature contributed
             "sentence": per_sd(SENTENCE_FEATURES, final.sentence,
@@ -638,10 +643,13 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
 
 # ---------------------------------------------------------------- short answers
 
-def span_data(scored: Sequence[Scored]) -> list[tuple[Example, list[Proposal], np.ndarray, list[str]]]:
-    """For each answered question that asks for a thing and has gold strings: the spans its answer's
-    sentences propose (those the question does not already hold), each one's SQuAD F1 against the gold
-    strings, and its text."""
+SpanData = tuple[Example, str, list[Proposal], np.ndarray, list[str]]
+
+
+def span_data(scored: Sequence[Scored]) -> list[SpanData]:
+    """For each answered question that asks for a thing and has gold strings: the kind of span it asks for,
+    the spans its answer's sentences propose (those the question does not already hold), each one's SQuAD
+    F1 against the gold strings, and its text."""
     out = []
     for s in scored:
         e, answer = s.example, s.answer
@@ -651,17 +659,29 @@ def span_data(scored: Sequence[Scored]) -> list[tuple[Example, list[Proposal], n
         proposals = [p for p in proposals if not given(p)]
         if proposals:
             texts = [cited[p.sentence].sentence[p.start:p.end] for p in proposals]
-            out.append((e, proposals, np.array([span_scores(t, e.item.any)[1] for t in texts]), texts))
+            out.append((e, asked_of(e.q), proposals, np.array([span_scores(t, e.item.any)[1] for t in texts]),
+                        texts))
     return out
 
 
-def fit_spans(data: Sequence[tuple[Example, list[Proposal], np.ndarray, list[str]]]) -> np.ndarray:
+# How strongly one kind's span weights are pulled towards the common ones (L2 on the difference). Held
+# apart by article on public-dev (F1) and conv-dev: 1e-3 0.329 and 0.224, 1e-2 0.328 and 0.222, 3e-2
+# 0.321 and 0.221 (2026-12-05).
+SPAN_KIND_L2 = L2
+
+
+def fit_spans(data: Sequence[SpanData]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Span weights that choose the span of highest expected F1: a softmax over each question's proposals,
-    fitted to their F1 (listwise; on held-apart dev answers it chose better than "F1 >= 0.5" per span)."""
-    lists = [(np.array([p.features for p in proposals]), f1 / f1.sum()) for _, proposals, f1, _ in data
-             if f1.max() > 0]
+    fitted to their F1 (listwise; on held-apart dev answers it chose better than "F1 >= 0.5" per span).
+    The common weights, and each kind's (``features.SPAN_FEATURES``' note): the common plus its own
+    difference."""
+    kinds = sorted({kind for _, kind, _, f1, _ in data if f1.max() > 0})
+    size = len(SPAN_FEATURES)
+    lists = [(np.hstack([x] + [x * (kind == k) for k in kinds]), f1 / f1.sum())
+             for _, kind, proposals, f1, _ in data if f1.max() > 0 for x in [np.array([p.features for p in proposals])]]
     if not lists:
-        return np.zeros(len(SPAN_FEATURES))
+        return np.zeros(size), {}
+    penalty = np.r_[np.full(size, L2), np.full(size * len(kinds), SPAN_KIND_L2)]
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
         value, grad = 0.0, np.zeros_like(w)
@@ -671,16 +691,20 @@ def fit_spans(data: Sequence[tuple[Example, list[Proposal], np.ndarray, list[str
             p /= p.sum()
             value -= float(target @ np.log(p + 1e-12))
             grad -= x.T @ (target - p)
-        return value / len(lists) + L2 * float(w @ w), grad / len(lists) + 2 * L2 * w
+        return value / len(lists) + float(penalty @ (w * w)), grad / len(lists) + 2 * penalty * w
 
-    return _minimise(loss, len(SPAN_FEATURES))
+    w = _minimise(loss, size * (1 + len(kinds)))
+    common = w[:size]
+    return common, {k: common + w[size * (i + 1):size * (i + 2)] for i, k in enumerate(kinds)}
 
 
-def span_figures(data, per_fold: dict[int, np.ndarray]) -> dict[str, float | int]:
+def span_figures(data: Sequence[SpanData], per_fold: dict[int, tuple[np.ndarray, dict[str, np.ndarray]]]
+                 ) -> dict[str, float | int]:
     """Exact match, F1 and coverage of the chosen spans, each question's by the weights fitted without its fold."""
     em = f1 = given = 0.0
-    for e, proposals, _, texts in data:
-        chosen = best(proposals, per_fold[e.fold])
+    for e, kind, proposals, _, texts in data:
+        common, kinds = per_fold[e.fold]
+        chosen = best(proposals, kinds.get(kind or "", common))
         if chosen is not None:
             given += 1
             a, b = span_scores(texts[proposals.index(chosen)], e.item.any)

@@ -223,12 +223,14 @@ PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "quote": _quotes,  # "What did Macron call the talks?": the quoted word
     "thing": _things,  # "Which ship ...?", "What is X called?", "What does Moscow demand?"
 }
-# Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y call".
-_THING = re.compile(r"^(what|which|whose|name)\b|\b(called|named|name of)\b", re.IGNORECASE)
+# Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y
+# call", and where the what stands later ("In what episode ...?", "... was recognized by what award?"):
+# public-dev's answered questions of kind "other" that asked for none were 367, about 50 of them so.
+_THING = re.compile(r"\b(what|which|whose)\b|^name\b|\b(called|named|name of)\b", re.IGNORECASE)
 # What-questions that ask for a description, not a thing: what happened, what did X do, what is X like.
-_DESCRIPTION = re.compile(r"^what\s+(happened|happens|is happening|(did|does|do|will|would|could|can)\b.{1,60}\b"
-                          r"(do|doing|mean|think|want|say|said)\b|(is|was|are|were)\b.{1,60}\blike\b)",
-                          re.IGNORECASE)
+_DESCRIPTION = re.compile(r"\bwhat\s+(happened|happens|is happening|(did|does|do|will|would|could|can)\b.{1,60}\b"
+                          r"(do|doing|mean|think|want|say|said)\b|(is|was|are|were)\b.{1,60}\blike\b)|"
+                          r"^(how|why)\b|\bwhat\s+for\b", re.IGNORECASE)
 _QUOTE_CALL = re.compile(r"\bwhat (did|does|do) .{1,60}\b(call|called|describe|described)\b", re.IGNORECASE)
 
 
@@ -257,6 +259,7 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 # ---------------------------------------------------------------- choosing
 
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
+_CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]")
 _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
 
 
@@ -270,14 +273,33 @@ class Proposal:
     features: np.ndarray
 
 
-def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float]
-            ) -> list[Proposal]:
-    """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features."""
+_ASKED_NOUN = re.compile(r"\b(?:what|which|whose|how many|how much)\s+([a-z]+)", re.IGNORECASE)
+_AUXILIARIES = frozenset("is are was were be been did does do has have had can could will would should may might "
+                         "must shall kind type sort".split())
+
+
+def asked_noun(question: str) -> frozenset[str]:
+    """The terms of the noun a question asks for ("What disease did Tesla contract?": disease), if it names one.
+
+    >>> sorted(asked_noun("In what year did it open?")), sorted(asked_noun("What did he say?"))
+    (['year'], [])
+    """
+    found = _ASKED_NOUN.search(question)
+    if not found or found.group(1).lower() in STOPWORDS or found.group(1).lower() in _AUXILIARIES:
+        return frozenset()
+    return frozenset(terms(found.group(1)))
+
+
+def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
+            noun: frozenset[str] = frozenset()) -> list[Proposal]:
+    """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
+    ``noun``: the terms of the noun the question asks for (``asked_noun``)."""
     wanted = set(question_terms)
     out: list[Proposal] = []
     for i, sentence in enumerate(sentences):
         tokens = _tokens(sentence)
         hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]
+        typed_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & noun] if noun else []
         asked_terms = frozenset(wanted)
         typed = PROPOSERS[asked](sentence, asked_terms)
         generic = _chunks(sentence, asked_terms) if asked != "quote" else []
@@ -294,6 +316,9 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
             gaps = [first - j if j < first else j - last for j in outside]
             quoted = a > 0 and sentence[a - 1] in "\"“‘'"
             before = sentence[max(0, a - 6):a].lower().split()
+            nearest = min(outside, key=lambda j: first - j if j < first else j - last) if outside else None
+            between = (sentence[tokens[nearest][1]:a] if nearest < first else sentence[b:tokens[nearest][0]]
+                       ) if nearest is not None else ""
             out.append(Proposal(i, a, b, np.array([
                 sum(1 for t in span_words if t in wanted) / max(1, len(span_words)),
                 math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
@@ -310,6 +335,10 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if (a, b) in typed else 0.0,
                 math.log(1 + sum(1 for j in outside if abs(j - first) <= 5 or abs(j - last) <= 5)),
                 1.0 if hits and first > hits[0] else 0.0,
+                1.0 if any(first - 3 <= j <= last + 3 for j in typed_at) else 0.0,
+                1.0 if nearest is not None and not _CLAUSE_BREAK.search(between) else 0.0,
+                1.0 if outside and all(j > last for j in outside) else 0.0,
+                1.0 if outside and all(j < first for j in outside) else 0.0,
             ], dtype=np.float64)))
     return out
 

@@ -48,6 +48,11 @@ class Weights:
     list_margin: float  # a sentence naming people joins a list within this score of the best
     path: Path | None = None
     span: np.ndarray = field(default_factory=lambda: np.zeros(len(SPAN_FEATURES)))  # per ``SPAN_FEATURES``
+    span_kinds: dict[str, np.ndarray] = field(default_factory=dict)  # the same for one kind of span asked for
+
+    def span_for(self, kind: str | None) -> np.ndarray:
+        """The span weights for a kind of span asked for (``spans.PROPOSERS``): its own, else the common ones."""
+        return self.span_kinds.get(kind or "", self.span)
 
     def __hash__(self) -> int:
         return hash((self.model, str(self.path)))
@@ -107,8 +112,8 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
     for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES), (span, SPAN_FEATURES)):
         if list(part["features"]) != list(names) and not lenient:
             raise WeightsError(f"{path} was fitted on other features than this code computes: refit it")
-        by_name = dict(zip(part["features"], part["weights"]))
-        vectors.append(np.array([float(by_name.get(name, 0.0)) for name in names], dtype=np.float64))
+        vectors.append(_by_name(part["features"], part["weights"], names))
+    kinds = {kind: _by_name(span["features"], values, SPAN_FEATURES) for kind, values in (span.get("kinds") or {}).items()}
     return Weights(
         model=data["model"],
         dense_weight=float(data["fusion"]["dense"]),
@@ -121,4 +126,11 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
         list_margin=float(data["choose"]["list_margin"]),
         path=Path(path),
         span=vectors[2],
+        span_kinds=kinds,
     )
+
+
+def _by_name(fitted: list[str], values: list[float], names: tuple[str, ...]) -> np.ndarray:
+    """Fitted values in the order of ``names`` (a name not fitted weighs 0)."""
+    by_name = dict(zip(fitted, values))
+    return np.array([float(by_name.get(name, 0.0)) for name in names], dtype=np.float64)

@@ -6,7 +6,8 @@ import pytest
 from qa.answer import Answer, Citation
 from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
-from qa.spans import PROPOSERS, Short, Span, asked_kind, best, every, propose
+from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose
+from qa.weights import Weights
 
 KELLOGG = "Trump’s special envoy to Ukraine and Russia, retired Lt. Gen. Keith Kellogg, also joined the talks."
 RUBIO = ("U.S. Secretary of State Marco Rubio and presidential envoy Steve Witkoff joined other top Ukrainian "
@@ -30,6 +31,11 @@ def _texts(kind: str, sentence: str) -> list[str]:
     ("other", "What does Moscow demand?", "thing"),
     ("other", "What did the mayor do?", None),
     ("quote", "What did Rubio say?", None),
+    ("other", "In what episode did the Doctor regenerate?", "thing"),
+    ("other", "The show was recognized by what award?", "thing"),
+    ("other", "After the fire, what happened to the lab?", None),
+    ("other", "How did Luther view Islam?", None),
+    ("other", "What for?", None),
 ])
 def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, asked):
     assert asked_kind(kind, question) == asked
@@ -52,6 +58,28 @@ def test_the_fitted_choice_leaves_out_what_the_question_already_names():
     proposals = propose("person", ["rubio", "spoke", "phone"], sentences, [1.0])
     chosen = best(proposals, np.zeros(len(SPAN_FEATURES)))
     assert chosen is not None and sentences[0][chosen.start:chosen.end] == "Sergey Lavrov"
+
+
+def test_a_span_is_described_by_the_noun_asked_for_and_its_clause():
+    sentence = "Shortly after he arrived, Tesla contracted cholera; he was bedridden for nine months."
+    noun = asked_noun("What disease did Tesla contract?")
+    proposals = propose("thing", ["diseas", "tesla", "contract"], [sentence], [1.0], asked_noun("What illness?"))
+    by_text = {sentence[p.start:p.end]: dict(zip(SPAN_FEATURES, p.features)) for p in proposals}
+    assert by_text["cholera"]["clause"] == 1.0 and by_text["cholera"]["after_all"] == 1.0
+    assert by_text["bedridden for nine months"]["clause"] == 0.0  # a semicolon stands between it and "contracted"
+    assert noun == frozenset({"diseas"}) and asked_noun("What did Tesla say?") == frozenset()
+    sentence = "The disease was cholera, the doctors said."
+    near = propose("thing", ["tesla"], [sentence], [1.0], noun)
+    typed = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("type_near")] for p in near}
+    assert typed["cholera"] == 1.0 and typed["doctors"] == 0.0
+
+
+def test_each_kind_of_span_has_its_own_weights_else_the_common_ones():
+    common, dated = np.ones(len(SPAN_FEATURES)), np.full(len(SPAN_FEATURES), 2.0)
+    weights = Weights("m", 0.5, 0.5, np.zeros(1), np.zeros(1), 0.0, 0.5, 0.2, 1.0, span=common,
+                      span_kinds={"date": dated})
+    assert weights.span_for("date") is dated
+    assert weights.span_for("person") is common and weights.span_for(None) is common
 
 
 def test_a_list_gives_each_name_once_in_order():
