@@ -7,6 +7,7 @@ from qa.answer import Answer, Citation
 from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
 from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose
+from qa.tags import tagged
 from qa.weights import Weights
 
 KELLOGG = "Trump’s special envoy to Ukraine and Russia, retired Lt. Gen. Keith Kellogg, also joined the talks."
@@ -66,12 +67,32 @@ def test_a_span_is_described_by_the_noun_asked_for_and_its_clause():
     proposals = propose("thing", ["diseas", "tesla", "contract"], [sentence], [1.0], asked_noun("What illness?"))
     by_text = {sentence[p.start:p.end]: dict(zip(SPAN_FEATURES, p.features)) for p in proposals}
     assert by_text["cholera"]["clause"] == 1.0 and by_text["cholera"]["after_all"] == 1.0
-    assert by_text["bedridden for nine months"]["clause"] == 0.0  # a semicolon stands between it and "contracted"
+    assert by_text["nine months"]["clause"] == 0.0  # a semicolon stands between it and "contracted"
     assert noun == frozenset({"diseas"}) and asked_noun("What did Tesla say?") == frozenset()
     sentence = "The disease was cholera, the doctors said."
     near = propose("thing", ["tesla"], [sentence], [1.0], noun)
     typed = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("type_near")] for p in near}
     assert typed["cholera"] == 1.0 and typed["doctors"] == 0.0
+
+
+def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
+    sentence = "Tesla investigated atmospheric electricity, observing lightning signals via his receivers."
+    proposals = propose("thing", ["kind", "electr", "investig"], [sentence], [1.0])
+    texts = {sentence[p.start:p.end] for p in proposals}
+    assert {"atmospheric", "lightning signals", "receivers"} <= texts  # "electricity" is the question's word
+    assert not any(word in text for text in texts for word in ("observing", "via", "his"))
+    sentence = "The chloroplast reticulum is a maze of membranous tubes, Hanna Pozniak's team said."
+    texts = {sentence[p.start:p.end] for p in propose("thing", ["reticulum"], [sentence], [1.0])}
+    assert {"maze of membranous tubes", "membranous tubes", "Hanna Pozniak", "team"} <= texts
+
+
+def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
+    sentence = "Zorblatt flibbered 42 quinxes quickly in Kyiv's frumious suburbs."
+    found = tagged(sentence)
+    assert all(sentence[a:b] == word for a, b, word, _ in found)
+    tags = {word: tag for _, _, word, tag in found}
+    assert tags["Zorblatt"] == "NNP" and tags["42"] == "CD" and tags["quinxes"] == "NNS"
+    assert tags["in"] == "IN" and tags["'s"] == "POS" and tags["quickly"] == "RB" and tags["."] == "."
 
 
 def test_each_kind_of_span_has_its_own_weights_else_the_common_ones():

@@ -1,0 +1,81 @@
+"""Part-of-speech tags of a sentence's words, with offsets: what tells a noun phrase from a verb's run.
+
+Short answers are noun phrases, names, dates and numbers; the plain phrases
+that ``spans.py`` proposes break where the sentence's verbs, prepositions and
+adverbs stand ("Tesla investigated atmospheric electricity, observing
+lightning signals via his receivers": "atmospheric electricity", "lightning
+signals", not "observing lightning signals via"). The tags come from Brill's
+lexicon (94k words, trained on the Brown corpus and the Penn Treebank) as
+TextBlob ships it inside its wheel (MIT, Steven Loria; read as data, so
+neither TextBlob nor NLTK is imported and nothing is downloaded). spaCy's
+English pipelines would tag better, but they are not on the package index.
+A word the lexicon lacks is guessed from its shape (a capital: a proper noun;
+a digit: a number; -ing, -ed, -ly, -s).
+
+Leaves out: the context rules of Brill's tagger (a word keeps its likeliest
+tag: held apart on public-dev, the lexicon alone chose short answers as well
+as TextBlob's full tagger and chunker, at 50 us a sentence instead of 270).
+
+    >>> [(w, t) for _, _, w, t in tagged("Tesla investigated atmospheric electricity.")]
+    [('Tesla', 'NNP'), ('investigated', 'VBN'), ('atmospheric', 'JJ'), ('electricity', 'NN'), ('.', '.')]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from functools import lru_cache
+from pathlib import Path
+
+_TOKEN = re.compile(r"\w+(?:[-.]\w+|['’](?!s\b)\w+)*|['’]s\b|[^\w\s]")
+_WORDISH = re.compile(r"\w|['’]s\b")  # a word, or the possessive 's (punctuation is its own tag)
+Tagged = tuple[tuple[int, int, str, str], ...]  # (start, end, word, tag) of each token
+
+
+@lru_cache(maxsize=1)
+def lexicon() -> dict[str, str]:
+    """Brill's lexicon as TextBlob ships it: each word's likeliest Penn Treebank tag, loaded once."""
+    spec = importlib.util.find_spec("textblob")  # finds the package without importing it (and NLTK)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("textblob is not installed: pip install -e . installs it (its lexicon tags words)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "en" / "en-lexicon.txt"
+    out = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(";;;"):
+            continue
+        parts = line.split()
+        if len(parts) >= 2:
+            out[parts[0]] = parts[1]
+    return out
+
+
+def tag_of(word: str, first: bool = False) -> str:
+    """A word's tag: the lexicon's (lower-cased when it opens the sentence or is all capitals), else its shape's."""
+    if word in ("'s", "’s"):
+        return "POS"
+    known = lexicon()
+    tag = known.get(word) or (known.get(word.lower()) if first or word.isupper() else None)
+    if tag:
+        return tag
+    low = word.lower()
+    if word[0].isdigit():
+        return "CD"
+    if word[0].isupper():
+        return "NNP"
+    for ending, guess in (("ing", "VBG"), ("ed", "VBN"), ("ly", "RB")):
+        if low.endswith(ending):
+            return guess
+    if low.endswith("s") and not low.endswith("ss"):
+        return "NNS"
+    return "JJ" if "-" in low else "NN"
+
+
+@lru_cache(maxsize=20_000)
+def tagged(sentence: str) -> Tagged:
+    """Each token of ``sentence`` with its offsets and tag (punctuation is its own tag); kept, since answer
+    sentences come back question after question."""
+    out = []
+    for i, m in enumerate(_TOKEN.finditer(sentence)):
+        word = m.group(0)
+        out.append((m.start(), m.end(), word, tag_of(word, i == 0) if _WORDISH.match(word) else word))
+    return tuple(out)
