@@ -86,6 +86,13 @@ def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
     assert {"maze of membranous tubes", "membranous tubes", "Hanna Pozniak", "team"} <= texts
 
 
+def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
+    sentence = "Although Grumman wanted more tests, J. P. Morgan financed it; May Smith agreed."
+    names = {sentence[p.start:p.end] for p in propose("person", ["test"], [sentence], [1.0])
+             if p.features[SPAN_FEATURES.index("typed")]}
+    assert names == {"Grumman", "J. P. Morgan", "May Smith"}
+
+
 def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
     sentence = "Zorblatt flibbered 42 quinxes quickly in Kyiv's frumious suburbs."
     found = tagged(sentence)
