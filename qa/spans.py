@@ -65,9 +65,9 @@ _DATE = re.compile(
     r"\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b")
 _SPELLED = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
             r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
-            r"dozens?|hundreds|thousands|millions|several|half")
+            r"dozens?|hundreds|thousands|millions|several|half|quarters?|thirds?|fourths?|fifths?|tenths?")
 _NUMBER = re.compile(
-    rf"(?:[$€£¥]\s?)?\b(?:\d[\d,.]*|(?:{_SPELLED})(?:[- ](?:{_SPELLED}))*)"
+    rf"(?:[$€£¥]\s?)?\b(?:\d(?:[\d,.]*\d)?|(?:{_SPELLED})\b(?:[- ](?:{_SPELLED})\b)*)"
     r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent| per cent)?"
     r"(?: (?!and\b|or\b|of\b|in\b|on\b|at\b|to\b|the\b|a\b)[a-z]+(?:-[a-z]+)?)?", re.IGNORECASE)
 _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|\baged? (\d{1,3})\b|\b[A-Z][a-z]+, (\d{1,3}),")
