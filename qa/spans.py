@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -180,6 +181,13 @@ def _tokens(sentence: str) -> tuple[tuple[int, int, str], ...]:
     return tuple((m.start(), m.end(), m.group(0)) for m in re.finditer(r"[\w'’]+", sentence))
 
 
+@lru_cache(maxsize=20_000)
+def _bounds(sentence: str) -> tuple[list[int], list[int]]:
+    """Where each of ``_tokens`` starts and ends: a span's tokens found by bisection, not by a scan."""
+    tokens = _tokens(sentence)
+    return [s for s, _, _ in tokens], [e for _, e, _ in tokens]
+
+
 @lru_cache(maxsize=100_000)
 def _word_terms(word: str) -> frozenset[str]:
     """A word's terms (stemmed, as the question's), kept: answer sentences come back question after question."""
@@ -282,6 +290,7 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 # ---------------------------------------------------------------- choosing
 
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
+_DIGIT = re.compile(r"\d")
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]")
 _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
 
@@ -318,13 +327,15 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
     ``noun``: the terms of the noun the question asks for (``asked_noun``)."""
     wanted = set(question_terms)
+    asked_terms = frozenset(wanted)
     out: list[Proposal] = []
     for i, sentence in enumerate(sentences):
         tokens = _tokens(sentence)
-        hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]
+        starts, ends = _bounds(sentence)
+        hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]  # ascending
         typed_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & noun] if noun else []
-        asked_terms = frozenset(wanted)
         typed = PROPOSERS[asked](sentence, asked_terms)
+        typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
         seen = set()
         for a, b in typed + generic:
@@ -333,35 +344,40 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
             seen.add((a, b))
             text = sentence[a:b]
             span_words = [t for w in _TOKEN.findall(text) for t in _word_terms(w)]
-            inside = [j for j, (s, e, _) in enumerate(tokens) if s >= a and e <= b]
-            first, last = (inside[0], inside[-1]) if inside else (0, 0)
-            outside = [j for j in hits if j < first or j > last]
-            gaps = [first - j if j < first else j - last for j in outside]
-            quoted = a > 0 and sentence[a - 1] in "\"“‘'"
-            before = sentence[max(0, a - 6):a].lower().split()
-            nearest = min(outside, key=lambda j: first - j if j < first else j - last) if outside else None
+            first, last = bisect_left(starts, a), bisect_right(ends, b) - 1  # the tokens inside the span
+            if first > last:
+                first = last = 0
+            lo, hi = bisect_left(hits, first), bisect_right(hits, last)  # question words before / after it
+            gap_before = first - hits[lo - 1] if lo else None
+            gap_after = hits[hi] - last if hi < len(hits) else None
+            gaps = [g for g in (gap_before, gap_after) if g is not None]
+            nearest = None if not gaps else hits[lo - 1] if gap_after is None or (
+                gap_before is not None and gap_before <= gap_after) else hits[hi]
             between = (sentence[tokens[nearest][1]:a] if nearest < first else sentence[b:tokens[nearest][0]]
                        ) if nearest is not None else ""
+            quoted = a > 0 and sentence[a - 1] in "\"“‘'"
+            before = sentence[max(0, a - 6):a].lower().split()
+            near = (lo - bisect_left(hits, first - 5)) + (bisect_right(hits, last + 5) - hi)
             out.append(Proposal(i, a, b, np.array([
                 sum(1 for t in span_words if t in wanted) / max(1, len(span_words)),
                 math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
-                1.0 if any(first - 3 <= j < first for j in outside) else 0.0,
-                1.0 if any(last < j <= last + 3 for j in outside) else 0.0,
+                1.0 if gap_before is not None and gap_before <= 3 else 0.0,
+                1.0 if gap_after is not None and gap_after <= 3 else 0.0,
                 math.log(1 + len(words(text))),
                 a / max(1, len(sentence)),
                 float(i),
                 float(shares[i]) if i < len(shares) else 0.0,
                 1.0 if text[:1].isupper() else 0.0,
-                1.0 if any(ch.isdigit() for ch in text) else 0.0,
+                1.0 if _DIGIT.search(text) else 0.0,
                 1.0 if quoted else 0.0,
                 1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
-                1.0 if (a, b) in typed else 0.0,
-                math.log(1 + sum(1 for j in outside if abs(j - first) <= 5 or abs(j - last) <= 5)),
+                1.0 if (a, b) in typed_set else 0.0,
+                math.log(1 + near),
                 1.0 if hits and first > hits[0] else 0.0,
-                1.0 if any(first - 3 <= j <= last + 3 for j in typed_at) else 0.0,
+                1.0 if typed_at and bisect_right(typed_at, last + 3) > bisect_left(typed_at, first - 3) else 0.0,
                 1.0 if nearest is not None and not _CLAUSE_BREAK.search(between) else 0.0,
-                1.0 if outside and all(j > last for j in outside) else 0.0,
-                1.0 if outside and all(j < first for j in outside) else 0.0,
+                1.0 if gaps and gap_before is None else 0.0,
+                1.0 if gaps and gap_after is None else 0.0,
             ], dtype=np.float64)))
     return out
 
