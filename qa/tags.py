@@ -27,8 +27,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-_TOKEN = re.compile(r"\w+(?:[-.]\w+|['’](?!s\b)\w+)*|['’]s\b|[^\w\s]")
-_WORDISH = re.compile(r"\w|['’]s\b")  # a word, or the possessive 's (punctuation is its own tag)
+_TOKEN = re.compile(r"(?P<word>\w+(?:[-.]\w+|['’](?!s\b)\w+)*)|(?P<possessive>['’]s\b)|(?P<mark>[^\w\s])")
 _ENTRY = re.compile(r"^([^;\s]\S*) (\S+)", re.MULTILINE)  # "word TAG"; ";;;" opens a comment line
 Tagged = tuple[tuple[int, int, str, str], ...]  # (start, end, word, tag) of each token
 
@@ -68,8 +67,13 @@ def tag_of(word: str, first: bool = False) -> str:
 def tagged(sentence: str) -> Tagged:
     """Each token of ``sentence`` with its offsets and tag (punctuation is its own tag); kept, since answer
     sentences come back question after question."""
+    known = lexicon()
     out = []
-    for i, m in enumerate(_TOKEN.finditer(sentence)):
-        word = m.group(0)
-        out.append((m.start(), m.end(), word, tag_of(word, i == 0) if _WORDISH.match(word) else word))
+    for m in _TOKEN.finditer(sentence):
+        word, kind = m.group(0), m.lastgroup
+        if kind == "word":
+            tag = known.get(word) or tag_of(word, not out)
+        else:
+            tag = "POS" if kind == "possessive" else word
+        out.append((m.start(), m.end(), word, tag))
     return tuple(out)
