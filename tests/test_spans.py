@@ -84,6 +84,9 @@ def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
     sentence = "The chloroplast reticulum is a maze of membranous tubes, Hanna Pozniak's team said."
     texts = {sentence[p.start:p.end] for p in propose("thing", ["reticulum"], [sentence], [1.0])}
     assert {"maze of membranous tubes", "membranous tubes", "Hanna Pozniak", "team"} <= texts
+    sentence = "His sisters were Angelina and Marica."
+    texts = {sentence[p.start:p.end] for p in propose("thing", ["sister"], [sentence], [1.0])}
+    assert {"Angelina and Marica", "Angelina", "Marica"} <= texts
 
 
 def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
