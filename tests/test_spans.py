@@ -37,6 +37,12 @@ def _texts(kind: str, sentence: str) -> list[str]:
     ("other", "After the fire, what happened to the lab?", None),
     ("other", "How did Luther view Islam?", None),
     ("other", "What for?", None),
+    ("other", "What does the title Gur Khan mean?", "thing"),
+    ("quote", "What term was used for the first regeneration?", "thing"),
+    ("other", "What did Luther think was the only source of knowledge of God?", "thing"),
+    ("other", "What did Luther do during Lent at this time?", None),
+    ("quote", "What did Macron say about Russia?", None),
+    ("other", "What did the ferry's owner want?", None),
 ])
 def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, asked):
     assert asked_kind(kind, question) == asked
