@@ -25,7 +25,7 @@ from .kinds import is_speech, related
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
-from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, propose
+from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
 from .weights import Weights
 
 
@@ -290,7 +290,7 @@ def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citat
     if asked is None:
         return cited, []
     return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
-                          asked_noun(q.searched))
+                          asked_noun(q.searched), question_slot(q.searched))
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

@@ -325,10 +325,39 @@ def asked_noun(question: str) -> frozenset[str]:
     return frozenset(terms(found.group(1)))
 
 
+_WH = frozenset("what which who whom whose when where how".split())
+_AUXILIARY_VERBS = frozenset("is are was were be been do does did has have had can could will would should may "
+                             "might".split())
+Slot = tuple[str, frozenset[str]]  # ("subject" or "object", the terms of the question's verb)
+
+
+def question_slot(question: str) -> Slot | None:
+    """Where the thing asked for stands around the question's verb: its subject when the verb follows the
+    wh-word with no auxiliary between ("Who killed Begter?"), else its object ("What did Tesla invent?").
+
+    >>> question_slot("Who killed Begter?"), question_slot("What did Tesla invent?")
+    (('subject', frozenset({'kill'})), ('object', frozenset({'invent'})))
+    """
+    found = tagged(question)
+    lowered = [word.lower() for _, _, word, _ in found]
+    at = next((k for k, word in enumerate(lowered) if word in _WH), None)
+    if at is None:
+        return None
+    auxiliary = False
+    for k in range(at + 1, len(found)):
+        if lowered[k] in _AUXILIARY_VERBS:
+            auxiliary = True
+        elif found[k][3].startswith("VB"):
+            verb = _word_terms(found[k][2])
+            return ("object" if auxiliary else "subject", verb) if verb else None
+    return None
+
+
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
-            noun: frozenset[str] = frozenset()) -> list[Proposal]:
+            noun: frozenset[str] = frozenset(), slot: Slot | None = None) -> list[Proposal]:
     """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
-    ``noun``: the terms of the noun the question asks for (``asked_noun``)."""
+    ``noun``: the terms of the noun the question asks for (``asked_noun``); ``slot``: where the thing asked
+    for stands around the question's verb (``question_slot``)."""
     wanted = set(question_terms)
     asked_terms = frozenset(wanted)
     out: list[Proposal] = []
@@ -337,6 +366,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         starts, ends = _bounds(sentence)
         hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]  # ascending
         typed_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & noun] if noun else []
+        verb_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & slot[1]] if slot else []
         typed = PROPOSERS[asked](sentence, asked_terms)
         typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
@@ -381,6 +411,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if nearest is not None and not _CLAUSE_BREAK.search(between) else 0.0,
                 1.0 if gaps and gap_before is None else 0.0,
                 1.0 if gaps and gap_after is None else 0.0,
+                1.0 if verb_at and first <= last and any(
+                    0 < j - last <= 4 if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
             ], dtype=np.float64)))
     return out
 
