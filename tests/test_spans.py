@@ -6,7 +6,8 @@ import pytest
 from qa.answer import Answer, Citation
 from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
-from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose
+from qa.sentences import terms
+from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
 from qa.tags import tagged
 from qa.weights import Weights
 
@@ -100,6 +101,19 @@ def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
     names = {sentence[p.start:p.end] for p in propose("person", ["test"], [sentence], [1.0])
              if p.features[SPAN_FEATURES.index("typed")]}
     assert names == {"Grumman", "J. P. Morgan", "May Smith"}
+
+
+def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_marked():
+    def slots(question, sentence, asked="thing"):
+        proposals = propose(asked, [t for w in question.split() for t in terms(w)], [sentence], [1.0],
+                            slot=question_slot(question))
+        return {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("slot")] for p in proposals}
+
+    subject = slots("Who killed Begter?", "His brother Khasar killed Begter while the camp slept.", "person")
+    assert subject["Khasar"] == 1.0 and subject["camp"] == 0.0
+    found = slots("What did Tesla invent?", "In 1887 Tesla invented the induction motor in New York.")
+    assert found["induction motor"] == 1.0 and found["New York"] == 0.0
+    assert question_slot("Where is Kyiv?") is None  # no verb but "is"
 
 
 def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
