@@ -29,7 +29,6 @@ import datetime
 import hashlib
 import json
 import logging
-import math
 import re
 import statistics
 import sys
@@ -47,10 +46,10 @@ from .config import PROJECT_DIR, Settings, add_arguments, from_arguments
 from .conversation import Focus
 from .engine import Engine, load_model
 from .evaluate import Item, read_items, span_scores
-from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from .features import ANSWERABILITY_TERMS, SENTENCE_FEATURES, SPAN_FEATURES
 from .question import Question
 from .retrieve import Hit, Leaning, fuse, with_focus
-from .scoring import answerability_features, rank, sentence_features
+from .scoring import answerability_features, answerability_terms, rank, sentence_features, sure_of
 from .spans import Proposal, best, given
 from .weights import FORMAT, Weights, WeightsError, file_for, read_weights, sealed
 
@@ -442,8 +441,7 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
         candidates = rank(e.rows, e.matrix, weights, k)
         vocabulary = e.engine.retriever.vocabulary
         if candidates:
-            x = answerability_features(e.q, candidates, vocabulary)
-            sure = float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
+            sure = sure_of(answerability_features(e.q, candidates, vocabulary), weights)
         else:
             sure = 0.0
         out.append(Scored(e, sure, compose(e.q, candidates, sure, threshold, weights, limit, list_limit)))
@@ -475,7 +473,7 @@ def _answerability_data(examples: Sequence[Example], weights: Weights, k: int
             continue
         candidates = rank(e.rows, e.matrix, weights, k)
         if candidates:
-            x.append(answerability_features(e.q, candidates, e.engine.retriever.vocabulary))
+            x.append(answerability_terms(answerability_features(e.q, candidates, e.engine.retriever.vocabulary)))
             y.append(e.answerable)
             w.append(OFF_CORPUS_WEIGHT if not e.item.answerable else 1.0)
     return np.array(x), np.array(y, dtype=bool), np.array(w)
@@ -588,7 +586,7 @@ def choose_list_margin(examples: Sequence[Example], per_group: dict[int, Weights
 def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Path, progress: Callable[[str], None]) -> dict:
     """Fit every weight, report them held apart, write the weights file; returns its content."""
     blank = Weights(model=settings.model, dense_weight=0.3, lexical_weight=0.7,
-                    sentence=np.zeros(len(SENTENCE_FEATURES)), answerable=np.zeros(len(ANSWERABILITY_FEATURES)),
+                    sentence=np.zeros(len(SENTENCE_FEATURES)), answerable=np.zeros(len(ANSWERABILITY_TERMS)),
                     answerable_bias=0.0, threshold=0.5, keep_share=0.2, list_margin=1.0)
     examples = collect(data, settings, blank, progress)
     assign_folds(examples)
@@ -621,7 +619,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
                  if questions.exists()],
         "fusion": {"dense": dense, "lexical": round(1 - dense, 2)},
         "sentence": {"features": list(SENTENCE_FEATURES), "weights": _round(final.sentence)},
-        "answerable": {"features": list(ANSWERABILITY_FEATURES), "weights": _round(final.answerable),
+        "answerable": {"features": list(ANSWERABILITY_TERMS), "weights": _round(final.answerable),
                        "bias": round(final.answerable_bias, 4), "threshold": threshold},
         "choose": {"keep_share": keep, "list_margin": list_keep},
         "span": {"features": list(SPAN_FEATURES), "weights": _round(span_weights),
@@ -630,7 +628,7 @@ def fit(data: Sequence[tuple[Sequence[Path], Path]], settings: Settings, out: Pa
         "per_sd": {  # what each feature contributed
             "sentence": per_sd(SENTENCE_FEATURES, final.sentence,
                                np.vstack([m for m, _ in _sentence_blocks(examples)])),
-            "answerable": per_sd(ANSWERABILITY_FEATURES, final.answerable,
+            "answerable": per_sd(ANSWERABILITY_TERMS, final.answerable,
                                  _answerability_data(examples, final, k)[0]),
         },
         "held_apart": report,

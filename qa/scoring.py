@@ -7,7 +7,7 @@ question's kind prefers, whether it is in the conversation's focus, ...) and
 scored with weights fitted on labelled questions (``weights.py``, refit by
 ``python -m qa fit``). The passages are re-ranked by their best sentence.
 Answerability is a calibrated probability from the question-level features
-of ``features.ANSWERABILITY_FEATURES``. Leaves out: retrieval
+of ``features.ANSWERABILITY_FEATURES`` and their products. Leaves out: retrieval
 (``retrieve.py``), question analysis (``question.py``) and composing the
 answer (``answer.py``).
 """
@@ -24,7 +24,7 @@ import numpy as np
 
 from .articles import END_MATTER, Passage, embed_text
 from .conversation import Focus
-from .features import SENTENCE_FEATURES
+from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
 from .kinds import SentenceFacts, evidence, is_speech, related, speaks
 from .question import Question, only_unknown
 from .retrieve import Hit, Leaning
@@ -326,12 +326,26 @@ def _list_support(q: Question, candidates: Sequence[Candidate]) -> float:
     return float(min(3, len(full)))
 
 
+_PAIRS = np.triu_indices(len(ANSWERABILITY_FEATURES))
+
+
+def answerability_terms(x: np.ndarray) -> np.ndarray:
+    """The answerability features and their products two by two (``features.ANSWERABILITY_TERMS``)."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.concatenate([x, x[..., _PAIRS[0]] * x[..., _PAIRS[1]]], axis=-1)
+
+
+def sure_of(x: np.ndarray, weights: Weights) -> float:
+    """The fitted probability that a question is answered, from its answerability features ``x``."""
+    score = float(answerability_terms(x) @ weights.answerable + weights.answerable_bias)
+    return 1 / (1 + math.exp(-max(-700.0, min(700.0, score))))
+
+
 def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary, weights: Weights) -> float:
     """Calibrated probability that the articles answer the question (from its best candidates)."""
     if not candidates:
         return 0.0
-    x = answerability_features(q, candidates, vocabulary)
-    return float(1 / (1 + math.exp(-(x @ weights.answerable + weights.answerable_bias))))
+    return sure_of(answerability_features(q, candidates, vocabulary), weights)
 
 
 def shares(candidates: Sequence[Candidate]) -> np.ndarray:

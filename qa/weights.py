@@ -20,7 +20,7 @@ import numpy as np
 
 from embeddings.model import DEFAULT_MODEL
 
-from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES, SPAN_FEATURES
+from .features import ANSWERABILITY_TERMS, SENTENCE_FEATURES, SPAN_FEATURES
 from .folders import model_slug
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class Weights:
     dense_weight: float
     lexical_weight: float
     sentence: np.ndarray  # one weight per ``features.SENTENCE_FEATURES``
-    answerable: np.ndarray  # one weight per ``features.ANSWERABILITY_FEATURES``
+    answerable: np.ndarray  # one weight per ``features.ANSWERABILITY_TERMS``
     answerable_bias: float
     threshold: float  # refuse below this answerability
     keep_share: float  # a further sentence joins the answer with at least this share (``answer.shares``)
@@ -109,7 +109,7 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
     if "span" not in data and not lenient:
         raise WeightsError(f"{path} has no short-answer weights: refit it")
     vectors = []
-    for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_FEATURES), (span, SPAN_FEATURES)):
+    for part, names in ((sentence, SENTENCE_FEATURES), (answerable, ANSWERABILITY_TERMS), (span, SPAN_FEATURES)):
         if list(part["features"]) != list(names) and not lenient:
             raise WeightsError(f"{path} was fitted on other features than this code computes: refit it")
         vectors.append(_by_name(part["features"], part["weights"], names))

@@ -7,7 +7,7 @@ import pytest
 
 from qa.answer import Answer, compose
 from qa.articles import parse_article, split_passages
-from qa.features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
+from qa.features import ANSWERABILITY_TERMS, SENTENCE_FEATURES
 from qa.question import analyse
 from qa.retrieve import Hit
 from qa.scoring import Retrieved, rank, sentence_features
@@ -121,7 +121,7 @@ def test_no_candidates_is_a_refusal():
 def test_fitted_weights_match_the_features():
     weights = load_weights()
     assert len(weights.sentence) == len(SENTENCE_FEATURES)
-    assert len(weights.answerable) == len(ANSWERABILITY_FEATURES)
+    assert len(weights.answerable) == len(ANSWERABILITY_TERMS)
     assert 0 < weights.threshold < 1 and 0 < weights.keep_share <= 1
     assert weights.dense_weight + weights.lexical_weight == pytest.approx(1.0)
 
