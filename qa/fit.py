@@ -80,6 +80,11 @@ FALSE_REFUSALS = {"clean": 0.009, "noisy": 0.015, "conversations": 0.015}
 # must come from choosing better, not saying more.
 MAX_MEAN_WORDS = 55.0
 L2 = 1e-3
+# The answerability model's pull to zero, as examples' worth: its L2 is this over the examples it is fitted
+# on, so that its 170 terms (``features.ANSWERABILITY_TERMS``) are pulled as hard as a small set warrants
+# (a test's 80 questions fitted with L2 alone refused no question at any threshold, held apart) while the
+# default data's ~12,000 examples get L2 (about 0.001; 0.01 gave back half the products' gain, 2026-12-06).
+ANSWERABILITY_PRIOR = 12.0
 # How much a question about an article not in the corpus counts in the
 # answerability fit, against one asked of the corpus without its own article.
 # Those are 120 per set against 2,091, and the harder kind (Methodism asked of
@@ -390,8 +395,10 @@ def fit_sentences(examples: Sequence[Example]) -> np.ndarray:
     return w / std
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """Logistic-regression weights and bias, the two classes weighted equally (each example by ``weight``)."""
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, l2: float = L2
+                 ) -> tuple[np.ndarray, float]:
+    """Logistic-regression weights and bias, the two classes weighted equally (each example by ``weight``),
+    pulled to zero by ``l2``."""
     mean, std = x.mean(0), x.std(0) + 1e-9
     z = np.hstack([(x - mean) / std, np.ones((len(x), 1))])
     weight = np.ones(len(y)) if weight is None else weight
@@ -401,8 +408,8 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None)
         s = z @ w
         p = 1 / (1 + np.exp(-s))
         eps = 1e-12
-        value = -float(np.sum(balance * (y * np.log(p + eps) + (~y) * np.log(1 - p + eps)))) + L2 * float(w[:-1] @ w[:-1])
-        grad = z.T @ (balance * (p - y)) + 2 * L2 * np.append(w[:-1], 0.0)
+        value = -float(np.sum(balance * (y * np.log(p + eps) + (~y) * np.log(1 - p + eps)))) + l2 * float(w[:-1] @ w[:-1])
+        grad = z.T @ (balance * (p - y)) + 2 * l2 * np.append(w[:-1], 0.0)
         return value, grad
 
     w = _minimise(loss, z.shape[1])
@@ -460,7 +467,8 @@ def held_apart(examples: Sequence[Example], base: Weights, k: int) -> dict[int, 
 def fit_models(examples: Sequence[Example], base: Weights, k: int) -> Weights:
     """Sentence weights, then answerability weights, fitted on ``examples``."""
     weights = _weights(base, sentence=fit_sentences(examples))
-    answerable, bias = fit_logistic(*_answerability_data(examples, weights, k))
+    x, y, w = _answerability_data(examples, weights, k)
+    answerable, bias = fit_logistic(x, y, w, ANSWERABILITY_PRIOR / max(1, len(y)))
     return _weights(weights, answerable=answerable, answerable_bias=bias)
 
 
