@@ -82,6 +82,19 @@ def test_a_span_is_described_by_the_noun_asked_for_and_its_clause():
     assert typed["cholera"] == 1.0 and typed["doctors"] == 0.0
 
 
+def test_a_span_before_the_noun_asked_for_or_set_off_after_the_questions_words_is_marked():
+    sentence = "A high-gain S-band antenna was used for long-distance communications on the lunar flights."
+    noun = asked_noun("What type of antenna was used for communication on the lunar flights?")
+    assert noun == frozenset({"antenna"})
+    proposals = propose("thing", ["type", "antenna", "communic", "lunar", "flight"], [sentence], [1.0], noun)
+    nexts = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("type_next")] for p in proposals}
+    assert nexts["high-gain S-band"] == 1.0 and nexts["long-distance"] == 0.0
+    sentence = "Following his rule of law, the Yassa code, Temujin promised civilians wealth."
+    proposals = propose("thing", ["name", "temujin", "law"], [sentence], [1.0])
+    apposed = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("apposed")] for p in proposals}
+    assert apposed["Yassa code"] == 1.0 and apposed["civilians wealth"] == 0.0 and apposed["Temujin"] == 0.0
+
+
 def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
     sentence = "Tesla investigated atmospheric electricity, observing lightning signals via his receivers."
     proposals = propose("thing", ["kind", "electr", "investig"], [sentence], [1.0])
