@@ -27,7 +27,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-_TOKEN = re.compile(r"(?P<word>\w+(?:[-.]\w+|['’](?!s\b)\w+)*)|(?P<possessive>['’]s\b)|(?P<mark>[^\w\s])")
+# A number's thousands stay one word ("100,000 soldiers", not "100", ",", "000": a phrase of its own).
+_TOKEN = re.compile(r"(?P<word>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|\w+(?:[-.]\w+|['’](?!s\b)\w+)*)|"
+                    r"(?P<possessive>['’]s\b)|(?P<mark>[^\w\s])")
 _ENTRY = re.compile(r"^([^;\s]\S*) (\S+)", re.MULTILINE)  # "word TAG"; ";;;" opens a comment line
 Tagged = tuple[tuple[int, int, str, str], ...]  # (start, end, word, tag) of each token
 

@@ -136,6 +136,12 @@ def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
     tags = {word: tag for _, _, word, tag in found}
     assert tags["Zorblatt"] == "NNP" and tags["42"] == "CD" and tags["quinxes"] == "NNS"
     assert tags["in"] == "IN" and tags["'s"] == "POS" and tags["quickly"] == "RB" and tags["."] == "."
+    sentence = "He took around 100,000 soldiers, 2,500.5 tonnes and 12,34 carts."
+    words = [word for _, _, word, _ in tagged(sentence)]
+    assert "100,000" in words and "2,500.5" in words and "000" not in words
+    assert words[-5:-1] == ["12", ",", "34", "carts"]  # no thousands: two numbers
+    proposals = propose("number", ["soldier"], [sentence], [1.0])
+    assert "000" not in {sentence[p.start:p.end] for p in proposals}
 
 
 def test_each_kind_of_span_has_its_own_weights_else_the_common_ones():
