@@ -63,7 +63,9 @@ _DATE = re.compile(
     rf"\b{_MONTH},? \d{{3,4}}\b|\b{_MONTH}\b|"
     rf"\b{_WEEKDAY}(?: (?:morning|afternoon|evening|night))?\b|"
     r"\b(?:early |late |mid-)?(?:1[0-9]|20)\d{2}s?\b|\b\d{1,2}(?:st|nd|rd|th) century\b|"
-    r"\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b")
+    r"\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b|"
+    r"\b(?:Christmas(?: Eve| Day)?|New Year['’]s(?: Eve| Day)?|Easter(?: Sunday)?|Good Friday|Thanksgiving(?: Day)?|"
+    r"Halloween|Independence Day|Boxing Day|Pentecost|Ramadan|Passover|Lent|Advent)\b")
 _SPELLED = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
             r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
             r"dozens?|hundreds|thousands|millions|several|half|quarters?|thirds?|fourths?|fifths?|tenths?")
@@ -112,7 +114,7 @@ def _names(sentence: str) -> list[tuple[int, int]]:
             continue
         a2, b2 = a + parts[0].start(), a + parts[-1].end()
         token = re.sub(r"['’]s$", "", sentence[a2:b2]).rstrip(".,'’")
-        if a2 == 0 and len(parts) == 1 and token.lower() in STOPWORDS:
+        if a2 == 0 and len(parts) == 1 and token.lower() in STOPWORDS or len(token) < 2:  # "I", "the G mission"
             continue
         out.append((a2, a2 + len(token)))
     return out
