@@ -196,6 +196,12 @@ def _word_terms(word: str) -> frozenset[str]:
     return frozenset(terms(word))
 
 
+@lru_cache(maxsize=20_000)
+def _token_terms(sentence: str) -> tuple[frozenset[str], ...]:
+    """The terms of each of ``_tokens``, kept per sentence: every question that cites it looks its words up."""
+    return tuple(_word_terms(w) for _, _, w in _tokens(sentence))
+
+
 # Tags a noun phrase is made of (``tags.py``); any other word (a verb, preposition, adverb, determiner, a
 # possessive) or punctuation ends the phrase. "-" and "&" join within one ("Procter & Gamble").
 _PHRASE_TAGS = frozenset("JJ JJR JJS NN NNS NNP NNPS CD FW SYM $".split())
@@ -385,9 +391,10 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     for i, sentence in enumerate(sentences):
         tokens = _tokens(sentence)
         starts, ends = _bounds(sentence)
-        hits = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & wanted]  # ascending
-        typed_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & noun] if noun else []
-        verb_at = [j for j, (_, _, w) in enumerate(tokens) if _word_terms(w) & slot[1]] if slot else []
+        held = _token_terms(sentence)
+        hits = [j for j, t in enumerate(held) if not wanted.isdisjoint(t)]  # ascending
+        typed_at = [j for j, t in enumerate(held) if not noun.isdisjoint(t)] if noun else []
+        verb_at = [j for j, t in enumerate(held) if not slot[1].isdisjoint(t)] if slot else []
         typed = PROPOSERS[asked](sentence, asked_terms)
         typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
