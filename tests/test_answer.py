@@ -1,16 +1,17 @@
 """Answer composition without a model: markers, citations, refusals, lists, the fitted weights."""
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from qa.answer import Answer, compose
 from qa.articles import parse_article, split_passages
-from qa.features import ANSWERABILITY_TERMS, SENTENCE_FEATURES
+from qa.features import ANSWERABILITY_FEATURES, ANSWERABILITY_TERMS, SENTENCE_FEATURES
 from qa.question import analyse
 from qa.retrieve import Hit
-from qa.scoring import Retrieved, rank, sentence_features
+from qa.scoring import Retrieved, answerability_terms, rank, sentence_features, sure_of
 from qa.vocabulary import Vocabulary
 from qa.weights import load_weights
 
@@ -124,6 +125,22 @@ def test_fitted_weights_match_the_features():
     assert len(weights.answerable) == len(ANSWERABILITY_TERMS)
     assert 0 < weights.threshold < 1 and 0 < weights.keep_share <= 1
     assert weights.dense_weight + weights.lexical_weight == pytest.approx(1.0)
+
+
+def test_answerability_weighs_each_feature_and_each_product_of_two():
+    n = len(ANSWERABILITY_FEATURES)
+    x = np.arange(1.0, n + 1)
+    expanded = answerability_terms(x)
+    assert len(expanded) == len(ANSWERABILITY_TERMS) == n + n * (n + 1) // 2
+    names = dict(zip(ANSWERABILITY_TERMS, expanded))
+    assert names["best_score"] == 1.0 and names["best_score*best_coverage"] == 2.0
+    assert names["term_count*names_lacking"] == x[ANSWERABILITY_FEATURES.index("term_count")] * x[
+        ANSWERABILITY_FEATURES.index("names_lacking")]
+    weights = load_weights()
+    only = replace(weights, answerable=np.eye(len(ANSWERABILITY_TERMS))[ANSWERABILITY_TERMS.index(
+        "best_score*best_coverage")], answerable_bias=-2.0)
+    assert sure_of(x, only) == pytest.approx(0.5)  # 1 x 2 - 2 = 0
+    assert sure_of(np.zeros(n), weights) == pytest.approx(1 / (1 + np.exp(-weights.answerable_bias)))
 
 
 def test_another_model_gets_the_default_weights_with_a_warning(caplog):
