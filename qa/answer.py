@@ -259,12 +259,13 @@ def compose(
 def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Short | None:
     """The short answer: the best span of the cited sentences for the kind of thing asked (a list: every
     name), or None when the question asks for none or no sentence holds one."""
-    cited, proposals = proposals_of(q, citations)
+    asked = asked_of(q)
+    cited, proposals = _proposals(q, asked, citations)
     if q.is_list and q.kind == "person":
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
     else:
-        one = best(proposals, weights.span_for(asked_of(q)))
+        one = best(proposals, weights.span_for(asked))
         chosen = [one] if one is not None else []
     if not chosen:
         return None
@@ -285,7 +286,10 @@ def asked_of(q: Question) -> str | None:
 def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
     """The citations, likeliest sentence first, and the spans they propose for what ``q`` asks (none when it
     asks for no thing)."""
-    asked = asked_of(q)
+    return _proposals(q, asked_of(q), citations)
+
+
+def _proposals(q: Question, asked: str | None, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
     cited = sorted(citations, key=lambda c: -c.score)
     if asked is None:
         return cited, []

@@ -176,6 +176,7 @@ def _quotes(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
 
 
 _TOKEN = re.compile(r"[\w'’-]+(?:\.\w+)*")
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=20_000)
@@ -202,6 +203,14 @@ def _token_terms(sentence: str) -> tuple[frozenset[str], ...]:
     return tuple(_word_terms(w) for _, _, w in _tokens(sentence))
 
 
+@lru_cache(maxsize=100_000)
+def _span_text(text: str) -> tuple[tuple[str, ...], float, float, float]:
+    """What a span's own text says, kept: its terms, log(1 + its words), whether it starts with a capital and
+    whether it holds a digit (the same spans come back with every question citing their sentence)."""
+    return (tuple(t for w in _TOKEN.findall(text) for t in _word_terms(w)), math.log(1 + len(words(text))),
+            1.0 if text[:1].isupper() else 0.0, 1.0 if _DIGIT.search(text) else 0.0)
+
+
 # Tags a noun phrase is made of (``tags.py``); any other word (a verb, preposition, adverb, determiner, a
 # possessive) or punctuation ends the phrase. "-" and "&" join within one ("Procter & Gamble").
 _PHRASE_TAGS = frozenset("JJ JJR JJS NN NNS NNP NNPS CD FW SYM $".split())
@@ -212,7 +221,8 @@ _PHRASE_JOINERS = frozenset("- &".split())
 _JOINS = frozenset(("of", "and"))
 
 
-def _chunks(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+@lru_cache(maxsize=20_000)
+def _chunks(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int], ...]:
     """Noun phrases by their words' tags ("observing lightning signals via his receivers": "lightning
     signals", "receivers"), broken at the question's own words, and two joined over ``_JOINS``. Held
     apart on public-dev the tags chose short answers at F1 0.411 against 0.395 for runs of content words
@@ -243,11 +253,11 @@ def _chunks(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
             a, b = ends(left), ends(right)
             if a and b:
                 out.append((a[0], b[1]))
-    return list(dict.fromkeys(out))
+    return tuple(dict.fromkeys(out))
 
 
 def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
-    return list(dict.fromkeys(_quotes(sentence) + _names(sentence) + _chunks(sentence, asked)))
+    return list(dict.fromkeys([*_quotes(sentence), *_names(sentence), *_chunks(sentence, asked)]))
 
 
 # What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
@@ -301,7 +311,6 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 # ---------------------------------------------------------------- choosing
 
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
-_DIGIT = re.compile(r"\d")
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]")
 _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
 
@@ -399,12 +408,11 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
         seen = set()
-        for a, b in typed + generic:
+        for a, b in [*typed, *generic]:
             if (a, b) in seen or b <= a:
                 continue
             seen.add((a, b))
-            text = sentence[a:b]
-            span_words = [t for w in _TOKEN.findall(text) for t in _word_terms(w)]
+            span_words, length, capital, digit = _span_text(sentence[a:b])
             first, last = bisect_left(starts, a), bisect_right(ends, b) - 1  # the tokens inside the span
             if first > last:
                 first = last = 0
@@ -424,12 +432,12 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
                 1.0 if gap_before is not None and gap_before <= 3 else 0.0,
                 1.0 if gap_after is not None and gap_after <= 3 else 0.0,
-                math.log(1 + len(words(text))),
+                length,
                 a / max(1, len(sentence)),
                 float(i),
                 float(shares[i]) if i < len(shares) else 0.0,
-                1.0 if text[:1].isupper() else 0.0,
-                1.0 if _DIGIT.search(text) else 0.0,
+                capital,
+                digit,
                 1.0 if quoted else 0.0,
                 1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
                 1.0 if (a, b) in typed_set else 0.0,
@@ -438,7 +446,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if typed_at and bisect_right(typed_at, last + 3) > bisect_left(typed_at, first - 3) else 0.0,
                 1.0 if nearest is not None and not _CLAUSE_BREAK.search(between) else 0.0,
                 1.0 if typed_at and first <= last and (last + 1) in typed_at else 0.0,
-                1.0 if first > 0 and _APPOSED.search(sentence, 0, a) and _before_break(tokens, first, hits) else 0.0,
+                1.0 if first > 0 and _before_break(tokens, first, hits) and _APPOSED.search(sentence, 0, a) else 0.0,
                 1.0 if gaps and gap_before is None else 0.0,
                 1.0 if gaps and gap_after is None else 0.0,
                 1.0 if verb_at and first <= last and any(
