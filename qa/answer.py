@@ -280,7 +280,10 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Sho
 def asked_of(q: Question) -> str | None:
     """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing."""
     named = {t for n in q.names for t in terms(n)}
-    return asked_kind(q.kind, q.searched, bool(q.terms) and all(t in named for t in q.terms))
+    # Only names, and no verb but "is" ("Who is Tammy Bruce?"): a description; "Who called their system the
+    # 'Tesla Polyphase System'?" still asks for a name (its verb is no term: say, call and tell are stopwords).
+    names_only = bool(q.terms) and all(t in named for t in q.terms) and question_slot(q.searched) is None
+    return asked_kind(q.kind, q.searched, names_only)
 
 
 def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:

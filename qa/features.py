@@ -101,6 +101,9 @@ SPAN_FEATURES = (
     "after_all",  # after every one of them (its object)
     "slot",  # the span stands where the question's thing does around its verb: before it for "Who killed
     # X?", after it for "What did X invent?" (``spans.question_slot``); held apart +0.004 F1 on public-dev
+    "head_noun",  # the span's last word is tagged a noun, number, foreign word or pronoun ("electric lamps")
+    "modifiers_only",  # every word of it is tagged an adjective, adverb or verb ("actual", "poor physical")
+    # (these two: held-apart span F1 0.3315 -> 0.3360 over public-dev both ways and conv-dev; 2026-12-06)
 )
 # The span weights are fitted for each kind of span asked for (``spans.PROPOSERS``: a date's cues are no
 # person's), each pulled towards the weights common to all kinds (``fit.fit_spans``). Held apart by

@@ -139,7 +139,7 @@ KINDS = (
     Kind("quote", re.compile(r"\b(what|how) (did|does|do|has|have|had) .{1,60}\b(say|said|write|wrote|tell|told|"
                              r"call|called|describe|described|post|posted|add|added|state|stated|use|used)\b|"
                              r"\bwhat (word|words|term|phrase|expression)\b"), _quote_evidence),
-    Kind("person", re.compile(r"^(who|whom|whose)\b|\b(who|whom|whose) (is|was|are|were|did|does|do|has|have|had|"
+    Kind("person", re.compile(r"^(who|whom|whose)\b|\bwhom\b|\b(who|whom|whose) (is|was|are|were|did|does|do|has|have|had|"
                               r"will|would|can|could|else|attended|joined|met|led|took|said|wrote|won|"
                               r"founded|played|invented|discovered|[a-z]+ed)\b|\b(participants?|attendees?|"
                               r"delegates?|everyone|everybody)\b|\b(which|what) (\w+ ){0,2}"
@@ -155,7 +155,8 @@ KINDS = (
                              r"location|venue|river|island|area|building)\b|\bin what (city|country|place)\b"),
          _place_evidence),
     Kind("date", re.compile(r"^when\b|\bwhen (is|was|are|were|did|does|do|will|had|has)\b|\b(what|which) "
-                            r"(day|date|time|year|month|week|decade|century|period|era)\b|\bhow long ago\b"),
+                            r"(days?|dates?|times?|years?|months?|weeks?|decades?|century|centuries|periods?|eras?)\b|"
+                            r"\bhow long ago\b"),
          _date_evidence, needs_evidence=True),
     Kind("reason", re.compile(r"^why\b|\bwhy (is|was|are|were|did|does|do|has|had|would)\b|\bwhat (caused|led to|"
                               r"made|prompted|reason)\b|\bfor what (reason|purpose)\b"), _reason_evidence),

@@ -203,6 +203,28 @@ def _token_terms(sentence: str) -> tuple[frozenset[str], ...]:
     return tuple(_word_terms(w) for _, _, w in _tokens(sentence))
 
 
+# Tags that end a noun phrase's head, and those of words that only modify one.
+_HEAD_TAGS = ("NN", "CD", "FW", "PRP")
+_MODIFIER_TAGS = ("JJ", "RB", "VB")
+
+
+@lru_cache(maxsize=20_000)
+def _tag_bounds(sentence: str) -> tuple[list[int], list[int], tuple[str, ...]]:
+    """Where each tagged token (``tags.tagged``) starts and ends, and its tag: a span's tags by bisection."""
+    found = tagged(sentence)
+    return [a for a, _, _, _ in found], [b for _, b, _, _ in found], tuple(t for _, _, _, t in found)
+
+
+def _span_tags(sentence: str, a: int, b: int) -> tuple[float, float]:
+    """Whether the span ``a:b`` ends on a head word (``_HEAD_TAGS``), and whether all its words are modifiers."""
+    starts, ends, tags = _tag_bounds(sentence)
+    inside = tags[bisect_left(starts, a):bisect_right(ends, b)]
+    if not inside:
+        return 0.0, 0.0
+    return (1.0 if inside[-1].startswith(_HEAD_TAGS) else 0.0,
+            1.0 if all(t.startswith(_MODIFIER_TAGS) for t in inside) else 0.0)
+
+
 @lru_cache(maxsize=100_000)
 def _span_text(text: str) -> tuple[tuple[str, ...], float, float, float]:
     """What a span's own text says, kept: its terms, log(1 + its words), whether it starts with a capital and
@@ -283,7 +305,8 @@ _DESCRIPTION = re.compile(r"\bwhat\s+(happened|happens|is happening|(did|does|do
                           r"(do|doing|think|want|say|said)\b(?=\s*(?:[?.!]|$|(?:when|after|before|during|while|at|"
                           r"to|with|about|in|on|if|as|for|so|then|next|now|there|here|that)\b))|"
                           r"(is|was|are|were)\b.{1,60}\blike\b)|^(how|why)\b|\bwhat\s+for\b", re.IGNORECASE)
-_QUOTE_CALL = re.compile(r"\bwhat (did|does|do) .{1,60}\b(call|called|describe|described)\b", re.IGNORECASE)
+# "How did Luther describe his learning?" asks for the words he used too ("rote learning").
+_QUOTE_CALL = re.compile(r"\b(what|how) (did|does|do) .{1,60}\b(call|called|describe|described)\b", re.IGNORECASE)
 
 
 def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None:
@@ -413,6 +436,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 continue
             seen.add((a, b))
             span_words, length, capital, digit = _span_text(sentence[a:b])
+            head, modifiers = _span_tags(sentence, a, b)
             first, last = bisect_left(starts, a), bisect_right(ends, b) - 1  # the tokens inside the span
             if first > last:
                 first = last = 0
@@ -451,6 +475,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if gaps and gap_after is None else 0.0,
                 1.0 if verb_at and first <= last and any(
                     0 < j - last <= 4 if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
+                head,
+                modifiers,
             ], dtype=np.float64)))
     return out
 

@@ -70,6 +70,8 @@ def test_focus_drops_lead_ins_and_preambles(typed, asked):
         ("Where will the talks continue?", "place"),
         ("In which city is the next round?", "place"),
         ("When was Dnipro hit?", "date"),
+        ("In what years did the show run?", "date"),
+        ("The motor was licensed by whom?", "person"),
         ("What did Yermak write?", "quote"),
         ("What word did the French leader use for the talks?", "quote"),
         ("Why did the talks stall?", "reason"),

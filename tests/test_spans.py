@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from qa.answer import Answer, Citation
+from qa.answer import Answer, Citation, asked_of
 from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
+from qa.question import analyse
 from qa.sentences import terms
 from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
 from qa.tags import tagged
@@ -43,6 +44,7 @@ def _texts(kind: str, sentence: str) -> list[str]:
     ("other", "What did Luther think was the only source of knowledge of God?", "thing"),
     ("other", "What did Luther do during Lent at this time?", None),
     ("quote", "What did Macron say about Russia?", None),
+    ("quote", "How did Luther describe his learning at the university?", "quote"),
     ("other", "What did the ferry's owner want?", None),
 ])
 def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, asked):
@@ -93,6 +95,21 @@ def test_a_span_before_the_noun_asked_for_or_set_off_after_the_questions_words_i
     proposals = propose("thing", ["name", "temujin", "law"], [sentence], [1.0])
     apposed = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("apposed")] for p in proposals}
     assert apposed["Yassa code"] == 1.0 and apposed["civilians wealth"] == 0.0 and apposed["Temujin"] == 0.0
+
+
+def test_a_span_ending_on_a_noun_and_one_of_modifiers_only_are_marked():
+    sentence = "He lit electric lamps wirelessly, and his writings grew harsher."
+    proposals = propose("thing", ["light", "demonstr"], [sentence], [1.0])
+    head = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("head_noun")] for p in proposals}
+    modifiers = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("modifiers_only")] for p in proposals}
+    assert head["electric lamps"] == 1.0 and modifiers["electric lamps"] == 0.0
+    assert head["harsher"] == 0.0 and modifiers["harsher"] == 1.0
+
+
+def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
+    called = analyse('Who called their system the "Tesla Polyphase System"?')
+    assert asked_of(called) == "person"
+    assert asked_of(analyse("Who is Tammy Bruce?")) is None
 
 
 def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
