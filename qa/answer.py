@@ -297,7 +297,7 @@ def _proposals(q: Question, asked: str | None, citations: Sequence[Citation]) ->
     if asked is None:
         return cited, []
     return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
-                          asked_noun(q.searched), question_slot(q.searched))
+                          asked_noun(q.searched), question_slot(q.searched), q.idf)
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

@@ -59,6 +59,7 @@ class Question:
     previous: str = ""  # the question a follow-up leans on
     conversation: tuple[str, ...] = ()  # the latest earlier questions, as they were read, oldest first
     conversation_terms: tuple[str, ...] = ()  # their terms and this question's
+    idf: tuple[float, ...] = ()  # each of ``terms``' IDF in the articles (none without a vocabulary)
 
     @property
     def query(self) -> str:
@@ -221,4 +222,5 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         previous=previous,
         conversation=conversation,
         conversation_terms=conversation_terms,
+        idf=tuple(vocabulary.idf(t) for t in own) if vocabulary is not None else (),
     )

@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .features import SPAN_FEATURES
+from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tagged
 
@@ -215,22 +215,35 @@ def _tag_bounds(sentence: str) -> tuple[list[int], list[int], tuple[str, ...]]:
     return [a for a, _, _, _ in found], [b for _, b, _, _ in found], tuple(t for _, _, _, t in found)
 
 
-def _span_tags(sentence: str, a: int, b: int) -> tuple[float, float]:
-    """Whether the span ``a:b`` ends on a head word (``_HEAD_TAGS``), and whether all its words are modifiers."""
-    starts, ends, tags = _tag_bounds(sentence)
-    inside = tags[bisect_left(starts, a):bisect_right(ends, b)]
-    if not inside:
-        return 0.0, 0.0
-    return (1.0 if inside[-1].startswith(_HEAD_TAGS) else 0.0,
-            1.0 if all(t.startswith(_MODIFIER_TAGS) for t in inside) else 0.0)
+@lru_cache(maxsize=20_000)
+def _tag_words(sentence: str) -> tuple[str, ...]:
+    """Each tagged token, lower case (``_BORDER``'s keys)."""
+    return tuple(w.lower() for _, _, w, _ in tagged(sentence))
 
 
 @lru_cache(maxsize=100_000)
-def _span_text(text: str) -> tuple[tuple[str, ...], float, float, float]:
-    """What a span's own text says, kept: its terms, log(1 + its words), whether it starts with a capital and
-    whether it holds a digit (the same spans come back with every question citing their sentence)."""
+def _span_facts(sentence: str, a: int, b: int) -> tuple:
+    """What the span ``a:b`` of ``sentence`` is, whatever the question, kept (spans come back with every
+    question citing their sentence): its terms, log(1 + its words), whether it starts with a capital, holds a
+    digit, stands in quotation marks, after a preposition, set off by a comma or bracket (``_APPOSED``), ends on
+    a head word (``_HEAD_TAGS``), is of modifiers only, and the columns of the words just before and after it
+    (``BORDER_BEFORE``, ``BORDER_AFTER``; "<s>" and "</s>": none)."""
+    text = sentence[a:b]
+    starts, ends, tags = _tag_bounds(sentence)
+    first, after = bisect_left(starts, a), bisect_left(starts, b)
+    lowered = _tag_words(sentence)
+    border = (_BEFORE_AT.get(lowered[first - 1] if first else "<s>"),
+              _AFTER_AT.get(lowered[after] if after < len(lowered) else "</s>"))
+    inside = tags[first:bisect_right(ends, b)]
+    before = sentence[max(0, a - 6):a].lower().split()
     return (tuple(t for w in _TOKEN.findall(text) for t in _word_terms(w)), math.log(1 + len(words(text))),
-            1.0 if text[:1].isupper() else 0.0, 1.0 if _DIGIT.search(text) else 0.0)
+            1.0 if text[:1].isupper() else 0.0, 1.0 if _DIGIT.search(text) else 0.0,
+            1.0 if a > 0 and sentence[a - 1] in "\"“‘'" else 0.0,
+            1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
+            bool(a and _APPOSED.search(sentence, 0, a)),
+            1.0 if inside and inside[-1].startswith(_HEAD_TAGS) else 0.0,
+            1.0 if inside and all(t.startswith(_MODIFIER_TAGS) for t in inside) else 0.0,
+            tuple(c for c in border if c is not None))
 
 
 # Tags a noun phrase is made of (``tags.py``); any other word (a verb, preposition, adverb, determiner, a
@@ -340,6 +353,12 @@ _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("ask
 
 # A span set off by a comma or bracket, a determiner allowed before it ("his rule of law, the Yassa code").
 _APPOSED = re.compile(r"[,(]\s*(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
+# How far either side of a span its ``window`` feature looks for the question's words (in words).
+WINDOW = 8
+# Where each border word's feature stands (``features.BORDER_BEFORE``, ``BORDER_AFTER``).
+_BEFORE_AT = {w: SPAN_FEATURES.index(f"before:{w}") for w in BORDER_BEFORE}
+_AFTER_AT = {w: SPAN_FEATURES.index(f"after:{w}") for w in BORDER_AFTER}
+_OWN = _AFTER_AT[BORDER_AFTER[0]] - len(BORDER_BEFORE)  # the features before the border words
 
 
 def _before_break(tokens: Sequence[tuple[int, int, str]], first: int, hits: Sequence[int]) -> bool:
@@ -413,30 +432,38 @@ def question_slot(question: str) -> Slot | None:
 
 
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
-            noun: frozenset[str] = frozenset(), slot: Slot | None = None) -> list[Proposal]:
+            noun: frozenset[str] = frozenset(), slot: Slot | None = None,
+            term_weights: Sequence[float] = ()) -> list[Proposal]:
     """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
     ``noun``: the terms of the noun the question asks for (``asked_noun``); ``slot``: where the thing asked
-    for stands around the question's verb (``question_slot``)."""
+    for stands around the question's verb (``question_slot``); ``term_weights``: each question term's IDF
+    (none: all alike)."""
     wanted = set(question_terms)
     asked_terms = frozenset(wanted)
-    out: list[Proposal] = []
+    weight = dict(zip(question_terms, term_weights or [1.0] * len(question_terms)))
+    total = sum(weight.values()) or 1.0
+    places: list[tuple[int, int, int]] = []  # (sentence, start, end) of each proposal
+    rows: list[list[float]] = []  # its features before the border words'
+    marked: tuple[list[int], list[int]] = ([], [])  # (proposal, column) of each border word
     for i, sentence in enumerate(sentences):
         tokens = _tokens(sentence)
         starts, ends = _bounds(sentence)
         held = _token_terms(sentence)
         hits = [j for j, t in enumerate(held) if not wanted.isdisjoint(t)]  # ascending
+        found = {j: held[j] & asked_terms for j in hits}
         typed_at = [j for j, t in enumerate(held) if not noun.isdisjoint(t)] if noun else []
         verb_at = [j for j, t in enumerate(held) if not slot[1].isdisjoint(t)] if slot else []
         typed = PROPOSERS[asked](sentence, asked_terms)
         typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
+        share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()
         for a, b in [*typed, *generic]:
             if (a, b) in seen or b <= a:
                 continue
             seen.add((a, b))
-            span_words, length, capital, digit = _span_text(sentence[a:b])
-            head, modifiers = _span_tags(sentence, a, b)
+            span_words, length, capital, digit, quoted, preposition, set_off, head, modifiers, border = \
+                _span_facts(sentence, a, b)
             first, last = bisect_left(starts, a), bisect_right(ends, b) - 1  # the tokens inside the span
             if first > last:
                 first = last = 0
@@ -448,10 +475,12 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 gap_before is not None and gap_before <= gap_after) else hits[hi]
             between = (sentence[tokens[nearest][1]:a] if nearest < first else sentence[b:tokens[nearest][0]]
                        ) if nearest is not None else ""
-            quoted = a > 0 and sentence[a - 1] in "\"“‘'"
-            before = sentence[max(0, a - 6):a].lower().split()
             near = (lo - bisect_left(hits, first - 5)) + (bisect_right(hits, last + 5) - hi)
-            out.append(Proposal(i, a, b, np.array([
+            for column in border:
+                marked[0].append(len(rows))
+                marked[1].append(column)
+            places.append((i, a, b))
+            rows.append([
                 sum(1 for t in span_words if t in wanted) / max(1, len(span_words)),
                 math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
                 1.0 if gap_before is not None and gap_before <= 3 else 0.0,
@@ -459,26 +488,34 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 length,
                 a / max(1, len(sentence)),
                 float(i),
-                float(shares[i]) if i < len(shares) else 0.0,
+                share,
                 capital,
                 digit,
-                1.0 if quoted else 0.0,
-                1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
+                quoted,
+                preposition,
                 1.0 if (a, b) in typed_set else 0.0,
                 math.log(1 + near),
                 1.0 if hits and first > hits[0] else 0.0,
                 1.0 if typed_at and bisect_right(typed_at, last + 3) > bisect_left(typed_at, first - 3) else 0.0,
                 1.0 if nearest is not None and not _CLAUSE_BREAK.search(between) else 0.0,
                 1.0 if typed_at and first <= last and (last + 1) in typed_at else 0.0,
-                1.0 if first > 0 and _before_break(tokens, first, hits) and _APPOSED.search(sentence, 0, a) else 0.0,
+                1.0 if set_off and first > 0 and _before_break(tokens, first, hits) else 0.0,
                 1.0 if gaps and gap_before is None else 0.0,
                 1.0 if gaps and gap_after is None else 0.0,
                 1.0 if verb_at and first <= last and any(
                     0 < j - last <= 4 if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
                 head,
                 modifiers,
-            ], dtype=np.float64)))
-    return out
+                sum(weight[t] for t in set().union(*(
+                    found[j] for j in hits[bisect_left(hits, first - WINDOW):bisect_right(hits, last + WINDOW)]
+                    if j < first or j > last))) / total,
+            ])
+    if not rows:
+        return []
+    matrix = np.zeros((len(rows), len(SPAN_FEATURES)))
+    matrix[:, :_OWN] = rows
+    matrix[marked] = 1.0
+    return [Proposal(i, a, b, matrix[k]) for k, (i, a, b) in enumerate(places)]
 
 
 def given(p: Proposal) -> bool:

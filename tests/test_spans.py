@@ -106,6 +106,21 @@ def test_a_span_ending_on_a_noun_and_one_of_modifiers_only_are_marked():
     assert head["harsher"] == 0.0 and modifiers["harsher"] == 1.0
 
 
+def test_the_words_next_to_a_span_and_the_question_words_around_it_are_features():
+    sentence = "Rubio met Lavrov in Riyadh on Tuesday, and much later the two delegations flew home to Washington."
+    proposals = propose("thing", ["rubio", "riyadh"], [sentence], [1.0], term_weights=[1.0, 3.0])
+    feature = {sentence[p.start:p.end]: p.features for p in proposals}
+    assert feature["Rubio"][SPAN_FEATURES.index("before:<s>")] == 1.0
+    assert feature["Tuesday"][SPAN_FEATURES.index("before:on")] == 1.0
+    assert feature["Tuesday"][SPAN_FEATURES.index("after:,")] == 1.0
+    assert feature["Washington"][SPAN_FEATURES.index("after:.")] == 1.0
+    window = SPAN_FEATURES.index("window")
+    assert feature["Lavrov"][window] == 1.0  # Rubio and Riyadh both stand within 8 words
+    assert feature["Washington"][window] == 0.0  # both further off
+    assert 0.0 < feature["two delegations"][window] < 1.0  # Riyadh (IDF 3 of 4) within 8 words, Rubio not
+    assert feature["two delegations"][window] == 0.75
+
+
 def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
     called = analyse('Who called their system the "Tesla Polyphase System"?')
     assert asked_of(called) == "person"
