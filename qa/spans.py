@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES
+from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tagged
 
@@ -227,14 +227,17 @@ def _span_facts(sentence: str, a: int, b: int) -> tuple:
     question citing their sentence): its terms, log(1 + its words), whether it starts with a capital, holds a
     digit, stands in quotation marks, after a preposition, set off by a comma or bracket (``_APPOSED``), ends on
     a head word (``_HEAD_TAGS``), is of modifiers only, and the columns of the words just before and after it
-    (``BORDER_BEFORE``, ``BORDER_AFTER``; "<s>" and "</s>": none)."""
+    (``BORDER_BEFORE``, ``BORDER_AFTER``; "<s>" and "</s>": none), of the word two before, and of its first
+    and last words' tags (``SPAN_TAGS``)."""
     text = sentence[a:b]
     starts, ends, tags = _tag_bounds(sentence)
     first, after = bisect_left(starts, a), bisect_left(starts, b)
     lowered = _tag_words(sentence)
-    border = (_BEFORE_AT.get(lowered[first - 1] if first else "<s>"),
-              _AFTER_AT.get(lowered[after] if after < len(lowered) else "</s>"))
     inside = tags[first:bisect_right(ends, b)]
+    border = (_BEFORE_AT.get(lowered[first - 1] if first else "<s>"),
+              _AFTER_AT.get(lowered[after] if after < len(lowered) else "</s>"),
+              _BEFORE2_AT.get(lowered[first - 2] if first > 1 else "<s>"),
+              _FIRST_AT.get(inside[0]) if inside else None, _LAST_AT.get(inside[-1]) if inside else None)
     before = sentence[max(0, a - 6):a].lower().split()
     return (tuple(t for w in _TOKEN.findall(text) for t in _word_terms(w)), math.log(1 + len(words(text))),
             1.0 if text[:1].isupper() else 0.0, 1.0 if _DIGIT.search(text) else 0.0,
@@ -254,6 +257,10 @@ _PHRASE_JOINERS = frozenset("- &".split())
 # Marica"). Held apart, "and" added F1 0.005 on public-dev as asked and as typed and on conv-dev; "or"
 # after it took 0.001 back (2026-12-06).
 _JOINS = frozenset(("of", "and"))
+# Dates that stand beside a noun phrase as an adverb, not inside it: a weekday or a lower-case one ("talks in
+# London next week", "Macron Monday said"), so they end the phrase before them. A year or a month may belong
+# to the phrase ("World Cup 2014", "Theresa May"), so they do not.
+_TIME_ADVERB = re.compile(rf"[a-z]|{_WEEKDAY}\b")
 
 
 @lru_cache(maxsize=20_000)
@@ -264,7 +271,11 @@ def _chunks(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int], ...]
     broken only at stopwords (which let verbs in), and 0.301 against 0.283 on conv-dev (2026-12-06)."""
     runs: list[list[tuple[int, int]] | str] = []  # a phrase's word spans, or the word that ended one
     run: list[tuple[int, int]] = []
+    adverbs = {a for a, _ in _dates(sentence) if _TIME_ADVERB.match(sentence, a)}
     for a, b, word, tag in tagged(sentence):
+        if run and a in adverbs:  # "London next week": "London", then "next week"
+            runs.append(run)
+            run = []
         if tag in _PHRASE_TAGS and not _word_terms(word) & asked:
             run.append((a, b))
         elif tag in _PHRASE_JOINERS and run:
@@ -358,7 +369,10 @@ WINDOW = 8
 # Where each border word's feature stands (``features.BORDER_BEFORE``, ``BORDER_AFTER``).
 _BEFORE_AT = {w: SPAN_FEATURES.index(f"before:{w}") for w in BORDER_BEFORE}
 _AFTER_AT = {w: SPAN_FEATURES.index(f"after:{w}") for w in BORDER_AFTER}
-_OWN = _AFTER_AT[BORDER_AFTER[0]] - len(BORDER_BEFORE)  # the features before the border words
+_BEFORE2_AT = {w: SPAN_FEATURES.index(f"before2:{w}") for w in BORDER_BEFORE}
+_FIRST_AT = {t: SPAN_FEATURES.index(f"first:{t}") for t in SPAN_TAGS}
+_LAST_AT = {t: SPAN_FEATURES.index(f"last:{t}") for t in SPAN_TAGS}
+_OWN = SPAN_FEATURES.index(f"before:{BORDER_BEFORE[0]}")  # the features before the word and tag ones
 
 
 def _before_break(tokens: Sequence[tuple[int, int, str]], first: int, hits: Sequence[int]) -> bool:

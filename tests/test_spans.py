@@ -119,6 +119,14 @@ def test_the_words_next_to_a_span_and_the_question_words_around_it_are_features(
     assert feature["Washington"][window] == 0.0  # both further off
     assert 0.0 < feature["two delegations"][window] < 1.0  # Riyadh (IDF 3 of 4) within 8 words, Rubio not
     assert feature["two delegations"][window] == 0.75
+    tag = {t: SPAN_FEATURES.index(t) for t in ("first:CD", "last:NNS", "first:NNP", "last:NNP")}
+    assert feature["two delegations"][[tag["first:CD"], tag["last:NNS"]]].tolist() == [1.0, 1.0]
+    assert feature["two delegations"][[tag["first:NNP"], tag["last:NNP"]]].tolist() == [0.0, 0.0]
+    assert feature["Riyadh"][[tag["first:NNP"], tag["last:NNP"]]].tolist() == [1.0, 1.0]
+    sentence = "The talks, in Riyadh, were long."
+    feature = {sentence[p.start:p.end]: p.features for p in propose("thing", ["talk"], [sentence], [1.0])}
+    assert feature["Riyadh"][SPAN_FEATURES.index("before2:,")] == 1.0  # the word two before it
+    assert feature["Riyadh"][SPAN_FEATURES.index("before2:in")] == 0.0
 
 
 def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
@@ -139,6 +147,10 @@ def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
     sentence = "His sisters were Angelina and Marica."
     texts = {sentence[p.start:p.end] for p in propose("thing", ["sister"], [sentence], [1.0])}
     assert {"Angelina and Marica", "Angelina", "Marica"} <= texts
+    sentence = "Talks would continue in London next week and at the World Cup 2014 venue."
+    texts = {sentence[p.start:p.end] for p in propose("thing", ["talk"], [sentence], [1.0])}
+    assert {"London", "next week", "World Cup 2014 venue"} <= texts  # a time adverb ends a phrase, a year not
+    assert "London next week" not in texts
 
 
 def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
