@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .articles import END_MATTER, section_label
 from .kinds import is_speech, related
@@ -236,10 +236,12 @@ def compose(
     weights: Weights,
     limit: int = 3,
     list_limit: int = 4,
+    rarity: Callable[[str], float] | None = None,
 ) -> Answer:
     """The ``Answer``: chosen sentences in article order with ``[n]``, or a plain refusal.
 
-    ``sure`` is the calibrated answerability; below ``threshold`` the question is refused.
+    ``sure`` is the calibrated answerability; below ``threshold`` the question is refused. ``rarity``: a
+    term's rarity in the articles, for the short answer (``shorten``).
     """
     if not candidates:
         return Answer("The articles don't say: there is nothing to search.", False, [], q.text, 0.0, q.searched)
@@ -252,15 +254,17 @@ def compose(
                                c.passage.start + c.passage.sentences[c.index][0]))
     citations = [_cite(n, c, share[id(c)]) for n, c in enumerate(chosen, 1)]
     text = " ".join(f"{own_notes(c.sentence)} [{cit.n}]" for c, cit in zip(chosen, citations))
-    short = shorten(q, citations, weights)
+    short = shorten(q, citations, weights, rarity)
     return Answer(text, True, citations, q.text, round(sure, 3), q.searched, short)
 
 
-def shorten(q: Question, citations: Sequence[Citation], weights: Weights) -> Short | None:
+def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
+            rarity: Callable[[str], float] | None = None) -> Short | None:
     """The short answer: the best span of the cited sentences for the kind of thing asked (a list: every
-    name), or None when the question asks for none or no sentence holds one."""
+    name), or None when the question asks for none or no sentence holds one. ``rarity``: a term's rarity in
+    the articles (``Vocabulary.rarity``), which tells something particular from "one" or "part"."""
     asked = asked_of(q)
-    cited, proposals = _proposals(q, asked, citations)
+    cited, proposals = _proposals(q, asked, citations, rarity)
     if q.is_list and q.kind == "person":
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
@@ -286,18 +290,20 @@ def asked_of(q: Question) -> str | None:
     return asked_kind(q.kind, q.searched, names_only)
 
 
-def proposals_of(q: Question, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
+def proposals_of(q: Question, citations: Sequence[Citation], rarity: Callable[[str], float] | None = None
+                 ) -> tuple[list[Citation], list[Proposal]]:
     """The citations, likeliest sentence first, and the spans they propose for what ``q`` asks (none when it
     asks for no thing)."""
-    return _proposals(q, asked_of(q), citations)
+    return _proposals(q, asked_of(q), citations, rarity)
 
 
-def _proposals(q: Question, asked: str | None, citations: Sequence[Citation]) -> tuple[list[Citation], list[Proposal]]:
+def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
+               rarity: Callable[[str], float] | None = None) -> tuple[list[Citation], list[Proposal]]:
     cited = sorted(citations, key=lambda c: -c.score)
     if asked is None:
         return cited, []
     return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
-                          asked_noun(q.searched), question_slot(q.searched), q.idf)
+                          asked_noun(q.searched), question_slot(q.searched), q.idf, rarity)
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

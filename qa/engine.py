@@ -185,7 +185,8 @@ class Engine:
         sure = answerability(q, candidates, vocabulary, self.weights)
         threshold = self.weights.threshold if self.settings.threshold is None else self.settings.threshold
         s = self.settings
-        answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences)
+        answer = compose(q, candidates, sure, threshold, self.weights, s.max_sentences, s.max_list_sentences,
+                         vocabulary.rarity)
         answer = answer.linked(state.corpus.urls)
         clock.mark("compose")
         return answer

@@ -124,6 +124,10 @@ SPAN_FEATURES = (
     # (these two: held-apart span F1 0.3315 -> 0.3360 over public-dev both ways and conv-dev; 2026-12-06)
     "window",  # the share of the question's IDF weight within 8 words either side of the span (the words
     # that stand with it in the sentence, however far from its edges)
+    "rarity_mean",  # the mean rarity (``Vocabulary.rarity``: IDF in the articles, 0..1) of the span's terms:
+    "rarity_max",  # an answer is something particular ("Collier's Weekly"), rarely "one", "time" or "part"
+    "rarity_min",  # (these three: held-apart span F1 0.4074 -> 0.4124 over public-dev both ways and conv-dev;
+    # one-hots of the commonest first and last words besides added 0.000 (40) to 0.002 (100); 2026-12-06)
     *(f"before:{w}" for w in BORDER_BEFORE),  # the word or mark just before the span is this one
     *(f"after:{w}" for w in BORDER_AFTER),  # the word or mark just after it
     *(f"before2:{w}" for w in BORDER_BEFORE),  # the word or mark two before it ("the" in "the city of X")

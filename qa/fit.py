@@ -451,7 +451,8 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
             sure = sure_of(answerability_features(e.q, candidates, vocabulary), weights)
         else:
             sure = 0.0
-        out.append(Scored(e, sure, compose(e.q, candidates, sure, threshold, weights, limit, list_limit)))
+        out.append(Scored(e, sure, compose(e.q, candidates, sure, threshold, weights, limit, list_limit,
+                                           vocabulary.rarity)))
     return out
 
 
@@ -661,7 +662,7 @@ def span_data(scored: Sequence[Scored]) -> list[SpanData]:
         e, answer = s.example, s.answer
         if not (e.answerable and answer.answered and e.item.any) or (e.q.is_list and e.q.kind == "person"):
             continue
-        cited, proposals = proposals_of(e.q, answer.citations)
+        cited, proposals = proposals_of(e.q, answer.citations, e.engine.retriever.vocabulary.rarity)
         proposals = [p for p in proposals if not given(p)]
         if proposals:
             texts = [cited[p.sentence].sentence[p.start:p.end] for p in proposals]

@@ -447,11 +447,11 @@ def question_slot(question: str) -> Slot | None:
 
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
             noun: frozenset[str] = frozenset(), slot: Slot | None = None,
-            term_weights: Sequence[float] = ()) -> list[Proposal]:
+            term_weights: Sequence[float] = (), rarity: Callable[[str], float] | None = None) -> list[Proposal]:
     """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
     ``noun``: the terms of the noun the question asks for (``asked_noun``); ``slot``: where the thing asked
     for stands around the question's verb (``question_slot``); ``term_weights``: each question term's IDF
-    (none: all alike)."""
+    (none: all alike); ``rarity``: a term's rarity in the articles (``Vocabulary.rarity``; none: all 0)."""
     wanted = set(question_terms)
     asked_terms = frozenset(wanted)
     weight = dict(zip(question_terms, term_weights or [1.0] * len(question_terms)))
@@ -523,6 +523,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 sum(weight[t] for t in set().union(*(
                     found[j] for j in hits[bisect_left(hits, first - WINDOW):bisect_right(hits, last + WINDOW)]
                     if j < first or j > last))) / total,
+                *_rarities(span_words, rarity),
             ])
     if not rows:
         return []
@@ -530,6 +531,14 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     matrix[:, :_OWN] = rows
     matrix[marked] = 1.0
     return [Proposal(i, a, b, matrix[k]) for k, (i, a, b) in enumerate(places)]
+
+
+def _rarities(span_terms: Sequence[str], rarity: Callable[[str], float] | None) -> tuple[float, float, float]:
+    """The mean, highest and lowest rarity of a span's terms (0s without any or without ``rarity``)."""
+    if rarity is None or not span_terms:
+        return 0.0, 0.0, 0.0
+    values = [rarity(t) for t in span_terms]
+    return sum(values) / len(values), max(values), min(values)
 
 
 def given(p: Proposal) -> bool:

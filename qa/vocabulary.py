@@ -99,6 +99,10 @@ class Vocabulary:
         df = self.df.get(term, 0)
         return math.log(1 + (self.doc_count - df + 0.5) / (df + 0.5))
 
+    def rarity(self, term: str) -> float:
+        """``idf`` scaled to 0..1 by that of a term no passage holds: comparable across corpora of any size."""
+        return self.idf(term) / math.log(2 * self.doc_count + 2)
+
     def knows(self, term: str) -> bool:
         """Whether any passage holds the (stemmed) term."""
         return term in self.df

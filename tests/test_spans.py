@@ -10,6 +10,7 @@ from qa.question import analyse
 from qa.sentences import terms
 from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
 from qa.tags import tagged
+from qa.vocabulary import Vocabulary
 from qa.weights import Weights
 
 KELLOGG = "Trump’s special envoy to Ukraine and Russia, retired Lt. Gen. Keith Kellogg, also joined the talks."
@@ -127,6 +128,21 @@ def test_the_words_next_to_a_span_and_the_question_words_around_it_are_features(
     feature = {sentence[p.start:p.end]: p.features for p in propose("thing", ["talk"], [sentence], [1.0])}
     assert feature["Riyadh"][SPAN_FEATURES.index("before2:,")] == 1.0  # the word two before it
     assert feature["Riyadh"][SPAN_FEATURES.index("before2:in")] == 0.0
+
+
+def test_how_rare_a_spans_words_are_in_the_articles_is_a_feature():
+    """Something particular ("Collier's Weekly") is told from "one" or "part" by its words' rarity."""
+    bodies = ["Tesla spoke to Collier's Weekly about one signal.", "Tesla was one of many.", "Tesla had one idea."]
+    vocabulary = Vocabulary((f"Tesla\n{body}", body) for body in bodies)  # (what is indexed, the body)
+    assert vocabulary.rarity("zzz") == 1.0 and 0.0 < vocabulary.rarity("tesla") < vocabulary.rarity("week") < 1.0
+    sentence = bodies[0]
+    feature = {sentence[p.start:p.end]: p.features
+               for p in propose("thing", ["magazin"], [sentence], [1.0], rarity=vocabulary.rarity)}
+    mean, high, low = (SPAN_FEATURES.index(f"rarity_{x}") for x in ("mean", "max", "min"))
+    assert feature["Collier's Weekly"][mean] > feature["one signal"][mean]
+    assert feature["one signal"][low] == vocabulary.rarity("one") < feature["one signal"][high]
+    without = {sentence[p.start:p.end]: p.features for p in propose("thing", ["magazin"], [sentence], [1.0])}
+    assert without["Collier's Weekly"][[mean, high, low]].tolist() == [0.0, 0.0, 0.0]
 
 
 def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
