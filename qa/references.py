@@ -138,10 +138,14 @@ def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary
 
 
 def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None, cased: bool) -> tuple[str, str]:
-    """``text`` with its person and thing pronouns replaced by the latest subject of each kind."""
+    """``text`` with its person and thing pronouns replaced by the latest subject of each kind. Beside "he"
+    or "she", "it" is something that cannot be someone (a place, an acronym, a quoted term), or is left as
+    it is: "How did she gaze at it?" is neither "How did Edith gaze at Edith?" nor "... at Leo?"."""
     own_people = [n for n in named_things(text, vocabulary, cased) if _is_person(n)]
     person = next((s.name for s in subjects if s.person), "") if not own_people else ""
-    thing = next((s.name for s in subjects if s.thing), "")
+    if person and not _PERSON.search(text):
+        person = ""
+    thing = next((s.name for s in subjects if s.thing and not (person and s.person)), "")
     used: list[str] = []
 
     def swap(match: re.Match, name: str) -> str:

@@ -23,6 +23,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # a chain: "for what?" asks the question before, as it was read
     ("for what?", [("How did Duane awake", "He woke early. [1]"), ("who was he thankful to", "To Euchre. [1]")],
      "for what was Duane thankful to?"),
+    # "she" and "it" in one question are two: beside her, "it" is no one's name, else left as it is
+    ("Where did he put it?", [("What did Weisstein write about the ICTP?", "")], "Where did Weisstein put ICTP?"),
+    ("How did she gaze at it?", [("What did Edith show Leo?", "")], "How did Edith gaze at it?"),
 ])
 def test_references_take_their_subject_from_the_turns_before(question, earlier, read_as):
     assert read(question, earlier).text == read_as
