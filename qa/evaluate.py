@@ -220,6 +220,7 @@ def evaluate(engine: Engine, items: list[Item], k: int = 5, whole: bool = False)
         rows.append({
             "id": item.id, "question": item.question, "answerable": item.answerable, "follow_up": bool(item.history),
             "on_story": (answer.citations[0].article == item.article) if item.article and answer.citations else None,
+            "cited": answer.citations[0].article if answer.citations else None,  # the article answered from
             "correct": bool(correct), "answered": answer.answered, "answer": answer.text,
             "confidence": answer.confidence, "problems": problems, "searched": answer.searched,
             "words": answer_words(answer) if answer.answered else None,

@@ -65,14 +65,16 @@ _DATE = re.compile(
     r"\b(?:early |late |mid-)?(?:1[0-9]|20)\d{2}s?\b|\b\d{1,2}(?:st|nd|rd|th) century\b|"
     r"\b(?:yesterday|today|tomorrow|last (?:week|month|year)|next (?:week|month|year))\b|"
     r"\b(?:Christmas(?: Eve| Day)?|New Year['’]s(?: Eve| Day)?|Easter(?: Sunday)?|Good Friday|Thanksgiving(?: Day)?|"
-    r"Halloween|Independence Day|Boxing Day|Pentecost|Ramadan|Passover|Lent|Advent)\b")
+    r"Halloween|Independence Day|Boxing Day|Pentecost|Ramadan|Passover|Lent|Advent)\b|"
+    r"\b\d{1,2}(?::\d{2})?\s?(?:[ap]\.m\.?|[ap]m\b)|\b\d{1,2}(?::\d{2})? o['’]clock\b|\b(?:noon|midnight)\b")
 _SPELLED = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
             r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
             r"dozens?|hundreds|thousands|millions|several|half|quarters?|thirds?|fourths?|fifths?|tenths?")
-_NUMBER = re.compile(
-    rf"(?:[$€£¥]\s?)?\b(?:\d(?:[\d,.]*\d)?|(?:{_SPELLED})\b(?:[- ](?:{_SPELLED})\b)*)"
-    r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent| per cent)?"
-    r"(?: (?!and\b|or\b|of\b|in\b|on\b|at\b|to\b|the\b|a\b)[a-z]+(?:-[a-z]+)?)?", re.IGNORECASE)
+_COUNT = (rf"(?:[$€£¥]\s?)?\b(?:\d(?:[\d,.]*\d)?|(?:{_SPELLED})\b(?:[- ](?:{_SPELLED})\b)*)"
+          r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent| per cent)?")
+_NUMBER = re.compile(_COUNT + r"(?: (?!and\b|or\b|of\b|in\b|on\b|at\b|to\b|the\b|a\b)[a-z]+(?:-[a-z]+)?)?",
+                     re.IGNORECASE)
+_BARE = re.compile(_COUNT, re.IGNORECASE)  # the number without the word it counts
 _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|\baged? (\d{1,3})\b|\b[A-Z][a-z]+, (\d{1,3}),")
 # Initials before words ("J. P. Morgan": "J. P" when the word came first and the name stopped at its dot).
 _CAPITALISED = re.compile(r"\b(?:[A-Z]\.(?=\s)|[A-Z][\w'’.-]*)(?:\s+(?:of|de|van|von|al|bin|the|for|du|da|la|le)?\s*"
@@ -154,6 +156,9 @@ def _numbers(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[i
         while b > a and sentence[b - 1] in ".,":
             b -= 1
         out.append((a, b))
+        bare = _BARE.match(sentence, a, b)
+        if bare and bare.end() < b:  # "three grounds": "three" too
+            out.append((a, bare.end()))
     return out
 
 

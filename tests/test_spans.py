@@ -59,9 +59,14 @@ def test_names_lose_their_titles_and_dates_are_no_people():
 
 def test_numbers_keep_their_unit_and_dates_stay_whole():
     sentence = "It cost 410 million kroner, opened on March 3, 2024 and carries 300 passengers."
-    assert _texts("number", sentence) == ["410 million kroner", "300 passengers"]
+    assert _texts("number", sentence) == ["410 million kroner", "410 million", "300 passengers", "300"]
     assert _texts("date", sentence) == ["March 3, 2024"]
     assert _texts("age", "Fisherman Olav Reitan, 58, said the old boat broke down.") == ["58"]
+
+
+def test_a_time_of_day_is_a_date():
+    sentence = "He died at 2:45 a.m. on 18 February 1546; the bells rang at noon and again at 6 pm."
+    assert _texts("date", sentence) == ["2:45 a.m.", "18 February 1546", "noon", "6 pm"]
 
 
 def test_the_fitted_choice_leaves_out_what_the_question_already_names():
