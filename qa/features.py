@@ -35,6 +35,9 @@ SENTENCE_FEATURES = (
     "speaker",  # what-did-X-say: the sentence reports X's own words (``question.speaks``)
     "conversation",  # its article's best BM25 z-score for the words of every question of the conversation
     "conversation_top",  # its article is the one those words point to most
+    "conversation_words",  # the share of the conversation's IDF weight its whole article holds: a story holds
+    # most of the words of a conversation about it, though no one passage holds them all
+    "conversation_words_top",  # its article holds the largest such share of the candidates' articles
     "answered_before",  # the latest answer quoted this sentence
     "after_answer",  # 1/k for the k-th sentence after one the latest answer quoted (k <= 3), in its article
 )
