@@ -225,10 +225,8 @@ class Engine:
         rows = list(dict.fromkeys(h.row for h in hits))  # one read from the store for all of them
         state.corpus.store.prefetch([r + d for r in rows for d in (-1, 0, 1)])  # scoring reads neighbours
         cosines = dict(zip(rows, _cosines(state.corpus.store.sentence_vectors(rows), vector)))
-        held = state.corpus.store.manifest["articles"]
         return Retrieved(hits, state.corpus.passages, cosines.__getitem__, state.retriever.vocabulary,
-                         state.retriever.sentence_scale(vector), state.corpus.store.sentence_facts, focused, leaning,
-                         lambda name: range(*held[name]["rows"]))
+                         state.retriever.sentence_scale(vector), state.corpus.store.sentence_facts, focused, leaning)
 
     def _embed(self, state: _State, q: Question) -> tuple[np.ndarray, Leaning]:
         """The question's vector, and where its conversation points (its turns' mean vector and words).

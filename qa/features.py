@@ -35,13 +35,6 @@ SENTENCE_FEATURES = (
     "speaker",  # what-did-X-say: the sentence reports X's own words (``question.speaks``)
     "conversation",  # its article's best BM25 z-score for the words of every question of the conversation
     "conversation_top",  # its article is the one those words point to most
-    "conversation_words",  # the share of the conversation's IDF weight its whole article holds: a story holds
-    # most of the words of a conversation about it, though no one passage holds them all
-    "conversation_words_top",  # its article holds the largest such share of the candidates' articles
-    # (these two: held apart conv-dev 0.6707 -> 0.674 right, public-dev 0.846 -> 0.8455; a follow-up's ask
-    # spends 0.22 ms of 8.7 on them. Adding the share to where the conversation leans instead, at a weight
-    # fitted with stories held apart (2), put the story first 0.802 -> 0.817 of the time, but after the refit
-    # conv-dev answered 0.6731 held apart, so it was left out; 2026-12-06)
     "answered_before",  # the latest answer quoted this sentence
     "after_answer",  # 1/k for the k-th sentence after one the latest answer quoted (k <= 3), in its article
 )

@@ -49,7 +49,6 @@ class Retrieved:
     facts: Callable[[list[int]], list[list[SentenceFacts]]] | None = None  # the store's sentence facts
     focus: Focus = field(default_factory=Focus)  # the conversation's articles
     leaning: Leaning = field(default_factory=lambda: Leaning({}))  # where the conversation's words point
-    article_rows: Callable[[str], range] | None = None  # an article's rows (None: its retrieved passages only)
 
 
 @dataclass(frozen=True)
@@ -223,10 +222,6 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
     passage_columns = [column[name] for name in ("passage_dense", "passage_lexical", "passage_first", "focus",
                                                  "focus_earlier", "conversation", "conversation_top")]
     matrix[:, passage_columns] = np.array(per_passage)[spread]
-    if leaning.scores:
-        share = np.array(conversation_shares(q, retrieved, [p.article for _, p, _ in rows]))
-        matrix[:, column["conversation_words"]] = share
-        matrix[:, column["conversation_words_top"]] = (share == share.max()) & (share > 0)
     if focus.latest and any(t and not t <= focus_terms for t in name_terms):
         matrix[:, column["focus_lacks"]] = matrix[:, column["focus"]]
     matrix[:, column["length"]] = np.concatenate([r.length for r in read_list])
@@ -247,33 +242,6 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         matrix[:, column["answered_before"]] = before
         matrix[:, column["after_answer"]] = after
     return rows, matrix
-
-
-def conversation_shares(q: Question, retrieved: Retrieved, articles: Sequence[str]) -> list[float]:
-    """For each of ``articles``: the share of the conversation's IDF weight (its questions' terms) the whole
-    article holds. A story holds most of a conversation's words about it even when no passage holds them all."""
-    vocabulary = retrieved.vocabulary
-    weights = {t: vocabulary.idf(t) for t in dict.fromkeys(q.conversation_terms) if vocabulary.knows(t)}
-    total = sum(weights.values())
-    if not total:
-        return [0.0] * len(articles)
-    share: dict[str, float] = {}
-    for article in dict.fromkeys(articles):
-        held = article_terms(retrieved, article)
-        share[article] = sum(w for t, w in weights.items() if t in held) / total
-    return [share[a] for a in articles]
-
-
-# The most passages of an article read for its terms; a longer one (a book) counts its retrieved passages only.
-ARTICLE_ROWS = 64
-
-
-def article_terms(retrieved: Retrieved, article: str) -> frozenset[str]:
-    """Every term of an article's passages (its retrieved ones when the corpus cannot say its rows, or it is long)."""
-    rows = retrieved.article_rows(article) if retrieved.article_rows is not None else range(0)
-    if not 0 < len(rows) <= ARTICLE_ROWS:
-        rows = [h.row for h in retrieved.hits if retrieved.passages[h.row].article == article]
-    return frozenset().union(*(read.terms for read in reads(retrieved.passages, rows, retrieved.facts).values()))
 
 
 # How far after a quoted sentence the next answer is still looked for (conversations walk on through a story).

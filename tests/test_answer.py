@@ -196,28 +196,3 @@ def test_the_sentences_after_the_latest_answer_are_marked(passages, vocabulary):
     assert matrix[text.index(said[0]), column["answered_before"]] == 1
     assert matrix[text.index("It carries 300 passengers."), column["after_answer"]] == 1
     assert matrix[text.index("It carries 300 passengers."), column["focus"]] == 1
-
-
-def test_a_conversations_words_held_across_its_storys_passages_mark_that_story():
-    from qa.conversation import Turn
-    from qa.retrieve import Leaning
-    harbour = parse_article("harbour.txt", TEXT)
-    other = parse_article("storms.txt", b"Storms\n\nStorms closed the mountain pass to traffic for a week.")
-    passages = [*split_passages(harbour, lambda t: len(t.split()) + 2, 256, 12),
-                *split_passages(other, lambda t: len(t.split()) + 2, 256, 12)]
-    vocabulary = Vocabulary((f"{p.title}\n{p.embed_text}", p.text) for p in passages)
-    q = analyse("Who runs it?", vocabulary, [Turn("When does the ferry start?"), Turn("Did storms delay the tests?")])
-    hits = [Hit(i, 1.0, 0.5, 1.0, 1.0, 1.0) for i in range(len(passages))]
-    rows_of = {name: range(min(i for i, p in enumerate(passages) if p.article == name),
-                           max(i for i, p in enumerate(passages) if p.article == name) + 1)
-               for name in ("harbour.txt", "storms.txt")}
-    retrieved = Retrieved(hits, passages, lambda row: np.zeros(len(passages[row].sentences)), vocabulary,
-                          leaning=Leaning({"harbour.txt": 1.0, "storms.txt": 0.5}), article_rows=rows_of.__getitem__)
-    rows, matrix = sentence_features(q, retrieved)
-    share = {p.article: matrix[j, SENTENCE_FEATURES.index("conversation_words")] for j, (_, p, _) in enumerate(rows)}
-    # "ferry" and "tests" stand in different passages of the harbour story; the other story holds "storms" only
-    assert share["harbour.txt"] > share["storms.txt"] > 0
-    top = {p.article: matrix[j, SENTENCE_FEATURES.index("conversation_words_top")] for j, (_, p, _) in enumerate(rows)}
-    assert top == {"harbour.txt": 1, "storms.txt": 0}
-    alone = sentence_features(analyse("Who runs it?", vocabulary), retrieved)[1]
-    assert not alone[:, SENTENCE_FEATURES.index("conversation_words")].any()  # a first question has no conversation
