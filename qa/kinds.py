@@ -212,7 +212,10 @@ def speaks(sentence: str, names: Sequence[str]) -> bool:
     True
     """
     pattern = _speaker(tuple(names))
-    return bool(pattern and pattern.search(sentence))
+    if pattern is None:
+        return False
+    lowered = sentence.lower()  # most sentences never name the speaker: no need to run the pattern
+    return any(n.split()[-1].lower() in lowered for n in names if n.split()) and bool(pattern.search(sentence))
 
 
 @lru_cache(maxsize=4096)

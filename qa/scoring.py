@@ -18,6 +18,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Sequence
 
 import numpy as np
@@ -77,7 +78,7 @@ class _Read:
     header: frozenset[str]
     texts: tuple[str, ...]  # each sentence
     held: tuple[frozenset[str], ...]  # each sentence's terms
-    pairs: tuple[frozenset[tuple[str, str]], ...]  # each sentence's adjacent term pairs
+    joined: tuple[str, ...]  # each sentence's terms in order, " a b c " (its adjacent pairs are found in it)
     length: np.ndarray  # log(1 + words) per sentence
     speech: np.ndarray  # 1 where the sentence reports speech
     terms: frozenset[str]  # every term of the passage and its header
@@ -85,12 +86,18 @@ class _Read:
 
 def _read(passage: Passage, facts: Sequence[SentenceFacts]) -> _Read:
     held = tuple(frozenset(f.terms) for f in facts)
-    header = frozenset(terms(embed_text(passage.section, "")))
+    header = _header_terms(passage.section)
     return _Read(header, tuple(passage.text[a:b] for a, b in passage.sentences), held,
-                 tuple(frozenset(zip(f.terms, f.terms[1:])) for f in facts),
+                 tuple(f" {' '.join(f.terms)} " for f in facts),
                  np.array([math.log(1 + f.words) for f in facts]),
                  np.array([1.0 if f.speech else 0.0 for f in facts]),
                  header.union(*held))
+
+
+@lru_cache(maxsize=65536)
+def _header_terms(section: str) -> frozenset[str]:
+    """The terms of a section header (passages of one section share it)."""
+    return frozenset(terms(embed_text(section, "")))
 
 
 # The latest passages read, by any store and thread: sentences come back question after question.
@@ -148,7 +155,7 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
     context = {t: 0.5 * vocabulary.idf(t) for t in q.context_terms}
     context_total = total + sum(context.values())
     name_terms = [frozenset(terms(n)) for n in q.names]
-    asked_pairs = set(zip(q.terms, q.terms[1:]))
+    asked_pairs = [f" {a} {b} " for a, b in dict.fromkeys(zip(q.terms, q.terms[1:]))]
     own = frozenset(q.terms)
     column = COLUMN
     kind_column = column.get(f"evidence_{q.kind}")
@@ -230,7 +237,8 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
     if name_terms:
         matrix[:, column["names"]] = [sum(1 for t in name_terms if t and t <= h) / len(name_terms) for h in every]
     if asked_pairs:
-        matrix[:, column["bigrams"]] = [len(asked_pairs & p) / len(asked_pairs) for r in read_list for p in r.pairs]
+        matrix[:, column["bigrams"]] = [sum(pair in j for pair in asked_pairs) / len(asked_pairs)
+                                        for r in read_list for j in r.joined]
     matrix[:, column["novelty"]] = [len(h - own) / len(h) if h else 0.0 for h in every]
     if kind_column is not None:
         asked = q.asked_words
