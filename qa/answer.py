@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .articles import END_MATTER, section_label
+from .features import NounShape
 from .kinds import is_speech, related
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
-from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
+from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose, question_slot
 from .weights import Weights
 
 
@@ -264,7 +265,7 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     name), or None when the question asks for none or no sentence holds one. ``rarity``: a term's rarity in
     the articles (``Vocabulary.rarity``), which tells something particular from "one" or "part"."""
     asked = asked_of(q)
-    cited, proposals = _proposals(q, asked, citations, rarity)
+    cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
     if q.is_list and q.kind == "person":
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
@@ -290,20 +291,23 @@ def asked_of(q: Question) -> str | None:
     return asked_kind(q.kind, q.searched, names_only)
 
 
-def proposals_of(q: Question, citations: Sequence[Citation], rarity: Callable[[str], float] | None = None
-                 ) -> tuple[list[Citation], list[Proposal]]:
+def proposals_of(q: Question, citations: Sequence[Citation], rarity: Callable[[str], float] | None = None,
+                 shapes: Mapping[str, NounShape] | None = None) -> tuple[list[Citation], list[Proposal]]:
     """The citations, likeliest sentence first, and the spans they propose for what ``q`` asks (none when it
-    asks for no thing)."""
-    return _proposals(q, asked_of(q), citations, rarity)
+    asks for no thing); ``shapes``: what answers to each asked noun looked like (``Weights.span_nouns``)."""
+    return _proposals(q, asked_of(q), citations, rarity, shapes)
 
 
 def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
-               rarity: Callable[[str], float] | None = None) -> tuple[list[Citation], list[Proposal]]:
+               rarity: Callable[[str], float] | None = None, shapes: Mapping[str, NounShape] | None = None
+               ) -> tuple[list[Citation], list[Proposal]]:
     cited = sorted(citations, key=lambda c: -c.score)
     if asked is None:
         return cited, []
+    noun = asked_noun(q.searched)
     return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
-                          asked_noun(q.searched), question_slot(q.searched), q.idf, rarity)
+                          noun, question_slot(q.searched), q.idf, rarity,
+                          (shapes or {}).get(noun_key(noun)))
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

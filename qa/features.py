@@ -133,7 +133,21 @@ SPAN_FEATURES = (
     *(f"before2:{w}" for w in BORDER_BEFORE),  # the word or mark two before it ("the" in "the city of X")
     *(f"first:{t}" for t in SPAN_TAGS),  # the tag of the span's first word
     *(f"last:{t}" for t in SPAN_TAGS),  # and of its last
+    # What answers to the noun asked for look like (``spans.NounShape``: of the fitted questions asking
+    # "what company", how many answers were capitalised, held a digit, and how long they were), against
+    # this span: "What company ...?" wants a name, "What percentage ...?" a number, "What process ...?" a
+    # phrase. 0 when the question names no noun or one the fit never saw. Held-apart span F1 over public-dev
+    # both ways and conv-dev 0.4166 -> 0.4206 (public-dev 0.4586 -> 0.4643, as typed 0.4564 -> 0.4614,
+    # conv-dev 0.3393 -> 0.3408); the shares of the answers' first and last tags besides added nothing
+    # (2026-12-07).
+    "noun_capitalised",  # the share of the noun's answers that were capitalised, if this span is, else 1 - it
+    "noun_digits",  # the same for holding a digit
+    "noun_length",  # minus the distance of this span's log length from the mean of the noun's answers
 )
+# What the answers to questions asking for one noun looked like in the fitted data (``fit.noun_shapes``):
+# the share capitalised, the share holding a digit, the mean log length in words (the "capitalised",
+# "digits" and "length" features of each question's best proposal).
+NounShape = tuple[float, float, float]
 # The span weights are fitted for each kind of span asked for (``spans.PROPOSERS``: a date's cues are no
 # person's), each pulled towards the weights common to all kinds (``fit.fit_spans``). Held apart by
 # article on public-dev, as asked: F1 0.293 with one set of weights, 0.319 with one per kind, 0.329

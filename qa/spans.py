@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS
+from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS, NounShape
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tagged
 
@@ -365,6 +365,35 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]")
 _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
+_SHAPE = [SPAN_FEATURES.index(name) for name in ("capitalised", "digits", "length")]
+_NOUN_SHAPE = [SPAN_FEATURES.index(name) for name in ("noun_capitalised", "noun_digits", "noun_length")]
+
+
+def noun_key(noun: frozenset[str]) -> str | None:
+    """What noun shapes are kept by: the first of the asked noun's terms (``asked_noun``), None for none.
+
+    >>> noun_key(asked_noun("What company built the dam?")), noun_key(asked_noun("Who built it?"))
+    ('compani', None)
+    """
+    return min(noun) if noun else None
+
+
+def span_shape(features: np.ndarray) -> np.ndarray:
+    """A proposal's shape, as ``NounShape`` counts it: capitalised, holds a digit, log length."""
+    return features[..., _SHAPE]
+
+
+def shape_features(features: np.ndarray, shape: NounShape | None) -> None:
+    """Set, in place, the ``noun_*`` features of proposals' feature rows (one row or a matrix): how well each
+    span matches what answers to the asked noun looked like (all 0 without a shape)."""
+    rows = features.reshape(-1, len(SPAN_FEATURES))
+    if shape is None:
+        rows[:, _NOUN_SHAPE] = 0.0
+        return
+    capital, digit, length = (rows[:, i] for i in _SHAPE)
+    rows[:, _NOUN_SHAPE[0]] = shape[0] * capital + (1 - shape[0]) * (1 - capital) - 0.5
+    rows[:, _NOUN_SHAPE[1]] = shape[1] * digit + (1 - shape[1]) * (1 - digit) - 0.5
+    rows[:, _NOUN_SHAPE[2]] = -np.abs(length - shape[2])
 
 
 # A span set off by a comma or bracket, a determiner allowed before it ("his rule of law, the Yassa code").
@@ -452,11 +481,13 @@ def question_slot(question: str) -> Slot | None:
 
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
             noun: frozenset[str] = frozenset(), slot: Slot | None = None,
-            term_weights: Sequence[float] = (), rarity: Callable[[str], float] | None = None) -> list[Proposal]:
+            term_weights: Sequence[float] = (), rarity: Callable[[str], float] | None = None,
+            shape: NounShape | None = None) -> list[Proposal]:
     """Every span of the answer's ``sentences`` that ``asked``'s proposer finds, with its features;
     ``noun``: the terms of the noun the question asks for (``asked_noun``); ``slot``: where the thing asked
     for stands around the question's verb (``question_slot``); ``term_weights``: each question term's IDF
-    (none: all alike); ``rarity``: a term's rarity in the articles (``Vocabulary.rarity``; none: all 0)."""
+    (none: all alike); ``rarity``: a term's rarity in the articles (``Vocabulary.rarity``; none: all 0);
+    ``shape``: what answers to the asked noun looked like (``NounShape``; none: its features 0)."""
     wanted = set(question_terms)
     asked_terms = frozenset(wanted)
     weight = dict(zip(question_terms, term_weights or [1.0] * len(question_terms)))
@@ -535,6 +566,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     matrix = np.zeros((len(rows), len(SPAN_FEATURES)))
     matrix[:, :_OWN] = rows
     matrix[marked] = 1.0
+    shape_features(matrix, shape)
     return [Proposal(i, a, b, matrix[k]) for k, (i, a, b) in enumerate(places)]
 
 

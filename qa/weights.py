@@ -20,7 +20,7 @@ import numpy as np
 
 from embeddings.model import DEFAULT_MODEL
 
-from .features import ANSWERABILITY_TERMS, SENTENCE_FEATURES, SPAN_FEATURES
+from .features import ANSWERABILITY_TERMS, SENTENCE_FEATURES, SPAN_FEATURES, NounShape
 from .folders import model_slug
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Weights:
     path: Path | None = None
     span: np.ndarray = field(default_factory=lambda: np.zeros(len(SPAN_FEATURES)))  # per ``SPAN_FEATURES``
     span_kinds: dict[str, np.ndarray] = field(default_factory=dict)  # the same for one kind of span asked for
+    span_nouns: dict[str, NounShape] = field(default_factory=dict)  # what answers to each asked noun looked like
 
     def span_for(self, kind: str | None) -> np.ndarray:
         """The span weights for a kind of span asked for (``spans.PROPOSERS``): its own, else the common ones."""
@@ -127,6 +128,7 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
         path=Path(path),
         span=vectors[2],
         span_kinds=kinds,
+        span_nouns={noun: (float(a), float(b), float(c)) for noun, (a, b, c) in (span.get("nouns") or {}).items()},
     )
 
 

@@ -33,6 +33,35 @@ def test_fit_writes_weights_that_load_and_reports_held_apart_figures(tmp_path, e
     assert [abs(v) for v in effects.values()] == sorted((abs(v) for v in effects.values()), reverse=True)
     # The file is one the engine reads: right features, right order.
     assert read_weights(out).threshold == data["answerable"]["threshold"]
+    # And the shapes of the answers to each noun asked for, which short answers read.
+    assert read_weights(out).span_nouns == {noun: tuple(v) for noun, v in data["span"]["nouns"].items()}
+
+
+def test_the_shape_of_the_answers_to_each_noun_is_counted_and_a_rare_noun_leans_to_the_mean():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from qa.features import SPAN_FEATURES
+    from qa.fit import noun_shapes
+    from qa.spans import Proposal
+
+    def example(question, best_shape, other_shape):
+        rows = np.zeros((2, len(SPAN_FEATURES)))
+        for row, (cap, digit, length) in zip(rows, (best_shape, other_shape)):
+            row[[SPAN_FEATURES.index(n) for n in ("capitalised", "digits", "length")]] = cap, digit, length
+        proposals = [Proposal(0, 0, 1, rows[0]), Proposal(0, 2, 3, rows[1])]
+        e = SimpleNamespace(q=SimpleNamespace(searched=question), fold=0)
+        return e, "thing", proposals, np.array([1.0, 0.0]), ["best", "other"]
+
+    name, phrase = (1.0, 0.0, 1.1), (0.0, 0.0, 1.6)
+    data = [example("What company built it?", name, phrase) for _ in range(6)]
+    data += [example("What process made it?", phrase, name) for _ in range(6)]
+    data += [example("What artist drew it?", name, phrase), example("Who drew it?", phrase, name)]
+    shapes = noun_shapes(data)
+    assert set(shapes) == {"compani", "process", "artist"}  # "Who" asks for no noun
+    assert shapes["compani"][0] > 0.8 > 0.2 > shapes["process"][0]
+    assert 0.5 < shapes["artist"][0] < shapes["compani"][0]  # asked once: pulled towards the mean of all
 
 
 def test_cutting_the_gold_leaves_a_question_about_its_article_with_no_answer(tmp_path):

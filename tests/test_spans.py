@@ -1,5 +1,7 @@
 """Short answers without a model: which questions get one, what the rules propose, how it is shown."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,8 @@ from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
 from qa.question import analyse
 from qa.sentences import terms
-from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, propose, question_slot
+from qa.spans import (PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose,
+                      question_slot)
 from qa.tags import tagged
 from qa.vocabulary import Vocabulary
 from qa.weights import Weights
@@ -148,6 +151,27 @@ def test_how_rare_a_spans_words_are_in_the_articles_is_a_feature():
     assert feature["one signal"][low] == vocabulary.rarity("one") < feature["one signal"][high]
     without = {sentence[p.start:p.end]: p.features for p in propose("thing", ["magazin"], [sentence], [1.0])}
     assert without["Collier's Weekly"][[mean, high, low]].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_what_answers_to_the_noun_asked_for_looked_like_is_a_feature():
+    """"What company ...?" was answered by names, "What percentage ...?" by numbers: the spans of that shape are
+    marked, by the shapes the fit kept for each noun."""
+    assert noun_key(asked_noun("What company built the dam?")) == "compani"
+    assert noun_key(asked_noun("Who built the dam?")) is None
+    sentence = "The dam was built by General Electric for a fee of 40 percent of the toll."
+    cap, digits, length = (SPAN_FEATURES.index(f"noun_{x}") for x in ("capitalised", "digits", "length"))
+
+    def features(shape):
+        return {sentence[p.start:p.end]: p.features
+                for p in propose("thing", ["built", "dam"], [sentence], [1.0], shape=shape)}
+
+    company = features((0.9, 0.05, math.log(3)))  # capitalised, no digit, two words
+    assert company["General Electric"][cap] > 0 > company["fee"][cap]
+    assert company["General Electric"][digits] > 0 > company["40 percent"][digits]
+    assert company["General Electric"][length] > company["fee of 40 percent"][length]
+    share = features((0.1, 0.9, math.log(3)))
+    assert share["40 percent"][digits] > 0 > share["General Electric"][digits]
+    assert all(not f[[cap, digits, length]].any() for f in features(None).values())  # a noun never seen
 
 
 def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
