@@ -130,7 +130,9 @@ def _people(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
 
 
 def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
-    return _names(sentence)
+    """Names that are no date ("France hosted talks Thursday": France, not Thursday)."""
+    dates = _dates(sentence)
+    return [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
 
 
 @lru_cache(maxsize=20_000)

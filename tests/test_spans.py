@@ -60,6 +60,11 @@ def test_names_lose_their_titles_and_dates_are_no_people():
     assert "Keith Kellogg" in _texts("person", KELLOGG)
 
 
+def test_a_date_is_no_place():
+    sentence = "France hosted high-level talks Thursday to discuss Ukraine."
+    assert [sentence[a:b] for a, b in PROPOSERS["place"](sentence)] == ["France", "Ukraine"]
+
+
 def test_numbers_keep_their_unit_and_dates_stay_whole():
     sentence = "It cost 410 million kroner, opened on March 3, 2024 and carries 300 passengers."
     assert _texts("number", sentence) == ["410 million kroner", "410 million", "300 passengers", "300"]
