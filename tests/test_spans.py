@@ -10,8 +10,7 @@ from qa.evaluate import normalise, span_scores
 from qa.features import SPAN_FEATURES
 from qa.question import analyse
 from qa.sentences import terms
-from qa.spans import (PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose,
-                      question_slot)
+from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose, question_slot
 from qa.tags import tagged
 from qa.vocabulary import Vocabulary
 from qa.weights import Weights
