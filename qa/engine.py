@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -256,8 +256,8 @@ class Engine:
         """The conversation's focus, of the articles this corpus still holds."""
         found = focus(history)
         held = state.corpus.store.manifest["articles"]
-        return Focus(frozenset(a for a in found.latest if a in held), frozenset(a for a in found.earlier if a in held),
-                     found.said)
+        return replace(found, latest=frozenset(a for a in found.latest if a in held),
+                       earlier=frozenset(a for a in found.earlier if a in held))
 
     def focus_rows(self, focused: Focus, leaning: Leaning, state: _State | None = None) -> np.ndarray | None:
         """The rows retrieval scores whatever their rank: the focus's articles', and the passages the
@@ -289,7 +289,7 @@ class Engine:
         q = analyse(question, state.retriever.vocabulary, turns_)
         focused = self._focus(state, turns_)
         if chosen is not None:
-            focused = Focus(focused.latest & chosen, focused.earlier & chosen, focused.said)
+            focused = replace(focused, latest=focused.latest & chosen, earlier=focused.earlier & chosen)
         clock.mark("analyse")
         vector, leaning = self._embed(state, q)
         clock.mark("embed")

@@ -278,8 +278,14 @@ def _after_answer(rows: Sequence[tuple[Hit, Passage, int]], said: frozenset[str]
 
 
 def rank(rows: Sequence[tuple[Hit, Passage, int]], matrix: np.ndarray, weights: Weights, k: int) -> list[Candidate]:
-    """The sentences of the ``k`` passages whose best sentence scores highest, best first."""
+    """The sentences of the ``k`` passages whose best sentence scores highest, best first.
+
+    A sentence of the article the conversation's latest answer came from scores ``weights.focus_margin``
+    more: a follow-up stays on its story unless another answers it better by that much.
+    """
     scores = matrix @ weights.sentence if len(matrix) else np.zeros(0)
+    if weights.focus_margin and len(matrix):
+        scores = scores + weights.focus_margin * matrix[:, COLUMN["focus"]]
     order = np.argsort(-scores, kind="stable")
     passages: list[int] = []
     for j in order:

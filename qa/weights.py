@@ -47,6 +47,8 @@ class Weights:
     keep_share: float  # a further sentence joins the answer with at least this share (``answer.shares``)
     list_margin: float  # a sentence naming people joins a list within this score of the best
     path: Path | None = None
+    focus_margin: float = 0.0  # added to the score of a sentence of the latest answer's article: a follow-up leaves it
+    # only for a sentence elsewhere that scores this much better
     span: np.ndarray = field(default_factory=lambda: np.zeros(len(SPAN_FEATURES)))  # per ``SPAN_FEATURES``
     span_kinds: dict[str, np.ndarray] = field(default_factory=dict)  # the same for one kind of span asked for
     span_nouns: dict[str, NounShape] = field(default_factory=dict)  # what answers to each asked noun looked like
@@ -126,6 +128,7 @@ def read_weights(path: Path, lenient: bool = False) -> Weights:
         keep_share=float(data["choose"]["keep_share"]),
         list_margin=float(data["choose"]["list_margin"]),
         path=Path(path),
+        focus_margin=float(data["choose"].get("focus_margin", 0.0)),
         span=vectors[2],
         span_kinds=kinds,
         span_nouns={noun: (float(a), float(b), float(c)) for noun, (a, b, c) in (span.get("nouns") or {}).items()},

@@ -196,3 +196,20 @@ def test_the_sentences_after_the_latest_answer_are_marked(passages, vocabulary):
     assert matrix[text.index(said[0]), column["answered_before"]] == 1
     assert matrix[text.index("It carries 300 passengers."), column["after_answer"]] == 1
     assert matrix[text.index("It carries 300 passengers."), column["focus"]] == 1
+
+
+def test_a_follow_up_leaves_its_story_only_for_a_sentence_better_by_the_focus_margin(passages):
+    column = {name: j for j, name in enumerate(SENTENCE_FEATURES)}
+    rows = [(Hit(0, 1.0, 0.5, 1.0, 1.0, 1.0), passages[0], 0), (Hit(1, 0.9, 0.5, 1.0, 1.0, 1.0), passages[1], 0)]
+    matrix = np.zeros((2, len(SENTENCE_FEATURES)))
+    matrix[:, column["coverage"]] = [1.0, 0.5]  # elsewhere: it holds more of the question's words
+    matrix[1, column["focus"]] = 1  # of the article the latest answer came from
+    sentence = np.zeros(len(SENTENCE_FEATURES))
+    sentence[column["coverage"]] = 2.0  # so the one elsewhere scores 1 more
+    weights = replace(load_weights(), sentence=sentence)
+
+    def first(margin):
+        return rank(rows, matrix, replace(weights, focus_margin=margin), 2)[0].hit.row
+
+    assert first(0.0) == 0 and first(0.5) == 0  # better by more than the margin: it leaves
+    assert first(1.5) == 1  # by less: it stays

@@ -35,6 +35,8 @@ def test_fit_writes_weights_that_load_and_reports_held_apart_figures(tmp_path, e
     assert read_weights(out).threshold == data["answerable"]["threshold"]
     # And the shapes of the answers to each noun asked for, which short answers read.
     assert read_weights(out).span_nouns == {noun: tuple(v) for noun, v in data["span"]["nouns"].items()}
+    # The focus margin is fitted on follow-ups: these questions have none, so a follow-up would keep no story.
+    assert read_weights(out).focus_margin == data["choose"]["focus_margin"] == 0.0
 
 
 def test_the_shape_of_the_answers_to_each_noun_is_counted_and_a_rare_noun_leans_to_the_mean():
