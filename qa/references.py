@@ -12,6 +12,9 @@ first). Then a follow-up is read against them:
 - a question with no words of its own but its asking ones ("Why?",
   "for what?", "When?", "who else?") asks them of the question before:
   "Why?" after "Did Kevin Ware play?" is read "Why did Kevin Ware play?";
+- asking words and a noun ("In what year?", "How many prisoners?") ask that
+  noun of the question before, in the place of the one it asked for: "How
+  many prisoners?" after "How many soldiers died?" is "How many prisoners died?";
 - "And the Germans?" (a name and no asking word) puts the new name in the
   place of the previous question's: "What did the Germans say?".
 
@@ -33,7 +36,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .names import QUESTION_WORDS, named_things
-from .sentences import PLACE_OF, terms, words
+from .sentences import CALENDAR, PLACE_OF, terms, words
+from .tags import tag_of
 from .vocabulary import Vocabulary
 
 # Words that frame a question rather than say what it is about: that the
@@ -128,6 +132,8 @@ def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary
     bare = ELLIPTICAL.sub("", text).strip(" ,") if ELLIPTICAL.match(text) else text
     if _ASKING_ONLY.match(text):  # "Why?", "for what?", "who else?"
         return Reading(_join(bare, _after_asking(previous)), previous)
+    if _asks_a_noun_only(bare):  # "In what year?", "For what reason?", "How many prisoners?"
+        return Reading(_join(bare, _after_asking(previous, True)), previous)
     if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"
         named = named_things(previous, vocabulary, True)
         replaced = _replace_last(previous, named[-1], bare.rstrip("?!. ")) if named else ""
@@ -170,7 +176,7 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     who = bool(re.match(r"\W*(who|whom|whose)\b", question, re.IGNORECASE))
     new = [_Subject(n, _is_person(n), not who) for n in asked]
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
-        first = re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0]
+        first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
         held = {t for n in asked for t in terms(n)}
         answered = [n for n in named_things(first, vocabulary, True) if not set(terms(n)) <= held and _is_person(n)]
         new = [_Subject(n, True, False) for n in answered[:1]] + new
@@ -178,17 +184,59 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     return new + [s for s in subjects if s.name not in names]
 
 
+# What an answer quotes is someone's words, not who it names: in '"There! I forgot to knock," said Tom' the
+# person is Tom (read as quoted terms, the words became "he" in the next question).
+_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)\u2018[^\u2019]*\u2019(?!\w)")
+
+
 def _is_person(name: str) -> bool:
-    """Whether a named thing may be "he" or "she": not a place, not an acronym, not a quoted term."""
+    """Whether a named thing may be "he" or "she": not a place, a day or month, an acronym or a quoted term."""
     if re.fullmatch(r"[A-Z]{2,6}s?|[a-z].*", name):
         return False
-    return not any(PLACE_OF.get(w) for w in words(name))
+    named = words(name)
+    return not any(PLACE_OF.get(w) for w in named) and not all(w.lower() in CALENDAR for w in named)
 
 
-def _after_asking(previous: str) -> str:
-    """What the previous question asks about, without its asking words ("did Kevin Ware play?")."""
+def _after_asking(previous: str, its_noun: bool = False) -> str:
+    """What the previous question asks about, without its asking words ("did Kevin Ware play?"); ``its_noun``:
+    without the noun they asked for either ("How many soldiers died?" -> "died?", for "How many prisoners?")."""
     found = _ASKING.search(previous)
-    return (previous[found.end():] if found else previous).strip()
+    if not found:
+        return previous.strip()
+    rest = previous[found.end():]
+    if its_noun:
+        words_ = rest.split()
+        skip = 0
+        if found.group(0).lower() == "how" and words_ and words_[0].lower() in _HOW:
+            skip = 1
+        if found.group(0).lower() in ("what", "which", "whose", "how"):
+            while skip < len(words_) and _is_noun_word(words_[skip]):
+                skip += 1
+                if skip + 1 < len(words_) and words_[skip].lower() == "of":  # "what floor of the building"
+                    skip += 2 if words_[skip + 1].lower() in ("the", "a", "an", "this", "that", "his", "her") else 1
+        rest = " ".join(words_[skip:])
+    return rest.strip()
+
+
+# "how" and the word that says what it asks: "How many prisoners?", "How long?"
+_HOW = frozenset("many much long old far often".split())
+# A question made of its asking words and the noun it asks for, nothing else: "In what year?", "For what
+# reason?", "which ones?", "How many prisoners?" (70 of conv-dev's 2,250 follow-ups). Like "Why?", it asks
+# its noun of the question before: "In what year did the war start?".
+_ASKING_NOUN = re.compile(rf"^\W*(?:(?:and|but|so|then|or)\W+)?(?:(?:{_PREPOSITION}|during|through)\s+)?"
+                          rf"(?:what|which|whose|how\s+(?:many|much|long|old|far))\s+([\w'-]+(?:\s+[\w'-]+)?)\W*$",
+                          re.IGNORECASE)
+
+
+def _asks_a_noun_only(text: str) -> bool:
+    found = _ASKING_NOUN.match(text)
+    return bool(found) and all(_is_noun_word(w) for w in found.group(1).split())
+
+
+def _is_noun_word(word: str) -> bool:
+    """Whether a word may stand in the noun phrase a question asks for (a noun, adjective or number: no verb)."""
+    bare = word.strip("?!.,;:")
+    return bool(bare) and bare.lower() not in QUESTION_WORDS and tag_of(bare.lower())[:2] in ("NN", "JJ", "CD")
 
 
 def _join(asking: str, rest: str) -> str:

@@ -121,6 +121,10 @@ serbia serbian serbians serb serbs
 croatia croatian croatians croat croats
 """
 PLACE_OF = {form: line.split()[0] for line in PLACES.strip().splitlines() for form in line.split()}
+# The names of days and months: capitalised like a person's, never one ("Who thought July 2nd would be
+# celebrated?" then "Who did he tell?": he is whoever the answer named, not July).
+CALENDAR = frozenset("""monday tuesday wednesday thursday friday saturday sunday january february march april
+may june july august september october november december""".split())
 # Names of places written as several words or with dots, folded to one word first.
 _PLACE_PHRASES = re.compile(
     r"\b(?:U\.S\.(?:A\.)?|U\.K\.|E\.U\.|United States(?: of America)?|United Kingdom|Great Britain|"

@@ -26,6 +26,19 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # "she" and "it" in one question are two: beside her, "it" is no one's name, else left as it is
     ("Where did he put it?", [("What did Weisstein write about the ICTP?", "")], "Where did Weisstein put ICTP?"),
     ("How did she gaze at it?", [("What did Edith show Leo?", "")], "How did Edith gaze at it?"),
+    # what an answer quotes is words said, not a name: the speaker is whom "he" means
+    ("Who was he talking to?", [("Who knocked?", '"There! I forgot to knock again," said Tom to his aunt. [1]')],
+     "Who was Tom talking to?"),
+    ("When did she arrive?", [("Who spoke first?", "\u201cThat is well,\u201d said Mrs. Hale. [1]")],
+     "When did Mrs. Hale arrive?"),
+    # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
+    ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
+    ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
+    ("at what time?", [("What floor of the building were they on?", "")], "at what time were they on?"),
+    ("What year was it?", [("When did the war start?", "")], "What year was it?"),  # a verb: a question of its own
+    # a month is no one: "he" is whom the answer named
+    ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
+     "Who did John Adams tell?"),
 ])
 def test_references_take_their_subject_from_the_turns_before(question, earlier, read_as):
     assert read(question, earlier).text == read_as
