@@ -281,11 +281,12 @@ def rank(rows: Sequence[tuple[Hit, Passage, int]], matrix: np.ndarray, weights: 
     """The sentences of the ``k`` passages whose best sentence scores highest, best first.
 
     A sentence of the article the conversation's latest answer came from scores ``weights.focus_margin``
-    more: a follow-up stays on its story unless another answers it better by that much.
+    more: a follow-up stays on its story unless another answers it better by that much, or it names
+    something that article lacks ("How high did the River Lauter peak?" after a question about a ferry).
     """
     scores = matrix @ weights.sentence if len(matrix) else np.zeros(0)
     if weights.focus_margin and len(matrix):
-        scores = scores + weights.focus_margin * matrix[:, COLUMN["focus"]]
+        scores = scores + weights.focus_margin * (matrix[:, COLUMN["focus"]] - matrix[:, COLUMN["focus_lacks"]])
     order = np.argsort(-scores, kind="stable")
     passages: list[int] = []
     for j in order:

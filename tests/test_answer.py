@@ -213,3 +213,5 @@ def test_a_follow_up_leaves_its_story_only_for_a_sentence_better_by_the_focus_ma
 
     assert first(0.0) == 0 and first(0.5) == 0  # better by more than the margin: it leaves
     assert first(1.5) == 1  # by less: it stays
+    matrix[1, column["focus_lacks"]] = 1  # unless the question names something its article lacks
+    assert first(1.5) == 0
