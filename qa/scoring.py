@@ -244,7 +244,9 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         asked = q.asked_words
         matrix[:, kind_column] = [evidence(q.kind, s, asked, q.past) for r in read_list for s in r.texts]
     if q.speech and q.names:
-        matrix[:, column["speaker"]] = [speaks(s, q.names) for r in read_list for s in r.texts]
+        # Only a sentence that reports speech at all can report X's (``speaks`` looks for the same verbs).
+        matrix[:, column["speaker"]] = [bool(said) and speaks(s, q.names)
+                                        for r in read_list for s, said in zip(r.texts, r.speech)]
     if focus.said:
         before, after = _after_answer(rows, frozenset(focus.said))
         matrix[:, column["answered_before"]] = before

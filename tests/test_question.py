@@ -3,7 +3,7 @@
 import pytest
 
 from qa.articles import parse_article, split_passages
-from qa.kinds import evidence
+from qa.kinds import evidence, speaks
 from qa.normalise import focus, normalise
 from qa.question import analyse, kind_of
 from qa.typos import slips
@@ -164,3 +164,16 @@ def test_follow_ups_are_read_against_the_question_before(vocabulary):
 def test_slips_weigh_common_typos_less():
     assert slips("atended", "attended") < slips("atended", "amended")
     assert slips("tlaks", "talks") == 1.0
+
+
+@pytest.mark.parametrize("sentence, names, expected", [
+    ('"We are ready," said Foreign Minister Andrii Sybiha.', ["Andrii Sybiha"], True),  # past a title
+    ("Rubio's spokesman later told reporters the talks went well.", ["Marco Rubio"], True),  # "'s", 3 words on
+    ("RUBIO TOLD REPORTERS THE TALKS WENT WELL.", ["Rubio"], True),  # any case
+    ("Polyakova suggested the talks failed because Putin does not want a ceasefire.", ["Putin"], False),
+    ("The Caspiane, named after the tribe, said nothing.", ["Caspian"], False),  # not the word on its own
+    ("Rubio met Lavrov in Riyadh on Tuesday.", ["Rubio"], False),  # no speech
+    ("İnönü said the port had reopened.", ["İsmet İnönü"], True),  # lower case that moves offsets ("İ": "i̇")
+])
+def test_speaks_finds_the_name_beside_a_speech_verb(sentence, names, expected):
+    assert speaks(sentence, names) is expected
