@@ -270,7 +270,7 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
     else:
-        one = best(proposals, weights.span_for(asked))
+        one = best(proposals, weights.span_for(asked), [cited[p.sentence].sentence[p.start:p.end] for p in proposals])
         chosen = [one] if one is not None else []
     if not chosen:
         return None

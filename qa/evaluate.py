@@ -25,6 +25,7 @@ from .answer import Answer
 from .conversation import Turn
 from .engine import Engine
 from .errors import QAError
+from .spans import squad_words, words_f1
 
 MOJIBAKE = re.compile(r"鈥|â€|Ã[\x80-\xbf]|\ufffd")
 
@@ -65,28 +66,12 @@ class Item:
         return self.gold_found(text) and not any(s.lower() in low for s in self.none_of)
 
 
-def normalise(text: str) -> str:
-    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces.
-
-    >>> normalise("The  Nordlys!")
-    'nordlys'
-    """
-    text = "".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace())
-    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
-
-
 def span_scores(short: str | None, golds: list[str]) -> tuple[float, float]:
     """Exact match and token F1 (SQuAD's) of a short answer against the best gold string; 0, 0 without one."""
     if not short or not golds:
         return 0.0, 0.0
-    said = normalise(short).split()
-    best = (0.0, 0.0)
-    for gold in golds:
-        wanted = normalise(gold).split()
-        common = sum(min(said.count(w), wanted.count(w)) for w in set(said))
-        f1 = 0.0 if not common else 2 * common / (len(said) + len(wanted))
-        best = max(best, (float(said == wanted), f1))
-    return best
+    said = squad_words(short)
+    return max((float(said == wanted), words_f1(said, wanted)) for wanted in map(squad_words, golds))
 
 
 # conv-dev's 2,432 questions with their histories take 0.74 MB; a file over 100 times that is no question set.

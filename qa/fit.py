@@ -784,7 +784,7 @@ def span_figures(data: Sequence[SpanData], per_fold: dict[int, SpanModel]) -> di
     for item in data:
         common, kinds, shapes = per_fold[item[0].fold]
         e, kind, proposals, _, texts = with_shapes([item], shapes)[0]
-        chosen = best(proposals, kinds.get(kind or "", common))
+        chosen = best(proposals, kinds.get(kind or "", common), texts)
         if chosen is not None:
             given += 1
             a, b = span_scores(texts[proposals.index(chosen)], e.item.any)

@@ -6,11 +6,24 @@ import numpy as np
 import pytest
 
 from qa.answer import Answer, Citation, asked_of
-from qa.evaluate import normalise, span_scores
+from qa.evaluate import span_scores
 from qa.features import SPAN_FEATURES
 from qa.question import analyse
 from qa.sentences import terms
-from qa.spans import PROPOSERS, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose, question_slot
+from qa.spans import (
+    PROPOSERS,
+    Proposal,
+    Short,
+    Span,
+    asked_kind,
+    asked_noun,
+    best,
+    every,
+    noun_key,
+    propose,
+    question_slot,
+    squad_words,
+)
 from qa.tags import tagged
 from qa.vocabulary import Vocabulary
 from qa.weights import Weights
@@ -263,7 +276,22 @@ def test_short_answer_round_trips_and_prints_first():
 
 
 def test_squad_scoring():
-    assert normalise("The Nordlys!") == "nordlys"
+    assert squad_words("The Nordlys!") == ["nordlys"]
     assert span_scores("the Nordlys", ["Nordlys"]) == (1.0, 1.0)
     assert span_scores("300 passengers", ["300"])[1] == pytest.approx(2 / 3)
     assert span_scores(None, ["300"]) == (0.0, 0.0)
+
+
+def test_best_takes_the_span_of_highest_expected_f1():
+    """Two likely spans that share "Rubio" outweigh one a little likelier alone; without texts, the likeliest."""
+    weights = np.zeros(len(SPAN_FEATURES))
+    weights[SPAN_FEATURES.index("length")] = 1.0
+    texts = ["Lavrov", "Marco Rubio", "Rubio"]
+    proposals = []
+    for i, score in enumerate((1.0, 0.9, 0.9)):
+        features = np.zeros(len(SPAN_FEATURES))
+        features[SPAN_FEATURES.index("length")] = score
+        proposals.append(Proposal(0, i, i + 1, features))
+    assert best(proposals, weights, texts) is proposals[1]
+    assert best(proposals, weights) is proposals[0]
+    assert best(proposals[:1], weights, texts[:1]) is proposals[0]
