@@ -604,8 +604,8 @@ def given(p: Proposal) -> bool:
 
 # The likeliest spans ``best`` weighs against each other. Held apart by article (span F1 over public-dev as
 # asked, as typed, and conv-dev): the likeliest alone 0.4218; the highest expected F1 among the 5 likeliest
-# 0.4254, among 10 0.4262 (four times the pairs); the softmax at half or twice its fitted scale 0.4253 and
-# 0.4143 (2026-12-07).
+# 0.4254, among 10 0.4262 (four times the pairs); with the scores doubled or halved before the softmax 0.4253
+# and 0.4143 (2026-12-07).
 EXPECTED_OF = 5
 
 
