@@ -185,8 +185,10 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
 
 
 # What an answer quotes is someone's words, not who it names: in '"There! I forgot to knock," said Tom' the
-# person is Tom (read as quoted terms, the words became "he" in the next question).
-_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)\u2018[^\u2019]*\u2019(?!\w)")
+# person is Tom (read as quoted terms, the words became "he" in the next question). Single quotes too, straight
+# or curly, where no letter stands outside them (an apostrophe has one): in "'That is well,' murmured the
+# Doctor", "him" in the next question was "That is well," (conv-dev).
+_QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)\u2018[^\u2019]*\u2019(?!\w)|(?<!\w)'[^']*'(?!\w)")
 
 
 def _is_person(name: str) -> bool:

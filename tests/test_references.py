@@ -31,6 +31,8 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
      "Who was Tom talking to?"),
     ("When did she arrive?", [("Who spoke first?", "\u201cThat is well,\u201d said Mrs. Hale. [1]")],
      "When did Mrs. Hale arrive?"),
+    ("Who was there to greet him?", [("Who came in?", "'That is well,' murmured the Doctor. [1]")],
+     "Who was there to greet Doctor?"),
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
