@@ -276,7 +276,7 @@ buy bought purchase purchased acquire acquired
 build built construct constructed
 cost costs price paid spend spent budget
 lead led head headed chair chaired
-host hosted organise organised organize organized
+host hosted organise organised organize organized hold held convene convened
 visit visited trip travel travelled traveled
 ask asked request requested demand demanded
 agree agreed agreement deal

@@ -101,7 +101,11 @@ _PHRASE_WORD = {"take part": "participate", "took part": "participated", "taking
                 "turn up": "attend", "turned up": "attended",
                 "who was there": "who attended", "who were there": "who attended",
                 "who was present": "who attended", "who were present": "who attended",
-                "who was at": "who attended", "who were at": "who attended"}
+                "who was at": "who attended", "who were at": "who attended",
+                # an event's taking place is its happening ("When did the talks take place?": the words are
+                # no content the article must hold; 'happen' frames, like 'take')
+                "take place": "happen", "took place": "happened", "takes place": "happens",
+                "taking place": "happening", "taken place": "happened"}
 _PHRASES = re.compile(r"\b(" + "|".join(_PHRASE_WORD) + r")\b", re.IGNORECASE)
 # Of people, being there is attending: "which officials were there", "who all was at the meeting". Only
 # asked of people: "what was present in the bread" is no question of attending.

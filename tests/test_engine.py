@@ -276,6 +276,14 @@ def test_people_the_article_names_are_answered_and_what_it_lacks_is_refused(seed
     assert not age.answered and "how old Marco Rubio is" in age.text, age.text
 
 
+@pytest.mark.parametrize("question", ["When did the talks take place?", "Where were the talks held?",
+                                      "Who held the talks?"])
+def test_a_question_in_other_words_than_the_articles_is_answered(seed_engine, question):
+    """The article says "France hosted high-level talks Thursday"; "held" and "take place" are not in it."""
+    answer = seed_engine.ask(question)
+    assert answer.answered and "France hosted high-level talks Thursday" in answer.text, answer.text
+
+
 def test_a_short_answer_comes_first_and_points_into_the_article(seed_engine):
     where = seed_engine.ask("Where will the talks continue?")
     assert where.short is not None and where.short.text == "London", where.short

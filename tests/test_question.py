@@ -3,7 +3,7 @@
 import pytest
 
 from qa.articles import parse_article, split_passages
-from qa.kinds import evidence, speaks
+from qa.kinds import evidence, related, speaks
 from qa.normalise import focus, normalise
 from qa.question import analyse, kind_of
 from qa.typos import slips
@@ -177,3 +177,8 @@ def test_slips_weigh_common_typos_less():
 ])
 def test_speaks_finds_the_name_beside_a_speech_verb(sentence, names, expected):
     assert speaks(sentence, names) is expected
+
+
+def test_taking_place_frames_an_event_and_holding_one_is_hosting_it():
+    assert analyse("When did the talks take place?").terms == ("talk",)
+    assert "host" in related("hold")
