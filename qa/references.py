@@ -71,6 +71,7 @@ FOLLOW_UP = re.compile(
 # Pronouns read as the conversation's subject: a person's, and a thing's.
 _PERSON = re.compile(r"\b(he|him|she|her|hers|his|himself|herself)\b", re.IGNORECASE)
 _THING = re.compile(r"\b(it|its)\b", re.IGNORECASE)
+_FEMININE = frozenset({"she", "her", "hers", "herself"})
 # "her"/"his"/"its" before a word that is not a function word owns it: "her statement" -> "Bruce's statement".
 _OWNER = frozenset({"his", "its"})
 _NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than|\W|$)", re.IGNORECASE)
@@ -163,7 +164,17 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
         return f"{name}'s" if owner else name
 
     if person:
-        text = _PERSON.sub(lambda m: swap(m, person), text)
+        # "he" and "she" in one question are two people: the pronouns said first stand for the latest person,
+        # the others for the one before ("What did she tell him?"), or stay as they are when there was none.
+        feminine = [m.group(0).lower() in _FEMININE for m in _PERSON.finditer(text)]
+        other = next((s.name for s in subjects if s.person and s.name != person), "")
+
+        def person_for(match: re.Match) -> str:
+            if not (any(feminine) and not all(feminine)) or (match.group(0).lower() in _FEMININE) == feminine[0]:
+                return swap(match, person)
+            return swap(match, other) if other else match.group(0)
+
+        text = _PERSON.sub(person_for, text)
     if thing:
         text = _THING.sub(lambda m: swap(m, thing), text)
     return text, (used[0] if used else "")

@@ -33,6 +33,10 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
      "When did Mrs. Hale arrive?"),
     ("Who was there to greet him?", [("Who came in?", "'That is well,' murmured the Doctor. [1]")],
      "Who was there to greet Doctor?"),
+    # "she" and "he" in one question are two people: the other is the person before, or stays "he"
+    ("What did she tell him?", [("What did Marco Rubio say?", ""), ("Who is Tammy Bruce?", "")],
+     "What did Tammy Bruce tell Marco Rubio?"),
+    ("What did she tell him?", [("Who is Tammy Bruce?", "")], "What did Tammy Bruce tell him?"),
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
