@@ -18,8 +18,9 @@ first). Then a follow-up is read against them:
 - "And the Germans?" (a name and no asking word) puts the new name in the
   place of the previous question's: "What did the Germans say?".
 
-A question that names someone itself keeps its person pronouns (they may
-point inside it). What is read is what is searched and what "Searched for"
+A pronoun after a person the question names itself stays as it is (it may
+point to that person); one before any ("What does she think about Putin?")
+is the conversation's. What is read is what is searched and what "Searched for"
 shows. Leaves out: which articles the conversation was about
 (``conversation.py``) and the rest of question analysis (``question.py``).
 
@@ -149,7 +150,12 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
     or "she", "it" is something that cannot be someone (a place, an acronym, a quoted term), or is left as
     it is: "How did she gaze at it?" is neither "How did Edith gaze at Edith?" nor "... at Leo?"."""
     own_people = [n for n in named_things(text, vocabulary, cased) if _is_person(n)]
-    person = next((s.name for s in subjects if s.person), "") if not own_people else ""
+    # A pronoun points back: after a person the question names it may be that person ("Did Obama say he
+    # would run?"); before any ("What does she think about Putin?") it is the conversation's, and not one
+    # the question names.
+    pronoun = _PERSON.search(text)
+    named_before = pronoun is not None and any(0 <= text.find(n) < pronoun.start() for n in own_people)
+    person = "" if named_before else next((s.name for s in subjects if s.person and s.name not in own_people), "")
     if person and not _PERSON.search(text):
         person = ""
     thing = next((s.name for s in subjects if s.thing and not (person and s.person)), "")
@@ -167,7 +173,7 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
         # "he" and "she" in one question are two people: the pronouns said first stand for the latest person,
         # the others for the one before ("What did she tell him?"), or stay as they are when there was none.
         feminine = [m.group(0).lower() in _FEMININE for m in _PERSON.finditer(text)]
-        other = next((s.name for s in subjects if s.person and s.name != person), "")
+        other = next((s.name for s in subjects if s.person and s.name != person and s.name not in own_people), "")
 
         def person_for(match: re.Match) -> str:
             if not (any(feminine) and not all(feminine)) or (match.group(0).lower() in _FEMININE) == feminine[0]:

@@ -37,6 +37,11 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("What did she tell him?", [("What did Marco Rubio say?", ""), ("Who is Tammy Bruce?", "")],
      "What did Tammy Bruce tell Marco Rubio?"),
     ("What did she tell him?", [("Who is Tammy Bruce?", "")], "What did Tammy Bruce tell him?"),
+    # a pronoun before any name the question gives points back into the conversation, at no one it names
+    ("What does she think about Putin?", [("Who is Alina Polyakova?", "")],
+     "What does Alina Polyakova think about Putin?"),
+    ("Where does she work?", [("Who is Alina Polyakova?", ""), ("What does she think about Putin?", "")],
+     "Where does Alina Polyakova work?"),
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
@@ -53,6 +58,7 @@ def test_references_take_their_subject_from_the_turns_before(question, earlier, 
 def test_a_first_question_and_one_naming_its_own_person_keep_their_pronouns():
     assert read("What did he write?").text == "What did he write?"
     assert read("What did Rubio tell him?", [YERMAK]).text == "What did Rubio tell him?"
+    assert read("Did Rubio say he would stay?", [YERMAK]).text == "Did Rubio say he would stay?"
 
 
 def test_the_reading_is_what_is_searched_and_shown():
