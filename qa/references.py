@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from .names import QUESTION_WORDS, named_things
+from .names import QUESTION_WORDS, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, terms, words
 from .tags import tag_of
 from .vocabulary import Vocabulary
@@ -74,8 +74,10 @@ _PERSON = re.compile(r"\b(he|him|she|her|hers|his|himself|herself)\b", re.IGNORE
 _THING = re.compile(r"\b(it|its)\b", re.IGNORECASE)
 _FEMININE = frozenset({"she", "her", "hers", "herself"})
 # "her"/"his"/"its" before a word that is not a function word owns it: "her statement" -> "Bruce's statement".
+# Before a function word, a punctuation mark or the end, "her" is the person: "Where did he find her?".
 _OWNER = frozenset({"his", "its"})
-_NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than|\W|$)", re.IGNORECASE)
+_NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than)\b|\s*(?:[^\w\s]|$)",
+                        re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -153,11 +155,17 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
     # A pronoun points back: after a person the question names it may be that person ("Did Obama say he
     # would run?"); before any ("What does she think about Putin?") it is the conversation's, and not one
     # the question names.
-    pronoun = _PERSON.search(text)
-    named_before = pronoun is not None and any(0 <= text.find(n) < pronoun.start() for n in own_people)
-    person = "" if named_before else next((s.name for s in subjects if s.person and s.name not in own_people), "")
-    if person and not _PERSON.search(text):
-        person = ""
+    said = _PERSON.search(text)
+    named_before = said is not None and any(0 <= text.find(n) < said.start() for n in own_people)
+    first = _sex(said.group(0)) if said else ""
+
+    def latest(pronoun: str, besides: str = "") -> str:
+        """The latest person "he" or "she" may stand for: none the question names, none whose title or
+        first name says the other (``names.pronoun_of``)."""
+        return next((s.name for s in subjects if s.person and s.name not in own_people and s.name != besides
+                     and _subject_pronoun(s.name, subjects) in (None, pronoun)), "")
+
+    person = latest(first) if said and not named_before else ""
     thing = next((s.name for s in subjects if s.thing and not (person and s.person)), "")
     used: list[str] = []
 
@@ -170,13 +178,12 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
         return f"{name}'s" if owner else name
 
     if person:
-        # "he" and "she" in one question are two people: the pronouns said first stand for the latest person,
-        # the others for the one before ("What did she tell him?"), or stay as they are when there was none.
-        feminine = [m.group(0).lower() in _FEMININE for m in _PERSON.finditer(text)]
-        other = next((s.name for s in subjects if s.person and s.name != person and s.name not in own_people), "")
+        # "he" and "she" in one question are two people: the pronouns said first stand for the person found
+        # for them, the others for the latest one besides ("What did she tell him?"), or stay as they are.
+        other = latest("he" if first == "she" else "she", person)
 
         def person_for(match: re.Match) -> str:
-            if not (any(feminine) and not all(feminine)) or (match.group(0).lower() in _FEMININE) == feminine[0]:
+            if _sex(match.group(0)) == first:
                 return swap(match, person)
             return swap(match, other) if other else match.group(0)
 
@@ -184,6 +191,21 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
     if thing:
         text = _THING.sub(lambda m: swap(m, thing), text)
     return text, (used[0] if used else "")
+
+
+def _sex(pronoun: str) -> str:
+    """ "he" or "she": which of the two a person pronoun is."""
+    return "she" if pronoun.lower() in _FEMININE else "he"
+
+
+def _subject_pronoun(name: str, subjects: list[_Subject]) -> str | None:
+    """ "he" or "she" for a subject, from its name or the longer name of a subject it ends ("Rubio" after
+    "Marco Rubio"); None when neither says."""
+    found = pronoun_of(name)
+    if found is None:
+        found = next((pronoun_of(s.name) for s in subjects if s.name != name and s.name.endswith(" " + name)
+                      and pronoun_of(s.name)), None)
+    return found
 
 
 def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: Vocabulary | None

@@ -42,6 +42,13 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
      "What does Alina Polyakova think about Putin?"),
     ("Where does she work?", [("Who is Alina Polyakova?", ""), ("What does she think about Putin?", "")],
      "Where does Alina Polyakova work?"),
+    # "she" is no one whose title or first name says "he", nor the surname of such a one
+    ("What did she say?", [("Who is Tammy Bruce?", ""), ("What did Marco Rubio say?", "")],
+     "What did Tammy Bruce say?"),
+    ("What did she say?", [("Who is Tammy Bruce?", ""), ("Who is Marco Rubio?", ""), ("What did Rubio say?", "")],
+     "What did Tammy Bruce say?"),
+    ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
+    ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
