@@ -134,8 +134,8 @@ def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary
         return Reading(question)
     text = question.strip()
     bare = ELLIPTICAL.sub("", text).strip(" ,") if ELLIPTICAL.match(text) else text
-    if _ASKING_ONLY.match(text):  # "Why?", "for what?", "who else?"
-        return Reading(_join(bare, _after_asking(previous)), previous)
+    if _ASKING_ONLY.match(text):  # "Why?", "for what?", "who else?"; "What about?" keeps its "what"
+        return Reading(_join(bare if _ASKING.search(bare) else text, _after_asking(previous)), previous)
     if _asks_a_noun_only(bare):  # "In what year?", "For what reason?", "How many prisoners?"
         return Reading(_join(bare, _after_asking(previous, True)), previous)
     if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"

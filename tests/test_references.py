@@ -16,6 +16,7 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Who developed it?", [("What is InChI?", "")], "Who developed InChI?"),
     ("Why?", [("Did Kevin Ware play?", "")], "Why did Kevin Ware play?"),
     ("by whom?", [("When are they detained?", "")], "by whom are they detained?"),
+    ("What about?", [("Who did Rubio speak to by phone?", "")], "What about did Rubio speak to by phone?"),
     ("And the Germans?", [("What did the French say?", "")], "What did the Germans say?"),
     # a who-question's answer is whom "she" means next
     ("Who notified her of this?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
