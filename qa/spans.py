@@ -99,6 +99,9 @@ def _opener(word: str) -> bool:
     return tag is not None and not tag.startswith(("NN", "JJ", "CD", "FW"))
 
 
+_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$")
+
+
 @lru_cache(maxsize=20_000)
 def _names(sentence: str) -> list[tuple[int, int]]:
     """Capitalised runs that can name someone or something, titles trimmed ("State Marco Rubio": "Marco Rubio")."""
@@ -115,7 +118,8 @@ def _names(sentence: str) -> list[tuple[int, int]]:
         if not parts:
             continue
         a2, b2 = a + parts[0].start(), a + parts[-1].end()
-        token = re.sub(r"['’]s$", "", sentence[a2:b2]).rstrip(".,'’")
+        token = re.sub(r"['’]s$", "", sentence[a2:b2])
+        token = token if _ABBREVIATION.search(token) else token.rstrip(".,'’")  # "U.S." keeps its last dot
         if a2 == 0 and len(parts) == 1 and token.lower() in STOPWORDS or len(token) < 2:  # "I", "the G mission"
             continue
         out.append((a2, a2 + len(token)))

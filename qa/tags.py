@@ -27,8 +27,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-# A number's thousands stay one word ("100,000 soldiers", not "100", ",", "000": a phrase of its own).
-_TOKEN = re.compile(r"(?P<word>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|\w+(?:[-.]\w+|['’](?!s\b)\w+)*)|"
+# A number's thousands stay one word ("100,000 soldiers", not "100", ",", "000": a phrase of its own), and so
+# does an abbreviation's last dot ("U.S." is America; "U.S" is two letters).
+_TOKEN = re.compile(r"(?P<word>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\w)|(?:[A-Za-z]\.){2,}(?!\w)|\w+(?:[-.]\w+|['’](?!s\b)\w+)*)|"
                     r"(?P<possessive>['’]s\b)|(?P<mark>[^\w\s])")
 _ENTRY = re.compile(r"^([^;\s]\S*) (\S+)", re.MULTILINE)  # "word TAG"; ";;;" opens a comment line
 Tagged = tuple[tuple[int, int, str, str], ...]  # (start, end, word, tag) of each token

@@ -19,6 +19,7 @@ from qa.spans import (
     asked_noun,
     best,
     every,
+    given,
     noun_key,
     propose,
     question_slot,
@@ -220,6 +221,14 @@ def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
     names = {sentence[p.start:p.end] for p in propose("person", ["test"], [sentence], [1.0])
              if p.features[SPAN_FEATURES.index("typed")]}
     assert names == {"Grumman", "J. P. Morgan", "May Smith"}
+
+
+def test_an_abbreviation_keeps_its_last_dot_so_the_question_holding_it_leaves_it_out():
+    sentence = "U.S. officials met the U.K. envoy in Washington, D.C. on Monday."
+    assert [w for _, _, w, _ in tagged(sentence)][:3] == ["U.S.", "officials", "met"]
+    assert {"U.K.", "D.C."} <= set(_texts("place", sentence))
+    proposals = propose("person", [t for w in ("represented", "US") for t in terms(w)], [sentence], [1.0])
+    assert "U.S." not in {sentence[p.start:p.end] for p in proposals if not given(p)}
 
 
 def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_marked():
