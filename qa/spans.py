@@ -99,6 +99,18 @@ def _opener(word: str) -> bool:
     return tag is not None and not tag.startswith(("NN", "JJ", "CD", "FW"))
 
 
+# A news story's dateline says where and by whom it was filed ("PARIS (AP) —", "LONDON, England (CNN) --",
+# "(CNN) --"): no one who did anything, nor a thing asked for, though its capitals look like a name. On the
+# seed article "Who hosted the talks?" got "PARIS" from it. Only a place question may take it.
+_DATELINE = re.compile(r"\s*(?:[A-Z][A-Z.'’ -]*[A-Z.](?:,\s*[A-Z][\w.'’ -]*?)?\s*)?\([A-Z][\w.&'’ -]*\)\s*(?:—|–|--?)\s*")
+
+
+def _dateline(sentence: str) -> int:
+    """Where a sentence's opening dateline ends (0: it opens with none)."""
+    found = _DATELINE.match(sentence)
+    return found.end() if found else 0
+
+
 _ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$")
 
 
@@ -510,8 +522,11 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         typed_at = [j for j, t in enumerate(held) if not noun.isdisjoint(t)] if noun else []
         verb_at = [j for j, t in enumerate(held) if not slot[1].isdisjoint(t)] if slot else []
         typed = PROPOSERS[asked](sentence, asked_terms)
-        typed_set = set(typed)
         generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
+        filed = _dateline(sentence) if asked != "place" else 0
+        if filed:
+            typed, generic = [(a, b) for a, b in typed if a >= filed], [(a, b) for a, b in generic if a >= filed]
+        typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()
         for a, b in [*typed, *generic]:

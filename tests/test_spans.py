@@ -223,6 +223,16 @@ def test_names_leave_out_an_opening_word_that_names_nothing_and_keep_initials():
     assert names == {"Grumman", "J. P. Morgan", "May Smith"}
 
 
+def test_a_dateline_is_no_one_and_nothing_asked_for_but_may_be_a_place():
+    sentence = "PARIS (AP) — France hosted high-level talks Thursday to discuss Ukraine."
+
+    def spans(asked):
+        return {sentence[p.start:p.end] for p in propose(asked, ["host"], [sentence], [1.0])}
+
+    assert "France" in spans("person") and not {"PARIS", "AP"} & (spans("person") | spans("thing"))
+    assert "PARIS" in spans("place")
+
+
 def test_an_abbreviation_keeps_its_last_dot_so_the_question_holding_it_leaves_it_out():
     sentence = "U.S. officials met the U.K. envoy in Washington, D.C. on Monday."
     assert [w for _, _, w, _ in tagged(sentence)][:3] == ["U.S.", "officials", "met"]
