@@ -79,7 +79,7 @@ def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = 
 
 
 # Words before a name that say whether "he" or "she" stands for it ("Mrs. Shelby", "Sir Guy", "Queen Mary").
-_MEN = frozenset("mr sir lord king prince duke earl baron count emperor father brother uncle monsieur herr "
+_MEN = frozenset("mr mister master sir lord king prince duke earl baron count emperor father brother uncle monsieur herr "
                  "signor senor don".split())
 _WOMEN = frozenset("mrs ms miss lady queen princess duchess countess baroness empress mother sister aunt "
                    "madame madam mme mlle dame frau signora senora".split())

@@ -38,7 +38,8 @@ from typing import Sequence
 
 from .names import QUESTION_WORDS, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, terms, words
-from .tags import tag_of
+from .spans import TITLES
+from .tags import lexicon, tag_of
 from .vocabulary import Vocabulary
 
 # Words that frame a question rather than say what it is about: that the
@@ -235,7 +236,12 @@ def _is_person(name: str) -> bool:
     if re.fullmatch(r"[A-Z]{2,6}s?|[a-z].*", name):
         return False
     named = words(name)
-    return not any(PLACE_OF.get(w) for w in named) and not all(w.lower() in CALENDAR for w in named)
+    if any(PLACE_OF.get(w) for w in named) or all(w.lower() in CALENDAR for w in named):
+        return False
+    # A name led by a common noun that is no title nor first name names a thing: "Hotel Cosmopolis", "Lake Eola"
+    first = named[0].lower()
+    return not (len(named) > 1 and pronoun_of(name) is None and first not in TITLES
+                and (lexicon().get(first) or "").startswith("NN"))
 
 
 def _after_asking(previous: str, its_noun: bool = False) -> str:

@@ -50,6 +50,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
      "What did Tammy Bruce say?"),
     ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
     ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
+    # a name led by a common noun ("Hotel Cosmopolis") is a thing, not whom "she" means
+    ("What was she doing?", [("Where did Mabel stay?", ""), ("When did Hotel Cosmopolis open?", "")],
+     "What was Mabel doing?"),
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
