@@ -40,7 +40,9 @@ def mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
 
 # Titles before a name keep their dot ("Mrs. Wingfield"): it ends no sentence.
 _TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Cpt|Maj|Sgt|Prof|Rev|Fr|Jr|Sr)\."
-_TOKEN = re.compile(rf"(?:[A-Z]\.){{2,}}|{_TITLES}|[A-Za-z][\w'&-]*|[^\sA-Za-z]+")
+# An abbreviation is one word with or without its last dot ("U.S.", "U.S"); a word may start with any letter
+# ("Łódź" is no "Łó" and "dź").
+_TOKEN = re.compile(rf"[A-Z](?:\.[A-Z])+\.?|{_TITLES}|[^\W\d_][\w'&-]*|[\d_]+|[^\w\s]+")
 
 
 def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:

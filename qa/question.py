@@ -205,7 +205,9 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     names = named_things(asked, vocabulary, cased or bool(reading.subject))
     known = (lambda term: any(vocabulary.knows(t) for t in related(term))) if vocabulary is not None else (
         lambda term: True)
-    absent = tuple(n for n in names if not mentioned(n, vocabulary))
+    # Only what was typed is gated: a name a pronoun stood for came from an earlier question ("Who supported its
+    # development?" after one that misspelt "InChI" is no question about "InChl").
+    absent = tuple(n for n in names if not mentioned(n, vocabulary) and not (reading.subject and n in reading.subject))
     name_terms = {t for n in names for t in terms(n)}
     unknown = tuple(t for t in own if not known(t) and t not in name_terms and not unspaced(t))
     unheard = tuple(dict.fromkeys(w for w in words(asked) if set(terms(w)) & set(unknown))) if (

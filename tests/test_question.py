@@ -7,6 +7,7 @@ from qa.kinds import evidence, related, speaks
 from qa.normalise import focus, normalise
 from qa.question import analyse, kind_of
 from qa.typos import slips
+from qa.names import named_things
 from qa.vocabulary import Vocabulary
 from tests.conftest import SEED
 
@@ -130,6 +131,18 @@ def test_real_words_and_missing_names_are_not_repaired(vocabulary):
     q = analyse("What did Angela Merkel say about the talks?", vocabulary)
     assert q.absent == ("Angela Merkel",) and q.repaired == ()
     assert analyse("What did Xi say?", vocabulary).absent == ("Xi",)
+
+
+def test_only_a_name_typed_in_the_question_gates_it(vocabulary):
+    earlier = [("What did Angela Merkel say about the talks?", "The articles don't say.")]
+    q = analyse("What did she say about Russia?", vocabulary, earlier)
+    assert "Angela Merkel" in q.searched and q.absent == ()  # the pronoun's name was typed before, not now
+    assert analyse("And what did Angela Merkel say?", vocabulary, earlier).absent == ("Angela Merkel",)
+
+
+def test_an_abbreviation_and_a_name_of_any_letters_are_one_name():
+    assert named_things("How many terms did he serve in the U.S House?") == ("U.S House",)
+    assert named_things("When was Łódź Voivodeship created?") == ("Łódź Voivodeship",)
 
 
 def test_a_misspelt_name_of_the_articles_is_found(vocabulary):
