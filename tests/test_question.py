@@ -4,10 +4,10 @@ import pytest
 
 from qa.articles import parse_article, split_passages
 from qa.kinds import evidence, related, speaks
+from qa.names import named_things
 from qa.normalise import focus, normalise
 from qa.question import analyse, kind_of
 from qa.typos import slips
-from qa.names import named_things
 from qa.vocabulary import Vocabulary
 from tests.conftest import SEED
 
