@@ -142,7 +142,9 @@ def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary
     if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"
         named = named_things(previous, vocabulary, True)
         replaced = _replace_last(previous, named[-1], bare.rstrip("?!. ")) if named else ""
-        if replaced and (named_things(bare, vocabulary, True) or re.match(r"\W*(the\s+)?[A-Z]", bare)):
+        opens = re.match(r"\W*(?:the\s+)?([A-Z][\w'-]*)", bare)  # "Germans?"; not "Anything else?"
+        if replaced and (named_things(bare, vocabulary, True) or opens and opens.group(1).lower() not in QUESTION_WORDS
+                         and opens.group(1).lower() not in FRAME_WORDS):
             return Reading(replaced, previous)
     resolved, subject = _pronouns(text, subjects, vocabulary, cased)
     return Reading(resolved, previous, subject)

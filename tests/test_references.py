@@ -18,6 +18,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("by whom?", [("When are they detained?", "")], "by whom are they detained?"),
     ("What about?", [("Who did Rubio speak to by phone?", "")], "What about did Rubio speak to by phone?"),
     ("And the Germans?", [("What did the French say?", "")], "What did the Germans say?"),
+    # a capital that opens the question is no name: "Anything else?" puts no "Anything else" in its place
+    ("Anything else?", [("Did Schwarzenegger do anything besides acting?", "")], "Anything else?"),
+    ("Germans?", [("What did the French say?", "")], "What did the Germans say?"),
     # a who-question's answer is whom "she" means next
     ("Who notified her of this?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
      "Who notified Mrs. Wingfield of this?"),
