@@ -317,8 +317,8 @@ def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:
     if q.absent and not asked:
         listed = ", ".join(f'"{w}"' for w in q.absent[:3])
         text = f"The articles don't say: they never mention {listed}."
-    elif q.unheard:
-        listed = ", ".join(f'"{w}"' for w in q.unheard[:3])
+    elif q.unheard or q.stray:
+        listed = ", ".join(f'"{w}"' for w in (q.unheard or q.stray)[:3])
         text = f"The articles don't say{' ' + asked if asked else ''}: they never mention {listed}."
     else:
         text = f"The articles don't say{' ' + asked if asked else ''}. The closest passages are listed below."

@@ -40,7 +40,7 @@ SENTENCE_FEATURES = (
 )
 # What says whether the articles answer the question at all.
 ANSWERABILITY_FEATURES = (
-    "best_score",  # the best sentence's fitted score
+    "best_score",  # the best sentence's fitted score, without what the conversation adds (``scoring.alone_score``)
     "best_coverage",
     "best_cosine",
     "max_cosine",  # the best cosine of any candidate sentence

@@ -453,7 +453,7 @@ def answer_all(examples: Sequence[Example], weights: Weights, k: int, threshold:
         candidates = rank(e.rows, e.matrix, weights, k)
         vocabulary = e.engine.retriever.vocabulary
         if candidates:
-            sure = sure_of(answerability_features(e.q, candidates, vocabulary), weights)
+            sure = sure_of(answerability_features(e.q, candidates, vocabulary, weights), weights)
         else:
             sure = 0.0
         out.append(Scored(e, sure, compose(e.q, candidates, sure, threshold, weights, limit, list_limit,
@@ -487,7 +487,8 @@ def _answerability_data(examples: Sequence[Example], weights: Weights, k: int
             continue
         candidates = rank(e.rows, e.matrix, weights, k)
         if candidates:
-            x.append(answerability_terms(answerability_features(e.q, candidates, e.engine.retriever.vocabulary)))
+            x.append(answerability_terms(answerability_features(e.q, candidates, e.engine.retriever.vocabulary,
+                                                                weights)))
             y.append(e.answerable)
             w.append(OFF_CORPUS_WEIGHT if not e.item.answerable else 1.0)
     return np.array(x), np.array(y, dtype=bool), np.array(w)

@@ -54,6 +54,9 @@ class Question:
     absent: tuple[str, ...] = ()  # named things no article mentions
     unknown: tuple[str, ...] = ()  # other terms no article holds
     unheard: tuple[str, ...] = ()  # the words a first question asks about, when no article holds any (``only_unknown``)
+    # the same of a later question that leans on no earlier turn (no pronoun, no ellipsis): it is judged as
+    # answerable as it would be alone (``scoring.alone_score``), not refused outright as a first one is
+    stray: tuple[str, ...] = ()
     repaired: tuple[tuple[str, str], ...] = ()  # (typed, searched) word pairs
     past: bool = False  # asks about what happened, not what will
     previous: str = ""  # the question a follow-up leans on
@@ -210,8 +213,13 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     absent = tuple(n for n in names if not mentioned(n, vocabulary) and not (reading.subject and n in reading.subject))
     name_terms = {t for n in names for t in terms(n)}
     unknown = tuple(t for t in own if not known(t) and t not in name_terms and not unspaced(t))
-    unheard = tuple(dict.fromkeys(w for w in words(asked) if set(terms(w)) & set(unknown))) if (
-        not earlier and only_unknown(own, names, unknown)) else ()
+    lacking = tuple(dict.fromkeys(w for w in words(asked) if set(terms(w)) & set(unknown))) if only_unknown(
+        own, names, unknown) else ()
+    # A conversation's follow-ups often name what the story gives in other words ("What was the beef about?"),
+    # so only a first question is refused for its unknown words alone; a later one that leans on no earlier
+    # turn is judged as answerable as it would be alone ("What's the weather in Kyiv?" asked fourth).
+    unheard = lacking if not earlier else ()
+    stray = lacking if earlier and not follow and asked == typed else ()
     return Question(
         text=text,
         searched=asked,
@@ -223,6 +231,7 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         absent=absent,
         unknown=unknown,
         unheard=unheard,
+        stray=stray,
         repaired=tuple(repaired),
         past=bool(PAST.search(asked.lower())) and not FUTURE.search(asked),
         previous=previous,

@@ -299,8 +299,30 @@ def rank(rows: Sequence[tuple[Hit, Passage, int]], matrix: np.ndarray, weights: 
     return [Candidate(*rows[j], matrix[j], float(scores[j])) for j in order if rows[j][0].row in keep]
 
 
-def answerability_features(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary) -> np.ndarray:
-    """The question-level features (``ANSWERABILITY_FEATURES``) of its best candidates."""
+# What a sentence owes to the conversation rather than to the question: its article's place in it.
+CONVERSATION_FEATURES = ("focus", "focus_earlier", "focus_lacks", "conversation", "conversation_top",
+                         "answered_before", "after_answer")
+_CONVERSATION_COLUMNS = [COLUMN[name] for name in CONVERSATION_FEATURES]
+
+
+def alone_score(candidate: Candidate, weights: Weights) -> float:
+    """A candidate's score without what the conversation adds (its features above and the focus margin): how
+    well the sentence answers the question by itself."""
+    f = candidate.features
+    lift = float(f[_CONVERSATION_COLUMNS] @ weights.sentence[_CONVERSATION_COLUMNS])
+    if weights.focus_margin:
+        lift += weights.focus_margin * (f[COLUMN["focus"]] - f[COLUMN["focus_lacks"]])
+    return candidate.score - lift
+
+
+def answerability_features(q: Question, candidates: Sequence[Candidate], vocabulary: Vocabulary,
+                           weights: Weights) -> np.ndarray:
+    """The question-level features (``ANSWERABILITY_FEATURES``) of its best candidates.
+
+    For a question that leans on no earlier turn and asks only about words no article holds
+    (``Question.stray``), the best score is the best sentence's without the conversation's part
+    (``alone_score``): it is as answerable inside a conversation as alone. With that part, "What's the weather
+    in Kyiv?" asked fourth was answered, 0.70 sure (0.04 asked first)."""
     best = candidates[0]
     idf = {t: vocabulary.idf(t) for t in q.terms}
     total = sum(idf.values()) or 1.0
@@ -314,7 +336,7 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
     best_terms = held(best)
     named = {t: v for t, v in idf.items() if t in name_terms}
     return np.array([
-        best.score,
+        alone_score(best, weights) if q.stray else best.score,
         best.features[column["coverage"]],
         best.features[column["cosine"]],
         max(c.features[column["cosine"]] for c in candidates),
@@ -362,7 +384,7 @@ def answerability(q: Question, candidates: Sequence[Candidate], vocabulary: Voca
     """Calibrated probability that the articles answer the question (from its best candidates)."""
     if not candidates:
         return 0.0
-    return sure_of(answerability_features(q, candidates, vocabulary), weights)
+    return sure_of(answerability_features(q, candidates, vocabulary, weights), weights)
 
 
 def shares(candidates: Sequence[Candidate]) -> np.ndarray:

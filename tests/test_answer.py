@@ -75,6 +75,8 @@ def test_a_first_question_about_words_no_article_holds_is_refused(passages, voca
     # A follow-up's words may name the kind of thing the story gives without the word: left to answerability.
     later = analyse("What does a ticket cost?", vocabulary, [("When does the ferry start?", "In May.")])
     assert not later.gated and analyse("Who runs the first crossing?", vocabulary).unheard == ()
+    # ... but one that leans on no earlier turn is judged as answerable as alone (``scoring.alone_score``)
+    assert later.stray == ("ticket", "cost") and analyse("Why?", vocabulary, [("When does it start?", "")]).stray == ()
 
 
 def test_the_threshold_decides_between_an_answer_and_a_refusal(passages, vocabulary):

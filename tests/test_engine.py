@@ -276,6 +276,16 @@ def test_people_the_article_names_are_answered_and_what_it_lacks_is_refused(seed
     assert not age.answered and "how old Marco Rubio is" in age.text, age.text
 
 
+def test_an_off_topic_question_inside_a_conversation_is_refused_as_if_asked_alone(seed_engine):
+    history = []
+    for question in ("Who is Alina Polyakova?", "What does she think about Putin?", "Who attended the talks?"):
+        history.append(seed_engine.ask(question, history=history))
+    weather = seed_engine.ask("What's the weather in Kyiv?", history=history)
+    assert not weather.answered and 'never mention "weather"' in weather.text, (weather.confidence, weather.text)
+    follow = seed_engine.ask("Where will they continue?", history=history)  # leans on the talks: answered
+    assert follow.answered and follow.short is not None and follow.short.text == "London", follow.text
+
+
 @pytest.mark.parametrize("question", ["When did the talks take place?", "Where were the talks held?",
                                       "Who held the talks?"])
 def test_a_question_in_other_words_than_the_articles_is_answered(seed_engine, question):
