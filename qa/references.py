@@ -220,7 +220,9 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
         first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
         held = {t for n in asked for t in terms(n)}
-        answered = [n for n in named_things(first, vocabulary, True) if not set(terms(n)) <= held and _is_person(n)]
+        answered = [n for n in map(_untitled, named_things(first, vocabulary, True))
+                    if not set(terms(n)) <= held and _is_person(n)]
+        answered = [n for n in answered if not _title_only(n)] or answered
         new = [_Subject(n, True, False) for n in answered[:1]] + new
     names = {s.name for s in new}
     return new + [s for s in subjects if s.name not in names]
@@ -231,6 +233,22 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
 # or curly, where no letter stands outside them (an apostrophe has one): in "'That is well,' murmured the
 # Doctor", "him" in the next question was "That is well," (conv-dev).
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)\u2018[^\u2019]*\u2019(?!\w)|(?<!\w)'[^']*'(?!\w)")
+
+
+def _untitled(name: str) -> str:
+    """A name from an answer without the titles that lead a full name: in "U.S. Secretary of State Marco
+    Rubio" the capitalised runs are "Secretary" and "State Marco Rubio", and the person is "Marco Rubio";
+    before a surname alone a title stays, as it says who ("Mrs. Wingfield")."""
+    named = name.split()
+    lead = 0
+    while lead < len(named) and named[lead].lower().strip(".") in TITLES:
+        lead += 1
+    return " ".join(named[lead:]) if len(named) - lead >= 2 else name
+
+
+def _title_only(name: str) -> bool:
+    """A title with no name ("Secretary"): someone only where nobody else is named ("murmured the Doctor")."""
+    return all(w.lower().strip(".") in TITLES for w in name.split())
 
 
 def _is_person(name: str) -> bool:

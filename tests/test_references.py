@@ -61,6 +61,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
     ("at what time?", [("What floor of the building were they on?", "")], "at what time were they on?"),
     ("What year was it?", [("When did the war start?", "")], "What year was it?"),  # a verb: a question of its own
+    # an answer's person is a name, not the title before it ("U.S. Secretary of State Marco Rubio")
+    ("What is his job?", [("Who attended the talks?", "U.S. Secretary of State Marco Rubio and envoy Steve Witkoff "
+                                                      "joined them. [1]")], "What is Marco Rubio's job?"),
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
