@@ -75,9 +75,10 @@ _PERSON = re.compile(r"\b(he|him|she|her|hers|his|himself|herself)\b", re.IGNORE
 _THING = re.compile(r"\b(it|its)\b", re.IGNORECASE)
 _FEMININE = frozenset({"she", "her", "hers", "herself"})
 # "her"/"his"/"its" before a word that is not a function word owns it: "her statement" -> "Bruce's statement".
-# Before a function word, a punctuation mark or the end, "her" is the person: "Where did he find her?".
+# Before a function word, an article, a punctuation mark or the end, "her" is the person: "Where did he find
+# her?", "Who gave her a talk?".
 _OWNER = frozenset({"his", "its"})
-_NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than)\b|\s*(?:[^\w\s]|$)",
+_NOT_OWNED = re.compile(r"\s+(?:of|to|for|with|about|at|in|on|by|from|and|or|that|as|than|a|an|the)\b|\s*(?:[^\w\s]|$)",
                         re.IGNORECASE)
 
 

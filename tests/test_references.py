@@ -52,6 +52,7 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("What did she say?", [("Who is Tammy Bruce?", ""), ("Who is Marco Rubio?", ""), ("What did Rubio say?", "")],
      "What did Tammy Bruce say?"),
     ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
+    ("Who gave her a talk?", [("Who is Mrs. Shelby?", "")], "Who gave Mrs. Shelby a talk?"),  # before "a": no owner
     ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
     # a name led by a common noun ("Hotel Cosmopolis") is a thing, not whom "she" means
     ("What was she doing?", [("Where did Mabel stay?", ""), ("When did Hotel Cosmopolis open?", "")],
