@@ -13,6 +13,7 @@ and typo repair (``question.py``).
 from __future__ import annotations
 
 import re
+import zoneinfo
 from functools import lru_cache
 from importlib import resources
 
@@ -90,9 +91,28 @@ _WOMEN = frozenset("mrs ms miss lady queen princess duchess countess baroness em
 ONE_SEX = 0.9
 
 
+# The IANA time zones named after a place on a continent or ocean ("Europe/Kyiv", "America/New_York"); not the
+# "US/Central" or "Mexico/General" aliases.
+_ZONE_AREAS = frozenset("Africa America Antarctica Asia Atlantic Australia Europe Indian Pacific".split())
+
+
+def is_city(name: str) -> bool:
+    """Whether a name is a city the time zone database names (Python's ``zoneinfo``: some 500 cities, "Kyiv",
+    "Paris", "New York"), and no one's first name ("Sydney", "Stanley" and "Regina" may be people)."""
+    return name.strip().lower() in _cities()
+
+
 @lru_cache(maxsize=1)
-def _first_names() -> dict[str, str]:
-    """First names (lower case) borne by one sex ("he" or "she"), read once from the census lists."""
+def _cities() -> frozenset[str]:
+    zones = zoneinfo.available_timezones()  # empty where the system has no time zone data: no city is known
+    found = {zone.rsplit("/", 1)[-1].replace("_", " ").lower() for zone in zones if zone.split("/")[0] in _ZONE_AREAS}
+    return frozenset(found - set(_census()))
+
+
+@lru_cache(maxsize=1)
+def _census() -> dict[str, tuple[float, float]]:
+    """Each first name (lower case) of the 1990 US census lists, with the shares of men and of women bearing it,
+    read once."""
     shares: dict[str, list[float]] = {}
     for at, sex in enumerate(("male", "female")):
         try:
@@ -103,8 +123,14 @@ def _first_names() -> dict[str, str]:
             parts = line.split()
             if len(parts) >= 2:
                 shares.setdefault(parts[0].lower(), [0.0, 0.0])[at] = float(parts[1])
+    return {name: (men, women) for name, (men, women) in shares.items()}
+
+
+@lru_cache(maxsize=1)
+def _first_names() -> dict[str, str]:
+    """First names (lower case) borne by one sex ("he" or "she")."""
     out = {}
-    for name, (men, women) in shares.items():
+    for name, (men, women) in _census().items():
         if men >= ONE_SEX * (men + women):
             out[name] = "he"
         elif women >= ONE_SEX * (men + women):

@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from .names import QUESTION_WORDS, named_things, pronoun_of
+from .names import QUESTION_WORDS, is_city, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, terms, words
 from .spans import TITLES
 from .tags import lexicon, tag_of
@@ -253,11 +253,12 @@ def _title_only(name: str) -> bool:
 
 
 def _is_person(name: str) -> bool:
-    """Whether a named thing may be "he" or "she": not a place, a day or month, an acronym or a quoted term."""
+    """Whether a named thing may be "he" or "she": not a place (a country, its people, a city), a day or month, an
+    acronym or a quoted term."""
     if re.fullmatch(r"[A-Z]{2,6}s?|[a-z].*", name):
         return False
     named = words(name)
-    if any(PLACE_OF.get(w) for w in named) or all(w.lower() in CALENDAR for w in named):
+    if any(PLACE_OF.get(w) for w in named) or all(w.lower() in CALENDAR for w in named) or is_city(name):
         return False
     # A name led by a common noun that is no title nor first name names a thing: "Hotel Cosmopolis", "Lake Eola"
     first = named[0].lower()

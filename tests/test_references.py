@@ -54,6 +54,10 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
     ("Who gave her a talk?", [("Who is Mrs. Shelby?", "")], "Who gave Mrs. Shelby a talk?"),  # before "a": no owner
     ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
+    # a city is no one: "she" after a question about Kyiv is still Polyakova ("Sydney" may be a person)
+    ("Where does she work?", [("Who is Alina Polyakova?", ""), ("What's the weather in Kyiv?", "")],
+     "Where does Alina Polyakova work?"),
+    ("What did he say?", [("Who did New York hire?", "")], "What did he say?"),
     # a name led by a common noun ("Hotel Cosmopolis") is a thing, not whom "she" means
     ("What was she doing?", [("Where did Mabel stay?", ""), ("When did Hotel Cosmopolis open?", "")],
      "What was Mabel doing?"),
