@@ -37,7 +37,7 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .names import QUESTION_WORDS, is_city, named_things, pronoun_of
-from .sentences import CALENDAR, PLACE_OF, terms, words
+from .sentences import CALENDAR, PLACE_OF, STOPWORDS, terms, words
 from .spans import TITLES
 from .tags import lexicon, tag_of
 from .vocabulary import Vocabulary
@@ -143,9 +143,9 @@ def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary
     if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"
         named = named_things(previous, vocabulary, True)
         replaced = _replace_last(previous, named[-1], bare.rstrip("?!. ")) if named else ""
-        opens = re.match(r"\W*(?:the\s+)?([A-Z][\w'-]*)", bare)  # "Germans?"; not "Anything else?"
+        opens = re.match(r"\W*(?:the\s+)?([A-Z][\w'-]*)", bare)  # "Germans?"; not "Anything else?", "Any others?"
         if replaced and (named_things(bare, vocabulary, True) or opens and opens.group(1).lower() not in QUESTION_WORDS
-                         and opens.group(1).lower() not in FRAME_WORDS):
+                         and opens.group(1).lower() not in FRAME_WORDS and opens.group(1).lower() not in STOPWORDS):
             return Reading(replaced, previous)
     resolved, subject = _pronouns(text, subjects, vocabulary, cased)
     return Reading(resolved, previous, subject)

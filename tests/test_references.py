@@ -20,6 +20,7 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("And the Germans?", [("What did the French say?", "")], "What did the Germans say?"),
     # a capital that opens the question is no name: "Anything else?" puts no "Anything else" in its place
     ("Anything else?", [("Did Schwarzenegger do anything besides acting?", "")], "Anything else?"),
+    ("Any other characters?", [("Does Mrs. Shelby have a daughter?", "")], "Any other characters?"),
     ("Germans?", [("What did the French say?", "")], "What did the Germans say?"),
     # a who-question's answer is whom "she" means next
     ("Who notified her of this?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
