@@ -71,7 +71,7 @@ def repair_typos(text: str, vocabulary: Vocabulary, cased: bool = True) -> tuple
         return better + possessive
 
     # A word, not the part of one before an apostrophe ("couldn't" is no "couldn" to repair).
-    return re.sub(r"\b([A-Za-z]+)('s\b|'(?=\s|$))?(?!['’]?[A-Za-z])", fix, text), repaired
+    return re.sub(r"\b([A-Za-z]+)('s\b|'(?=\s|$))?(?!['’]?[^\W\d_])", fix, text), repaired
 
 
 def _known(word: str, vocabulary: Vocabulary) -> bool:

@@ -133,6 +133,11 @@ def test_real_words_and_missing_names_are_not_repaired(vocabulary):
     assert analyse("What did Xi say?", vocabulary).absent == ("Xi",)
 
 
+def test_typo_repair_takes_a_word_whole_whatever_its_letters(vocabulary):
+    # "Sybih" before "á" was repaired on its own: "Sybihaá" (conv-dev's "Ruaidhrí" became "Ruaidhrií")
+    assert analyse("Who is Sybihá?", vocabulary).searched in ("Who is Sybihá?", "Who is Sybiha?")
+
+
 def test_only_a_name_typed_in_the_question_gates_it(vocabulary):
     earlier = [("What did Angela Merkel say about the talks?", "The articles don't say.")]
     q = analyse("What did she say about Russia?", vocabulary, earlier)
