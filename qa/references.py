@@ -170,7 +170,9 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
                      and _subject_pronoun(s.name, subjects) in (None, pronoun)), "")
 
     person = latest(first) if said and not named_before else ""
-    thing = next((s.name for s in subjects if s.thing and not (person and s.person)), "")
+    # "it" is no one whose title or first name says "he" or "she" ("Who wanted it?" is not about Tommy)
+    thing = next((s.name for s in subjects if s.thing and not (person and s.person)
+                  and not (s.person and _subject_pronoun(s.name, subjects))), "")
     used: list[str] = []
 
     def swap(match: re.Match, name: str) -> str:

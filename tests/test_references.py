@@ -55,6 +55,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
     ("Who gave her a talk?", [("Who is Mrs. Shelby?", "")], "Who gave Mrs. Shelby a talk?"),  # before "a": no owner
     ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
+    # "it" is no one whose first name says "he" or "she": left as it is, or the thing named before
+    ("Who wanted it?", [("Where did Tommy hide the key?", "")], "Who wanted it?"),
+    ("Who wanted it?", [("What is the ICTP?", ""), ("Where did Tommy hide the key?", "")], "Who wanted ICTP?"),
     # a city is no one: "she" after a question about Kyiv is still Polyakova ("Sydney" may be a person)
     ("Where does she work?", [("Who is Alina Polyakova?", ""), ("What's the weather in Kyiv?", "")],
      "Where does Alina Polyakova work?"),
