@@ -262,10 +262,11 @@ def _is_person(name: str) -> bool:
     named = words(name)
     if any(PLACE_OF.get(w) for w in named) or all(w.lower() in CALENDAR for w in named) or is_city(name):
         return False
-    # A name led by a common noun that is no title nor first name names a thing: "Hotel Cosmopolis", "Lake Eola"
-    first = named[0].lower()
+    # A name led or ended by a common noun, with no title nor first name, names a thing: "Hotel Cosmopolis", "Lake
+    # Eola", "Red Army", "Hunker Creek"
+    first, last = named[0].lower(), named[-1].lower()
     return not (len(named) > 1 and pronoun_of(name) is None and first not in TITLES
-                and (lexicon().get(first) or "").startswith("NN"))
+                and ((lexicon().get(first) or "").startswith("NN") or (lexicon().get(last) or "").startswith("NN")))
 
 
 def _after_asking(previous: str, its_noun: bool = False) -> str:

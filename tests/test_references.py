@@ -62,9 +62,11 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Where does she work?", [("Who is Alina Polyakova?", ""), ("What's the weather in Kyiv?", "")],
      "Where does Alina Polyakova work?"),
     ("What did he say?", [("Who did New York hire?", "")], "What did he say?"),
-    # a name led by a common noun ("Hotel Cosmopolis") is a thing, not whom "she" means
+    # a name led or ended by a common noun ("Hotel Cosmopolis") is a thing, not whom "she" means
     ("What was she doing?", [("Where did Mabel stay?", ""), ("When did Hotel Cosmopolis open?", "")],
      "What was Mabel doing?"),
+    ("What was he doing there?", [("Who is Marco Rubio?", ""), ("What did the Red Army do?", "")],
+     "What was Marco Rubio doing there?"),  # ended by one too: "Red Army"
     # the asking words and a noun ask that noun of the question before, in place of the noun it asked for
     ("In what year?", [("When did the war start?", "")], "In what year did the war start?"),
     ("How many prisoners?", [("How many soldiers died?", "")], "How many prisoners died?"),
