@@ -188,8 +188,13 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
         # for them, the others for the latest one besides ("What did she tell him?"), or stay as they are.
         other = latest("he" if first == "she" else "she", person)
 
+        said_by = said.group(0).lower() in _SUBJECT
+        same = latest(first, person)  # "What did he tell him?": "him" is someone else, if anyone
+
         def person_for(match: re.Match) -> str:
             if _sex(match.group(0)) == first:
+                if said_by and match.start() > said.start() and _is_object(match, text):
+                    return swap(match, same) if same else match.group(0)
                 return swap(match, person)
             return swap(match, other) if other else match.group(0)
 
@@ -197,6 +202,16 @@ def _pronouns(text: str, subjects: list[_Subject], vocabulary: Vocabulary | None
     if thing:
         text = _THING.sub(lambda m: swap(m, thing), text)
     return text, (used[0] if used else "")
+
+
+# "he" and "she" act; "him" and "her" (not owning) are acted on: in one clause, never the same person (that is
+# "himself").
+_SUBJECT = frozenset({"he", "she"})
+
+
+def _is_object(match: re.Match, text: str) -> bool:
+    low = match.group(0).lower()
+    return low == "him" or (low == "her" and bool(_NOT_OWNED.match(text[match.end():])))
 
 
 def _sex(pronoun: str) -> str:
@@ -257,7 +272,7 @@ def _title_only(name: str) -> bool:
 def _is_person(name: str) -> bool:
     """Whether a named thing may be "he" or "she": not a place (a country, its people, a city), a day or month, an
     acronym or a quoted term."""
-    if re.fullmatch(r"[A-Z]{2,6}s?|[a-z].*", name):
+    if re.fullmatch(r"[A-Z]{2,6}s?|[A-Z](?:\.[A-Z])+\.?|[a-z].*", name):  # "CNN", "U.S.": no one
         return False
     named = words(name)
     if any(PLACE_OF.get(w) for w in named) or all(w.lower() in CALENDAR for w in named) or is_city(name):

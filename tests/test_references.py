@@ -55,6 +55,11 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Where did he find her?", [("Who is Mrs. Shelby?", ""), ("Who is Tom?", "")], "Where did Tom find Mrs. Shelby?"),
     ("Who gave her a talk?", [("Who is Mrs. Shelby?", "")], "Who gave Mrs. Shelby a talk?"),  # before "a": no owner
     ("What did he say?", [("Who is Tammy Bruce?", "")], "What did he say?"),  # no man yet: left as it is
+    # "he" acts on "him": two people, never one ("himself"); the second is the man before, or stays "him"
+    ("What did he tell him to grab?", [("Who is Sam?", ""), ("Who is Dick?", "")], "What did Dick tell Sam to grab?"),
+    ("What did he say to him?", [("Who is Earl?", "")], "What did Earl say to him?"),
+    ("What will he do if he tries?", [("Who is Dale?", "")], "What will Dale do if Dale tries?"),
+    ("What was his name?", [("What did the U.S. do?", "")], "What was his name?"),  # "U.S." is no one
     # "it" is no one whose first name says "he" or "she": left as it is, or the thing named before
     ("Who wanted it?", [("Where did Tommy hide the key?", "")], "Who wanted it?"),
     ("Who wanted it?", [("What is the ICTP?", ""), ("Where did Tommy hide the key?", "")], "Who wanted ICTP?"),
