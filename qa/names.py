@@ -42,8 +42,9 @@ def mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
 # Titles before a name keep their dot ("Mrs. Wingfield"): it ends no sentence.
 _TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Cpt|Maj|Sgt|Prof|Rev|Fr|Jr|Sr)\."
 # An abbreviation is one word with or without its last dot ("U.S.", "U.S"); a word may start with any letter
-# ("Łódź" is no "Łó" and "dź").
-_TOKEN = re.compile(rf"[A-Z](?:\.[A-Z])+\.?|{_TITLES}|[^\W\d_][\w'&-]*|[\d_]+|[^\w\s]+")
+# ("Łódź" is no "Łó" and "dź"); one that starts with a digit is no name, letters after it included ("1st", "1990s":
+# split, "st" read as the articles' "St." and "it" in the next question became "st": conv-dev).
+_TOKEN = re.compile(rf"[A-Z](?:\.[A-Z])+\.?|{_TITLES}|[^\W\d_][\w'&-]*|[\d_]\w*|[^\w\s]+")
 
 
 def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = True) -> tuple[str, ...]:

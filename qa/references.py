@@ -239,7 +239,7 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
         first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
         held = {t for n in asked for t in terms(n)}
         answered = [n for n in map(_untitled, named_things(first, vocabulary, True))
-                    if not set(terms(n)) <= held and _is_person(n)]
+                    if not set(terms(n)) <= held and _is_person(n) and not _after_article(first, n)]
         answered = [n for n in answered if not _title_only(n)] or answered
         new = [_Subject(n, True, False) for n in answered[:1]] + new
     names = {s.name for s in new}
@@ -262,6 +262,16 @@ def _untitled(name: str) -> str:
     while lead < len(named) and named[lead].lower().strip(".") in TITLES:
         lead += 1
     return " ".join(named[lead:]) if len(named) - lead >= 2 else name
+
+
+def _after_article(text: str, name: str) -> bool:
+    """Whether ``name`` stands after "the", "a" or "an" wherever ``text`` says it, and starts with no title: a
+    thing's name ("The Assembly is chaired by Idriss Déby", "Containing an Answer to the Love Letter"), as a
+    person's takes no article; "the Doctor" does."""
+    if name.split()[0].lower().strip(".") in TITLES:
+        return False
+    places = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text)]
+    return bool(places) and all(re.search(r"\b(?:the|an?)\s+$", text[:at], re.IGNORECASE) for at in places)
 
 
 def _title_only(name: str) -> bool:

@@ -4,6 +4,7 @@ import pytest
 
 from qa.question import analyse
 from qa.references import read
+from qa.vocabulary import Vocabulary
 
 YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yermak, wrote on X. [1]")
 
@@ -86,6 +87,24 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
 ])
 def test_references_take_their_subject_from_the_turns_before(question, earlier, read_as):
     assert read(question, earlier).text == read_as
+
+
+def test_a_thing_named_with_an_article_is_no_one():
+    # a who-question's answer: "The Assembly" is chaired by someone, and "an Answer" is a chapter's title
+    earlier = [("Who is president?", "The Assembly is chaired by Idriss D\u00e9by, President of Chad. [1]")]
+    assert read("How long has he had that job?", earlier).text == "How long has Idriss D\u00e9by had that job?"
+    earlier = [("Who else might it have been?", "Containing an Answer to the Love Letter. [1]")]
+    assert read("What position was he lying in?", earlier).text == "What position was he lying in?"
+    earlier = [("Who came in?", "'That is well,' murmured the Doctor. [1]")]
+    assert read("Who greeted him?", earlier).text == "Who greeted Doctor?"  # a title may take one
+
+
+def test_an_ordinal_is_no_name():
+    # the articles write "St." capitalised: the "st" of "1st" is still no thing "it" may stand for
+    words = Vocabulary([("", "They sailed to St. Louis, then to St. Paul.")])
+    assert words.is_name("st")
+    earlier = [("What was the 1st thing Tom did?", "He looked at his trap. [1]")]
+    assert read("Where was it?", earlier, words).text == "Where was it?"
 
 
 def test_a_first_question_and_one_naming_its_own_person_keep_their_pronouns():
