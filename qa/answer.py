@@ -22,11 +22,11 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .articles import END_MATTER, section_label
 from .features import NounShape
-from .kinds import is_speech, related
+from .kinds import asks_role, is_speech, related
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
-from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, noun_key, propose, question_slot
+from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, given, noun_key, propose, question_slot
 from .weights import Weights
 
 
@@ -266,7 +266,12 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     the articles (``Vocabulary.rarity``), which tells something particular from "one" or "part"."""
     asked = asked_of(q)
     cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
-    if q.is_list and q.kind == "person":
+    if asked == "role" and not any(not given(p) for p in proposals):  # no role said: what the question's kind asks
+        asked = asked_of(q, roles=False)
+        cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
+    if asked == "role":  # the role the likeliest sentence gives, set off before the name first
+        chosen = [next(p for p in proposals if not given(p))]
+    elif q.is_list and q.kind == "person":
         chosen = every(proposals, [c.sentence for c in cited])
         chosen.sort(key=lambda p: (cited[p.sentence].n, p.start))
     else:
@@ -282,12 +287,15 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     return Short(tuple(spans))
 
 
-def asked_of(q: Question) -> str | None:
-    """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing."""
+def asked_of(q: Question, roles: bool = True) -> str | None:
+    """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing; ``roles``:
+    whether a question about someone may ask for their role (without: a description asks for no span)."""
     named = {t for n in q.names for t in terms(n)}
-    # Only names, and no verb but "is" ("Who is Tammy Bruce?"): a description; "Who called their system the
+    # Only names, and no verb but "is" ("Who is Tammy Bruce?"): who they are; "Who called their system the
     # 'Tesla Polyphase System'?" still asks for a name (its verb is no term: say, call and tell are stopwords).
     names_only = bool(q.terms) and all(t in named for t in q.terms) and question_slot(q.searched) is None
+    if roles and (q.kind == "person" and names_only or asks_role(q.searched, q.terms, named)):
+        return "role"
     return asked_kind(q.kind, q.searched, names_only)
 
 
@@ -305,8 +313,12 @@ def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
     if asked is None:
         return cited, []
     noun = asked_noun(q.searched)
-    return cited, propose(asked, q.terms, [c.sentence for c in cited], [c.score for c in cited],
-                          noun, question_slot(q.searched), q.idf, rarity,
+    asked_terms, idf = list(q.terms), list(q.idf)
+    if asked == "role":  # whose role: the person a pronoun stood for too ("What is her job?")
+        extra = [t for n in q.names for t in terms(n) if t not in asked_terms]
+        asked_terms, idf = asked_terms + extra, idf + [max(idf, default=1.0)] * len(extra) if idf else idf
+    return cited, propose(asked, asked_terms, [c.sentence for c in cited], [c.score for c in cited],
+                          noun, question_slot(q.searched), idf, rarity,
                           (shapes or {}).get(noun_key(noun)))
 
 

@@ -679,11 +679,14 @@ SpanData = tuple[Example, str, list[Proposal], np.ndarray, list[str]]
 def span_data(scored: Sequence[Scored]) -> list[SpanData]:
     """For each answered question that asks for a thing and has gold strings: the kind of span it asks for,
     the spans its answer's sentences propose (those the question does not already hold), each one's SQuAD
-    F1 against the gold strings, and its text."""
+    F1 against the gold strings, and its text. Leaves out lists of people and questions about someone's role:
+    their spans are not chosen by weights (``answer.shorten``)."""
     out = []
     for s in scored:
         e, answer = s.example, s.answer
         if not (e.answerable and answer.answered and e.item.any) or (e.q.is_list and e.q.kind == "person"):
+            continue
+        if asked_of(e.q) == "role":
             continue
         cited, proposals = proposals_of(e.q, answer.citations, e.engine.retriever.vocabulary.rarity)
         proposals = [p for p in proposals if not given(p)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, Iterable, NamedTuple, Sequence
 
 from .sentences import PLACE_OF, terms, words, words_and_terms
 
@@ -289,6 +289,23 @@ job role position title
 wife husband spouse married
 born birth birthplace
 """
+# A question about someone's role names its noun ("What is Rubio's job?", "What position does Sybiha hold?");
+# news gives the role in the words that name the person ("Secretary of State Marco Rubio"), seldom with it.
+ROLE_NOUNS = ("job", "role", "position", "title", "occupation", "profession", "post")
+ROLE_ASKED = re.compile(rf"\b(?:what|which)\s+(?:(?:is|was|are|were)\s+)?(?:the\s+|(?:[\w.-]+\s+){{0,3}}?[\w.-]+['’]s\s+)?"
+                        rf"(?:{'|'.join(ROLE_NOUNS)})s?\b", re.IGNORECASE)
+ROLE_TERMS = frozenset(t for noun in ROLE_NOUNS for t in terms(noun))
+_ROLE_VERBS = frozenset(terms("hold held serve served work worked"))
+
+
+def asks_role(question: str, own: Sequence[str], named: Iterable[str]) -> bool:
+    """Whether a question asks for the role of whom it names and nothing else: a role noun asked for, and no
+    term but the names', that noun's and "hold" or "serve" (``own``: its terms; ``named``: its names' terms).
+    "What job did Tesla's father have in Gospic?" asks more: the father's job is no role beside Tesla's name."""
+    named = set(named)
+    return bool(named) and bool(ROLE_ASKED.search(question)) and all(
+        t in named or t in ROLE_TERMS or t in _ROLE_VERBS for t in own)
+
 RELATED_TERMS: dict[str, frozenset[str]] = {}
 for _family in re.sub(r"\n\s+", " ", RELATED.strip()).splitlines():
     _stems = frozenset(t for word in _family.split() for t in terms(word.replace("-", " ")))

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .conversation import Turn
-from .kinds import FUTURE, KINDS, LIST, PAST, related
+from .kinds import FUTURE, KINDS, LIST, PAST, ROLE_TERMS, asks_role, related
 from .names import mentioned, named_things
 from .normalise import focus, normalise
 from .references import FRAMING, WH, is_follow_up, own_terms, read
@@ -212,6 +212,10 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     # development?" after one that misspelt "InChI" is no question about "InChl").
     absent = tuple(n for n in names if not mentioned(n, vocabulary) and not (reading.subject and n in reading.subject))
     name_terms = {t for n in names for t in terms(n)}
+    # "What is Tammy Bruce's title?": the role is in the words that name her, so the role noun frames the question
+    # as "Who is" does (kept as a term, it was refused: 0.075)
+    if asks_role(asked, own, name_terms):
+        own = tuple(t for t in own if t not in ROLE_TERMS)
     unknown = tuple(t for t in own if not known(t) and t not in name_terms and not unspaced(t))
     lacking = tuple(dict.fromkeys(w for w in words(asked) if set(terms(w)) & set(unknown))) if only_unknown(
         own, names, unknown) else ()

@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS, NounShape
+from .names import is_city, pronoun_of
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tagged
 
@@ -329,6 +330,102 @@ def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     return list(dict.fromkeys([*_quotes(sentence), *_names(sentence), *_chunks(sentence, asked)]))
 
 
+# A person's role stands beside the name, in the words that name them: titles and role nouns before it ("U.S.
+# State Department spokeswoman Tammy Bruce", "presidential envoy Steve Witkoff"), or set off by a comma before
+# or after it ("Ukraine's presidential adviser, Andrii Yermak,"; "Alina Polyakova, president of the Center for
+# European Policy Analysis in Washington,"). The words of a role: nouns, adjectives, names, an owner's "'s"
+# and the abbreviations' dots, joined by "of", "for", "to", "on" or "and" ("special envoy to Ukraine and
+# Russia"); at most ``ROLE_WORDS`` of them, with a noun among them.
+_ROLE_TAGS = ("NN", "JJ", "VBN", "POS", "CD")
+_ROLE_JOINERS = frozenset("of for to on and".split())
+_ROLE_ARTICLES = frozenset("the a an".split())
+ROLE_WORDS = 12
+
+
+def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    """The roles that the sentence gives the person asked about (``asked``: the question's terms): the
+    apposition before the name, the words before it, the apposition after it, in that order. A role is not
+    joined by "and" to another name ("U.S. Secretary of State Marco Rubio and presidential envoy")."""
+    found = tagged(sentence)
+    people = _people(sentence)
+    out: list[tuple[int, int]] = []
+    for a, b in people:
+        if asked.isdisjoint(terms(sentence[a:b])):
+            continue
+        others = {k for k, t in enumerate(found) if any(c <= t[0] < d for c, d in people if (c, d) != (a, b))}
+        persons = {k for k in others if any(c <= found[k][0] < d and _someone(sentence[c:d])
+                                             and not _PLACED.search(sentence, 0, c) for c, d in people)}
+        first = next((k for k, t in enumerate(found) if t[0] >= a), len(found))
+        last = max((k for k, t in enumerate(found) if t[1] <= b), default=-1)
+        before = _role_run(found, first - 1, -1, others)
+        reach = first - 1 if before is None else next(k for k, t in enumerate(found) if t[0] == before[0]) - 1
+        if reach >= 0 and found[reach][2] == ",":
+            out.append(_role_run(found, reach - 1, -1, others, persons))
+        out.append(before)
+        if last + 1 < len(found) and found[last + 1][2] == ",":
+            out.append(_role_run(found, last + 2, 1, others, persons, closed=True))
+    return list(dict.fromkeys(span for span in out if span is not None))
+
+
+# A role's noun names a person's place among others: a title, one of these, or a word made to name a doer
+# ("spokeswoman", "editor", "electrician", "superintendent", "nominee"). Without it, the words before a name
+# were no role: of public-dev's and conv-dev's "Who was X?", "bigamy", "arrival", "tomb", "many days".
+_PERSON_NOUNS = frozenset("""envoy general chief head leader member friend counterpart officer official aide deputy chair
+    host guest nurse monk priest bishop knight wife husband son daughter mother brother sister uncle aunt cousin child
+    boy girl pupil graduate veteran colleague partner ally rival critic expert poet star champion hero heir candidate
+    delegate diplomat emissary owner master servant slave widow bride groom mate captain chaplain""".split())
+_DOER = re.compile(r"(?:[^m]er|or|ist|ian|ant|(?<!m)ent|man|woman|men|women|ess|ee|eer|ier)s?$")
+
+
+def _role_noun(word: str) -> bool:
+    low = word.lower().strip(".")
+    return low in TITLES or low in _PERSON_NOUNS or low.rstrip("s") in _PERSON_NOUNS or bool(_DOER.search(low))
+
+
+_PLACED = re.compile(r"\b(?:in|at|from|near)\s+$", re.IGNORECASE)  # "in Washington": a place, whoever it is named for
+
+
+def _someone(name: str) -> bool:
+    """Whether a name is a person's: its first name says he or she, or it is no city and its last word no common
+    noun ("Center for European Policy Analysis" is an organisation, "Washington" a city, "Rustem Umerov" someone)."""
+    return pronoun_of(name) is not None or not (
+        is_city(name) or (lexicon().get(name.split()[-1].lower()) or "").startswith("NN"))
+
+
+def _role_run(found: Sequence[tuple[int, int, str, str]], k: int, step: int, others: set[int],
+              people: set[int] = frozenset(), closed: bool = False) -> tuple[int, int] | None:
+    """The span of role words from token ``k`` on, walking ``step`` (-1: leftwards to the name, 1: after it),
+    short of an "and" before ``others`` (tokens of other names) and of ``people`` (tokens of other people's
+    names, ``_someone``: "Rustem Umerov, British Foreign Secretary David Lammy," is a list). ``closed``: an
+    apposition set off after the name, which must end at a comma or the sentence's end, and may hold articles
+    and prepositions ("president of the Center for European Policy Analysis in Washington")."""
+    taken: list[int] = []
+    while 0 <= k < len(found) and len(taken) < ROLE_WORDS:
+        start, _, word, tag = found[k]
+        low = word.lower()
+        if low == "and" and k + step in others or k in people:  # a list of people, not one's role
+            break
+        dot = word == "." and k > 0 and found[k - 1][1] == start and found[k - 1][3] == "NNP"
+        if not (dot or tag.startswith(_ROLE_TAGS) or low in _ROLE_JOINERS or low in TITLES
+                or closed and taken and tag in ("DT", "IN")):
+            if not (closed and not taken and low in _ROLE_ARTICLES):
+                break
+        else:
+            taken.append(k)
+        k += step
+    if closed and 0 <= k < len(found) and found[k][2] not in (",", ".", ";", ")"):
+        return None
+    taken.sort()
+    while taken and (found[taken[0]][2].lower() in _ROLE_JOINERS or found[taken[0]][3] in ("POS", "DT", "IN")):
+        taken.pop(0)
+    while taken and (found[taken[-1]][2].lower() in _ROLE_JOINERS or found[taken[-1]][3] in ("DT", "IN")):
+        taken.pop()
+    if not any(_role_noun(found[j][2]) and found[j][3] in ("NN", "NNS") or found[j][2].lower() in TITLES
+               for j in taken):
+        return None
+    return found[taken[0]][0], found[taken[-1]][1]
+
+
 # What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
 PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "person": _people,
@@ -338,6 +435,7 @@ PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "age": _ages,
     "quote": _quotes,  # "What did Macron call the talks?": the quoted word
     "thing": _things,  # "Which ship ...?", "What is X called?", "What does Moscow demand?"
+    "role": _roles,  # "Who is Tammy Bruce?", "What is Rubio's job?"
 }
 # Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y
 # call", and where the what stands later ("In what episode ...?", "... was recognized by what award?"):
@@ -359,7 +457,8 @@ _QUOTE_CALL = re.compile(r"\b(what|how) (did|does|do) .{1,60}\b(call|called|desc
 def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None:
     """The kind of span a question asks for (a key of ``PROPOSERS``), or None (why, how, descriptions).
 
-    ``names_only``: the question's words are all names ("Who is Tammy Bruce?" asks for a description).
+    ``names_only``: the question's words are all names ("Who is Tammy Bruce?" asks for a description; its
+    span, her role, is ``answer.asked_of``'s to ask for).
 
     >>> asked_kind("date", "When did it open?"), asked_kind("reason", "Why was it late?")
     ('date', None)
@@ -522,7 +621,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         typed_at = [j for j, t in enumerate(held) if not noun.isdisjoint(t)] if noun else []
         verb_at = [j for j, t in enumerate(held) if not slot[1].isdisjoint(t)] if slot else []
         typed = PROPOSERS[asked](sentence, asked_terms)
-        generic = _chunks(sentence, asked_terms)  # "What did Melanchthon call the marriage?": "reckless", unquoted
+        # "What did Melanchthon call the marriage?": "reckless", unquoted; a role is in the words naming someone
+        generic = _chunks(sentence, asked_terms) if asked != "role" else []
         filed = _dateline(sentence) if asked != "place" else 0
         if filed:
             typed, generic = [(a, b) for a, b in typed if a >= filed], [(a, b) for a, b in generic if a >= filed]

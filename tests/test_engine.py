@@ -267,7 +267,7 @@ def test_a_pronoun_is_read_as_whom_the_conversation_is_about(seed_engine):
 def test_people_the_article_names_are_answered_and_what_it_lacks_is_refused(seed_engine):
     bruce = seed_engine.ask("Who is Tammy Bruce?")
     assert bruce.answered and "spokeswoman Tammy Bruce" in bruce.text, bruce.text
-    assert bruce.short is None  # a description is asked for, not a name
+    assert bruce.short is not None and bruce.short.text == "U.S. State Department spokeswoman"  # who she is: her role
     yermak = seed_engine.ask("who's yermak")
     assert yermak.answered and "presidential adviser, Andrii Yermak" in yermak.text, yermak.text
     sourdough = seed_engine.ask("How do I bake sourdough bread?")

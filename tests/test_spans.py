@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from qa.answer import Answer, Citation, asked_of
+from qa.answer import Answer, Citation, asked_of, shorten
 from qa.evaluate import span_scores
 from qa.features import SPAN_FEATURES
 from qa.question import analyse
@@ -195,7 +195,52 @@ def test_what_answers_to_the_noun_asked_for_looked_like_is_a_feature():
 def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is():
     called = analyse('Who called their system the "Tesla Polyphase System"?')
     assert asked_of(called) == "person"
-    assert asked_of(analyse("Who is Tammy Bruce?")) is None
+    assert asked_of(analyse("Who is Tammy Bruce?")) == "role"  # who she is: her role
+
+
+BRUCE = ("Rubio also spoke by phone Thursday with his Russian counterpart, Sergey Lavrov, conveying the same message "
+         "he gave the delegations in Paris, U.S. State Department spokeswoman Tammy Bruce said in a statement.")
+PARTICIPANTS = ("Other participants included Ukrainian Foreign Minister Andrii Sybiha and Defense Minister Rustem "
+                "Umerov, British Foreign Secretary David Lammy, the German government's foreign policy adviser and "
+                "German Foreign Ministry's political director.")
+POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analysis in Washington, called this "
+             "\"really, really important.\"")
+
+
+@pytest.mark.parametrize("sentence, who, roles", [
+    (BRUCE, "Tammy Bruce", ["U.S. State Department spokeswoman"]),
+    (BRUCE, "Lavrov", ["Russian counterpart"]),  # set off before the name: not "his"
+    (RUBIO, "Rubio", ["U.S. Secretary of State"]),
+    (RUBIO, "Witkoff", ["presidential envoy"]),  # not joined by "and" to Rubio's
+    (KELLOGG, "Kellogg", ["Trump\u2019s special envoy to Ukraine and Russia", "retired Lt. Gen."]),
+    (PARTICIPANTS, "Lammy", ["British Foreign Secretary"]),  # a list of people is no one's apposition
+    (PARTICIPANTS, "Umerov", ["Defense Minister"]),
+    (POLYAKOVA, "Polyakova", ["president of the Center for European Policy Analysis in Washington"]),
+    ("Macron described the talks as an important convergence.", "Macron", []),
+    ("Tom, who was tired, sat down.", "Tom", []),
+])
+def test_a_persons_role_is_in_the_words_that_name_them(sentence, who, roles):
+    assert [sentence[a:b] for a, b in PROPOSERS["role"](sentence, frozenset(terms(who)))] == roles
+
+
+def test_a_question_about_someones_job_title_or_position_asks_for_their_role():
+    for question in ("What is Marco Rubio's job?", "What position does Andrii Sybiha hold?",
+                     "What is Tammy Bruce's title?"):
+        assert asked_of(analyse(question)) == "role"
+    # the role noun frames the question, as "Who is" does: it is in no sentence that gives a role
+    assert analyse("What is Tammy Bruce's title?").terms == ("tammi", "bruce")
+    assert asked_of(analyse("What title did the show win?")) == "thing"  # nobody named: a thing
+    assert "titl" in analyse("What title did the show win?").terms
+
+
+def test_the_short_answer_to_who_someone_is_is_their_role_else_none():
+    weights = Weights("m", 0.5, 0.5, np.zeros(1), np.zeros(1), 0.0, 0.5, 0.2, 1.0,
+                      span=np.zeros(len(SPAN_FEATURES)))
+    cite = Citation(1, "a.txt", "", BRUCE, BRUCE, 1.0)
+    followed = analyse("What is her job?", history=[("Who is Tammy Bruce?", BRUCE + " [1]")])
+    assert shorten(followed, [cite], weights).text == "U.S. State Department spokeswoman"
+    plain = Citation(1, "a.txt", "", "Tammy Bruce said so.", "Tammy Bruce said so.", 1.0)
+    assert shorten(analyse("Who is Tammy Bruce?"), [plain], weights) is None  # no role given: no span
 
 
 def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
