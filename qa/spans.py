@@ -345,11 +345,14 @@ ROLE_WORDS = 12
 def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     """The roles that the sentence gives the person asked about (``asked``: the question's terms): the
     apposition before the name, the words before it, the apposition after it, in that order. A role is not
-    joined by "and" to another name ("U.S. Secretary of State Marco Rubio and presidential envoy")."""
+    joined by "and" to another name ("U.S. Secretary of State Marco Rubio and presidential envoy"). An owner
+    has one too ("President Donald Trump's inauguration"), and may stand in another's ("Trump's envoy")."""
     found = tagged(sentence)
     people = _people(sentence)
+    owners = [(a, b) for a, b in _names(sentence) if re.match(r"['’]s\b", sentence[b:b + 3])
+              and not PLACE_OF.get(sentence[a:b].lower())]
     out: list[tuple[int, int]] = []
-    for a, b in people:
+    for a, b in [*people, *owners]:
         if asked.isdisjoint(terms(sentence[a:b])):
             continue
         others = {k for k, t in enumerate(found) if any(c <= t[0] < d for c, d in people if (c, d) != (a, b))}

@@ -216,6 +216,7 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     (PARTICIPANTS, "Lammy", ["British Foreign Secretary"]),  # a list of people is no one's apposition
     (PARTICIPANTS, "Umerov", ["Defense Minister"]),
     (POLYAKOVA, "Polyakova", ["president of the Center for European Policy Analysis in Washington"]),
+    ("Talks began after President Donald Trump's inauguration.", "Trump", ["President"]),  # an owner has one too
     ("Macron described the talks as an important convergence.", "Macron", []),
     ("Tom, who was tired, sat down.", "Tom", []),
 ])
