@@ -33,6 +33,7 @@ class Turn:
     answer: str = ""
     articles: tuple[str, ...] = ()  # the article of the answer's best sentence first
     answered: bool = True  # False: the answer was a refusal (its citations are only the closest passages)
+    sure: float = 1.0  # the answer's confidence: how firmly the next question keeps to its articles
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Focus:
     latest: frozenset[str] = frozenset()
     earlier: frozenset[str] = frozenset()
     said: tuple[str, ...] = ()  # the sentences of the latest answer (a conversation walks on through its story)
+    sure: float = 1.0  # how sure the latest answer was: a guess places no story as firmly as a sure answer
 
     @property
     def articles(self) -> frozenset[str]:
@@ -75,10 +77,10 @@ def turn_of(item: TurnLike) -> Turn:
         if cited is None:
             cited = [c.get("article") for c in item.get("citations") or [] if isinstance(c, dict)]
         return Turn(_text(item["question"]), _text(item.get("text", item.get("answer"))), _names(cited),
-                    bool(item.get("answered", True)))
+                    bool(item.get("answered", True)), _sure(item.get("confidence")))
     if hasattr(item, "citations") and hasattr(item, "question") and hasattr(item, "text"):  # an Answer
         return Turn(_text(item.question), _text(item.text), _names(c.article for c in item.citations),
-                    bool(getattr(item, "answered", True)))
+                    bool(getattr(item, "answered", True)), _sure(getattr(item, "confidence", None)))
     if isinstance(item, (tuple, list)) and len(item) in (2, 3):
         cited = item[2] if len(item) == 3 else ()
         if isinstance(cited, (str, bytes)) or not hasattr(cited, "__iter__"):
@@ -94,7 +96,16 @@ def focus(history: Sequence[Turn]) -> Focus:
         return Focus()
     latest = frozenset(answered[-1].articles)
     earlier = frozenset(a for t in answered[:-1] for a in t.articles) - latest
-    return Focus(latest, earlier, tuple(answer_sentences(answered[-1].answer)))
+    return Focus(latest, earlier, tuple(answer_sentences(answered[-1].answer)), answered[-1].sure)
+
+
+def _sure(value: object) -> float:
+    """A confidence as a float in 0..1; 1 where a turn does not say (a pair or triple, a missing or bad value)."""
+    try:
+        sure = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 1.0
+    return min(1.0, max(0.0, sure)) if sure == sure else 1.0
 
 
 def _names(values: Iterable[Any]) -> tuple[str, ...]:

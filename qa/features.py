@@ -29,7 +29,7 @@ SENTENCE_FEATURES = (
     "length",  # log of the sentence's length in words
     "speech",  # the sentence reports speech (said, wrote, called)
     *(f"evidence_{kind}" for kind in KIND_NAMES[1:]),  # the evidence the question's kind prefers
-    "focus",  # the sentence's article is one the conversation's latest answer cited
+    "focus",  # the sentence's article is one the conversation's latest answer cited: that answer's confidence, else 0
     "focus_earlier",  # one an earlier answer of the conversation cited (and the latest did not)
     "focus_lacks",  # in the focus, while the focus never names a named thing the question asks about
     "speaker",  # what-did-X-say: the sentence reports X's own words (``question.speaks``)

@@ -195,7 +195,7 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         latest = passage.article in focus.latest
         if latest:
             focus_terms |= read.terms
-        per_passage.append((hit.z_dense, hit.z_lexical, 1.0 if rank_ == 0 else 0.0, float(latest),
+        per_passage.append((hit.z_dense, hit.z_lexical, 1.0 if rank_ == 0 else 0.0, focus.sure if latest else 0.0,
                             float(not latest and passage.article in focus.earlier),
                             leaning.of(passage.article) if leaning.scores else 0.0,
                             float(passage.article == top_leaning)))

@@ -200,6 +200,19 @@ def test_the_sentences_after_the_latest_answer_are_marked(passages, vocabulary):
     assert matrix[text.index("It carries 300 passengers."), column["focus"]] == 1
 
 
+def test_a_guess_places_its_story_less_firmly_than_a_sure_answer(passages, vocabulary):
+    from qa.conversation import Focus
+    q = analyse("What else?", vocabulary)
+    hits = [Hit(i, 1.0, 0.5, 1.0, 1.0, 1.0) for i in range(len(passages))]
+    column = {name: j for j, name in enumerate(SENTENCE_FEATURES)}
+    for sure in (1.0, 0.3):
+        retrieved = Retrieved(hits, passages, lambda row: np.zeros(len(passages[row].sentences)), vocabulary,
+                              focus=Focus(frozenset({"harbour.txt"}), sure=sure))
+        rows, matrix = sentence_features(q, retrieved)
+        inside = [j for j, (_, p, _) in enumerate(rows) if p.article == "harbour.txt"]
+        assert inside and all(matrix[j, column["focus"]] == sure for j in inside)
+
+
 def test_a_follow_up_leaves_its_story_only_for_a_sentence_better_by_the_focus_margin(passages):
     column = {name: j for j, name in enumerate(SENTENCE_FEATURES)}
     rows = [(Hit(0, 1.0, 0.5, 1.0, 1.0, 1.0), passages[0], 0), (Hit(1, 0.9, 0.5, 1.0, 1.0, 1.0), passages[1], 0)]

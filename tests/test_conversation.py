@@ -1,5 +1,7 @@
 """Conversations without a model: the forms a turn comes in, and the articles a follow-up searches first."""
 
+from dataclasses import replace
+
 import pytest
 
 from qa.answer import Answer, Citation
@@ -12,11 +14,11 @@ def _citation(n, article):
 
 def test_every_form_of_a_turn_reads_alike():
     answer = Answer("Yermak wrote. [1] He met Rubio. [2]", True, [_citation(1, "a.txt"), _citation(2, "b.txt")],
-                    "Who is Yermak?")
-    expected = Turn("Who is Yermak?", answer.text, ("a.txt", "b.txt"))
+                    "Who is Yermak?", 0.4)
+    expected = Turn("Who is Yermak?", answer.text, ("a.txt", "b.txt"), sure=0.4)  # how sure it was goes with it
     assert turns([answer]) == [expected]
     assert turns([answer.to_dict()]) == [expected]
-    assert turns([("Who is Yermak?", answer.text, ["a.txt", "b.txt"])]) == [expected]
+    assert turns([("Who is Yermak?", answer.text, ["a.txt", "b.txt"])]) == [replace(expected, sure=1.0)]
     assert turns([["Who is Yermak?", answer.text]]) == [Turn("Who is Yermak?", answer.text, ())]
     assert turns(None) == []
 
@@ -35,3 +37,4 @@ def test_focus_is_the_latest_answered_turn_then_the_earlier_ones():
     assert focus(history[:1] + [Turn("q2", "It opened. [1]", ("b.txt",))]) == Focus(
         frozenset({"b.txt"}), frozenset({"a.txt"}), ("It opened.",))  # and the sentences it quoted
     assert not focus([Turn("q", "a")]) and not focus([])
+    assert focus([Turn("q1", "a1", ("a.txt",)), Turn("q2", "a2", ("b.txt",), sure=0.3)]).sure == 0.3  # the latest's
