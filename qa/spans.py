@@ -152,6 +152,25 @@ def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
     return [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
 
 
+# The nouns that end a place named for someone ("Madison Square Garden", "Victoria Falls", "Charlotte Street").
+_PLACE_NOUNS = frozenset("""island islands garden gardens street road avenue square falls beach river lake lakes mountain
+    mountains mount park hall bridge city county valley bay sea ocean church cathedral abbey palace castle tower station
+    airport hospital university college school house court harbour harbor port point cape coast forest field fields
+    hill hills heights village town state states land springs creek canal gate theatre theater museum library
+    stadium arena center centre building hotel chapel temple republic empire kingdom union federation province region
+    district territory desert peninsula gulf strait channel""".split())
+
+
+def someones(text: str) -> bool:
+    """Whether a span names someone, no place: after any titles, a first name that says he or she ("President
+    Donald Trump", "Uncle Silas", "Hans Luder"), not ending on a place's noun ("Madison Square Garden"). As
+    where-questions' short answers these were people: public-dev 7 of 119, conv-dev 13 of 170 (2026-12-07)."""
+    named = text.split()
+    while len(named) > 2 and named[0].lower().strip(".") in TITLES:
+        named = named[1:]
+    return len(named) >= 2 and pronoun_of(" ".join(named)) is not None and named[-1].lower() not in _PLACE_NOUNS
+
+
 @lru_cache(maxsize=20_000)
 def _dates(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     return [m.span() for m in _DATE.finditer(sentence)]
@@ -629,6 +648,9 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         filed = _dateline(sentence) if asked != "place" else 0
         if filed:
             typed, generic = [(a, b) for a, b in typed if a >= filed], [(a, b) for a, b in generic if a >= filed]
+        if asked == "place":  # a place is nobody ("Where were the talks held?" was "President Donald Trump")
+            typed = [(a, b) for a, b in typed if not someones(sentence[a:b])]
+            generic = [(a, b) for a, b in generic if not someones(sentence[a:b])]
         typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()

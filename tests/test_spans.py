@@ -23,6 +23,7 @@ from qa.spans import (
     noun_key,
     propose,
     question_slot,
+    someones,
     squad_words,
 )
 from qa.tags import tagged
@@ -71,6 +72,16 @@ def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, as
 def test_names_lose_their_titles_and_dates_are_no_people():
     assert _texts("person", RUBIO) == ["Marco Rubio", "Steve Witkoff", "Emmanuel Macron"]
     assert "Keith Kellogg" in _texts("person", KELLOGG)
+
+
+def test_a_place_is_nobody():
+    # a name whose first name says he or she, after any titles, is someone, unless a place's noun ends it
+    sentence = ("France hosted talks Thursday, the first time since President Donald Trump's inauguration, at "
+                "Madison Square Garden.")
+    places = [sentence[p.start:p.end] for p in propose("place", ["host", "talk"], [sentence], [1.0])]
+    assert "France" in places and "Madison Square Garden" in places
+    assert not any("Trump" in p for p in places)
+    assert someones("Uncle Silas") and not someones("Victoria Falls") and not someones("Roman Republic")
 
 
 def test_a_date_is_no_place():
