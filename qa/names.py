@@ -39,6 +39,30 @@ def mentioned(name: str, vocabulary: Vocabulary | None) -> bool:
     return all(vocabulary.knows(t) or (t.endswith("s") and vocabulary.knows(t[:-1])) for t in terms(name))
 
 
+def surname_only(name: str, vocabulary: Vocabulary | None) -> bool:
+    """Whether the articles may know a person by the last word of ``name`` alone: it is a name they write, and
+    no word before it is one they hold ("Vladimir Putin" where they say only "Putin"). Whether they give that
+    surname another first name is the sentences' to say (``paired_otherwise``)."""
+    parts = name.split()
+    if vocabulary is None or len(parts) < 2 or not vocabulary.is_name(parts[-1].lower()):
+        return False
+    return mentioned(parts[-1], vocabulary) and not any(vocabulary.knows(t) for p in parts[:-1] for t in terms(p))
+
+
+def paired_otherwise(sentence: str, name: str) -> bool:
+    """Whether ``sentence`` gives the last word of ``name`` a first name other than the name's ("President
+    Donald Trump" for "Melania Trump"; not "The Trump administration" nor "French President Macron")."""
+    parts = name.split()
+    if len(parts) < 2:
+        return False
+    for found in re.finditer(r"\b([A-Z][\w'’-]*)\.?\s+" + re.escape(parts[-1]) + r"\b", sentence):
+        first = found.group(1)
+        if first != parts[-2] and first.lower() not in STOPWORDS and first.lower() not in QUESTION_WORDS \
+                and pronoun_of(first + " " + parts[-1]) is not None:
+            return True
+    return False
+
+
 # Titles before a name keep their dot ("Mrs. Wingfield"): it ends no sentence.
 _TITLES = r"(?:Mr|Mrs|Ms|Mx|Dr|St|Gen|Sen|Rep|Gov|Lt|Col|Capt|Cpt|Maj|Sgt|Prof|Rev|Fr|Jr|Sr)\."
 # An abbreviation is one word with or without its last dot ("U.S.", "U.S"); a word may start with any letter

@@ -30,7 +30,7 @@ from typing import Sequence
 
 from .conversation import Turn
 from .kinds import FUTURE, KINDS, LIST, PAST, ROLE_TERMS, asks_role, related
-from .names import mentioned, named_things
+from .names import mentioned, named_things, surname_only
 from .normalise import focus, normalise
 from .references import FRAMING, WH, is_follow_up, own_terms, read
 from .sentences import STOPWORDS, terms, unspaced, words
@@ -210,7 +210,14 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         lambda term: True)
     # Only what was typed is gated: a name a pronoun stood for came from an earlier question ("Who supported its
     # development?" after one that misspelt "InChI" is no question about "InChl").
-    absent = tuple(n for n in names if not mentioned(n, vocabulary) and not (reading.subject and n in reading.subject))
+    # In a question about someone (who is, what did X say), a full name is not absent where the articles know
+    # the person by surname alone ("Vladimir Putin"); whether it is the same person, the answerability model
+    # reads off the sentences (``scoring.names_held``). Of any question, "What is Sanctifying Grace?" was
+    # answered from an article about grace (public-dev, off-corpus).
+    about_someone = kind in ("person", "quote")
+    absent = tuple(n for n in names if not mentioned(n, vocabulary)
+                   and not (about_someone and surname_only(n, vocabulary))
+                   and not (reading.subject and n in reading.subject))
     name_terms = {t for n in names for t in terms(n)}
     # "What is Tammy Bruce's title?": the role is in the words that name her, so the role noun frames the question
     # as "Who is" does (kept as a term, it was refused: 0.075)

@@ -27,6 +27,7 @@ from .articles import END_MATTER, Passage, embed_text
 from .conversation import Focus
 from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
 from .kinds import SentenceFacts, evidence, is_speech, related, speaks
+from .names import paired_otherwise
 from .question import Question, only_unknown
 from .retrieve import Hit, Leaning
 from .sentences import terms
@@ -333,7 +334,7 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
     kind_missing = bool(kind_column is not None and best.features[kind_column] <= 0)
     fused = max(c.hit.score for c in candidates)
     name_terms = {t for n in q.names for t in terms(n)}
-    best_terms = held(best)
+    best_terms = names_held(q, best, candidates)
     named = {t: v for t, v in idf.items() if t in name_terms}
     return np.array([
         alone_score(best, weights) if q.stray else best.score,
@@ -354,6 +355,22 @@ def answerability_features(q: Question, candidates: Sequence[Candidate], vocabul
         sum(v for t, v in named.items() if t not in best_terms) / total,
         1.0 if q.speech and q.names and not any(c.features[column["speaker"]] > 0 for c in candidates) else 0.0,
     ], dtype=np.float64)
+
+
+def names_held(q: Question, best: Candidate, candidates: Sequence[Candidate]) -> frozenset[str]:
+    """The terms of the best sentence, and in a question about someone, the first names of the people it
+    names whose surname that sentence holds where no candidate gives the surname another first name: "Who is
+    Vladimir Putin?" of an article that says only "Putin" is about him; "Who is Melania Trump?" of one that says
+    "President Donald Trump" is not."""
+    found = held(best)
+    extra = set()
+    for name in q.names if q.kind in ("person", "quote") else ():  # as ``question.analyse`` gates them
+        parts = name.split()
+        if len(parts) < 2 or not set(terms(parts[-1])) <= found:
+            continue
+        if not any(paired_otherwise(c.sentence, name) for c in candidates):
+            extra |= {t for p in parts[:-1] for t in terms(p)}
+    return found | extra
 
 
 def _list_support(q: Question, candidates: Sequence[Candidate]) -> float:

@@ -277,6 +277,10 @@ def test_people_the_article_names_are_answered_and_what_it_lacks_is_refused(seed
     assert not sourdough.answered and sourdough.citations  # refused, closest passages still listed
     age = seed_engine.ask("How old is Marco Rubio?")
     assert not age.answered and "how old Marco Rubio is" in age.text, age.text
+    # the article says only "Putin": a full name is still about him, but "Melania" is not its "Donald Trump"
+    putin = seed_engine.ask("Who is Vladimir Putin?")
+    assert putin.answered and "Putin" in putin.citations[0].sentence, (putin.confidence, putin.text)
+    assert not seed_engine.ask("Who is Melania Trump?").answered
 
 
 def test_an_off_topic_question_inside_a_conversation_is_refused_as_if_asked_alone(seed_engine):

@@ -4,7 +4,7 @@ import pytest
 
 from qa.articles import parse_article, split_passages
 from qa.kinds import evidence, related, speaks
-from qa.names import named_things
+from qa.names import named_things, paired_otherwise
 from qa.normalise import focus, normalise
 from qa.question import analyse, kind_of
 from qa.typos import slips
@@ -131,6 +131,19 @@ def test_real_words_and_missing_names_are_not_repaired(vocabulary):
     q = analyse("What did Angela Merkel say about the talks?", vocabulary)
     assert q.absent == ("Angela Merkel",) and q.repaired == ()
     assert analyse("What did Xi say?", vocabulary).absent == ("Xi",)
+
+
+def test_a_person_the_articles_know_by_surname_alone_is_not_absent():
+    text = "On Friday Putin spoke. Later Putin left, and President Donald Trump stayed."
+    words = Vocabulary([(text, text)])
+    assert analyse("Who is Vladimir Putin?", words).absent == ()  # the articles say only "Putin"
+    assert analyse("What did Vladimir Putin say?", words).absent == ()
+    assert analyse("Who is Angela Merkel?", words).absent == ("Angela Merkel",)  # no surname held
+    assert analyse("What is Vladimir Putin's favourite colour?", words).absent == ("Vladimir Putin",)  # of a thing
+    # whether "Melania Trump" is the "Donald Trump" of the articles, the sentences say
+    assert paired_otherwise("President Donald Trump stayed.", "Melania Trump")
+    assert not paired_otherwise("The Trump administration said so.", "Melania Trump")
+    assert not paired_otherwise("French President Macron spoke.", "Emmanuel Macron")
 
 
 def test_typo_repair_takes_a_word_whole_whatever_its_letters(vocabulary):
