@@ -267,6 +267,8 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     asked = asked_of(q)
     cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
     if asked == "role" and not any(not given(p) for p in proposals):  # no role said: what the question's kind asks
+        q = replace(q, terms=q.terms + tuple(t for t, _ in q.framed),  # the role noun is a word of it again
+                    idf=q.idf + tuple(v for _, v in q.framed) if q.idf else q.idf)
         asked = asked_of(q, roles=False)
         cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
     if asked == "role":  # the role the likeliest sentence gives, set off before the name first

@@ -63,6 +63,9 @@ class Question:
     conversation: tuple[str, ...] = ()  # the latest earlier questions, as they were read, oldest first
     conversation_terms: tuple[str, ...] = ()  # their terms and this question's
     idf: tuple[float, ...] = ()  # each of ``terms``' IDF in the articles (none without a vocabulary)
+    # the role nouns of a question about someone's role (``kinds.asks_role``), with their IDF: no terms of its
+    # search, but of its short answer where no sentence gives a role ("What was Aurelia's occupation?")
+    framed: tuple[tuple[str, float], ...] = ()
 
     @property
     def query(self) -> str:
@@ -221,8 +224,8 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
     name_terms = {t for n in names for t in terms(n)}
     # "What is Tammy Bruce's title?": the role is in the words that name her, so the role noun frames the question
     # as "Who is" does (kept as a term, it was refused: 0.075)
-    if asks_role(asked, own, name_terms):
-        own = tuple(t for t in own if t not in ROLE_TERMS)
+    framed = tuple(t for t in own if t in ROLE_TERMS) if asks_role(asked, own, name_terms) else ()
+    own = tuple(t for t in own if t not in framed)
     unknown = tuple(t for t in own if not known(t) and t not in name_terms and not unspaced(t))
     lacking = tuple(dict.fromkeys(w for w in words(asked) if set(terms(w)) & set(unknown))) if only_unknown(
         own, names, unknown) else ()
@@ -249,4 +252,5 @@ def analyse(question: str, vocabulary: Vocabulary | None = None,
         conversation=conversation,
         conversation_terms=conversation_terms,
         idf=tuple(vocabulary.idf(t) for t in own) if vocabulary is not None else (),
+        framed=tuple((t, vocabulary.idf(t) if vocabulary is not None else 1.0) for t in framed),
     )

@@ -241,6 +241,9 @@ def test_a_question_about_someones_job_title_or_position_asks_for_their_role():
         assert asked_of(analyse(question)) == "role"
     # the role noun frames the question, as "Who is" does: it is in no sentence that gives a role
     assert analyse("What is Tammy Bruce's title?").terms == ("tammi", "bruce")
+    # kept aside for the short answer where no sentence gives a role: the noun is then a word of the question
+    assert [t for t, _ in analyse("What is Tammy Bruce's title?").framed] == ["titl"]
+    assert analyse("What title did the show win?").framed == ()
     assert asked_of(analyse("What title did the show win?")) == "thing"  # nobody named: a thing
     assert "titl" in analyse("What title did the show win?").terms
 
