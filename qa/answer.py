@@ -289,6 +289,9 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     return Short(tuple(spans))
 
 
+_WHO_IS = re.compile(r"\s*who\s*(?:is|was|'s|’s)\s+(.+?)[\s?.!]*", re.IGNORECASE)
+
+
 def asked_of(q: Question, roles: bool = True) -> str | None:
     """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing; ``roles``:
     whether a question about someone may ask for their role (without: a description asks for no span)."""
@@ -296,6 +299,10 @@ def asked_of(q: Question, roles: bool = True) -> str | None:
     # Only names, and no verb but "is" ("Who is Tammy Bruce?"): who they are; "Who called their system the
     # 'Tesla Polyphase System'?" still asks for a name (its verb is no term: say, call and tell are stopwords).
     names_only = bool(q.terms) and all(t in named for t in q.terms) and question_slot(q.searched) is None
+    # "Who is he?" after a question about Rubio: who Rubio is ("Who was with him?" asks for a name)
+    who_is = _WHO_IS.fullmatch(q.searched)
+    names_only = names_only or who_is is not None and any(
+        who_is.group(1).lower() == n.lower() for n in q.names)
     if roles and (q.kind == "person" and names_only or asks_role(q.searched, q.terms, named)):
         return "role"
     return asked_kind(q.kind, q.searched, names_only)

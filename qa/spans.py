@@ -152,23 +152,26 @@ def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
     return [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
 
 
-# The nouns that end a place named for someone ("Madison Square Garden", "Victoria Falls", "Charlotte Street").
+# The nouns that end a place named for someone ("Madison Square Garden", "Victoria Falls", "Charlotte Street",
+# "Continental Edison Company").
 _PLACE_NOUNS = frozenset("""island islands garden gardens street road avenue square falls beach river lake lakes mountain
     mountains mount park hall bridge city county valley bay sea ocean church cathedral abbey palace castle tower station
     airport hospital university college school house court harbour harbor port point cape coast forest field fields
     hill hills heights village town state states land springs creek canal gate theatre theater museum library
     stadium arena center centre building hotel chapel temple republic empire kingdom union federation province region
-    district territory desert peninsula gulf strait channel""".split())
+    district territory desert peninsula gulf strait channel company corporation works factory laboratory institute
+    society foundation resort""".split())
 
 
 def someones(text: str) -> bool:
-    """Whether a span names someone, no place: after any titles, a first name that says he or she ("President
-    Donald Trump", "Uncle Silas", "Hans Luder"), not ending on a place's noun ("Madison Square Garden"). As
-    where-questions' short answers these were people: public-dev 7 of 119, conv-dev 13 of 170 (2026-12-07)."""
+    """Whether a span names someone, no place: it ends on a name whose first name, or title, says he or she
+    ("President Donald Trump", "Uncle Silas", "Hans Luder", "U.S. Secretary of State Marco Rubio"), not on a
+    place's noun ("Madison Square Garden"). As where-questions' short answers these were people: public-dev 7
+    of 119, conv-dev 13 of 170 (2026-12-07)."""
     named = text.split()
-    while len(named) > 2 and named[0].lower().strip(".") in TITLES:
-        named = named[1:]
-    return len(named) >= 2 and pronoun_of(" ".join(named)) is not None and named[-1].lower() not in _PLACE_NOUNS
+    if len(named) < 2 or named[-1].lower() in _PLACE_NOUNS:
+        return False
+    return any(named[i][:1].isupper() and pronoun_of(" ".join(named[i:])) is not None for i in range(len(named) - 1))
 
 
 @lru_cache(maxsize=20_000)

@@ -82,6 +82,12 @@ def test_a_place_is_nobody():
     assert "France" in places and "Madison Square Garden" in places
     assert not any("Trump" in p for p in places)
     assert someones("Uncle Silas") and not someones("Victoria Falls") and not someones("Roman Republic")
+    # a phrase that ends on someone's name is someone, whatever words lead it
+    sentence = ("U.S. Secretary of State Marco Rubio joined officials for hours of meetings at the French "
+                "presidential palace.")
+    places = [sentence[p.start:p.end] for p in propose("place", ["held", "talk"], [sentence], [1.0])]
+    assert "French presidential palace" in places and not any("Rubio" in p for p in places)
+    assert not someones("Continental Edison Company")  # named for someone, and a place of work
 
 
 def test_a_date_is_no_place():
@@ -256,6 +262,11 @@ def test_the_short_answer_to_who_someone_is_is_their_role_else_none():
     assert shorten(followed, [cite], weights).text == "U.S. State Department spokeswoman"
     plain = Citation(1, "a.txt", "", "Tammy Bruce said so.", "Tammy Bruce said so.", 1.0)
     assert shorten(analyse("Who is Tammy Bruce?"), [plain], weights) is None  # no role given: no span
+    # "he" is Rubio: who Rubio is, and no other person's name ("U.S. State Department spokeswoman Tammy Bruce")
+    pronoun = analyse("Who is he?", history=[("What did Rubio say?", BRUCE + " [1]")])
+    assert asked_of(pronoun) == "role"
+    assert asked_of(analyse("Who was with him?", history=[("What did Rubio say?", BRUCE + " [1]")])) == "person"
+    assert shorten(pronoun, [cite], weights) is None
 
 
 def test_plain_phrases_are_noun_phrases_that_verbs_and_prepositions_end():
