@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+from .kinds import speaks
 from .names import QUESTION_WORDS, is_city, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, STOPWORDS, terms, words
 from .spans import TITLES
@@ -234,7 +235,10 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     """The subjects after a turn: those its answer named for a who-question, then its question's, then the older."""
     asked = named_things(question, vocabulary, True)
     who = bool(re.match(r"\W*(who|whom|whose)\b", question, re.IGNORECASE))
-    new = [_Subject(n, _is_person(n), not who) for n in asked]
+    # one the question has speak is someone, never "it" ("What did Yermak say about it?"; "Was Granada described
+    # as happy?" speaks of Granada)
+    new = [_Subject(n, _is_person(n) or said, not (who or said)) for n in asked
+           for said in [speaks(question, [n]) and not re.search(_PASSIVE + re.escape(n), question)]]
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
         first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
         held = {t for n in asked for t in terms(n)}
@@ -251,6 +255,9 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
 # or curly, where no letter stands outside them (an apostrophe has one): in "'That is well,' murmured the
 # Doctor", "him" in the next question was "That is well," (conv-dev).
 _QUOTED = re.compile(r"\"[^\"]*\"|\u201c[^\u201d]*\u201d|(?<!\w)\u2018[^\u2019]*\u2019(?!\w)|(?<!\w)'[^']*'(?!\w)")
+
+
+_PASSIVE = r"(?i:\b(?:is|was|are|were|be|been|being)\s+(?:\w+\s+)?)"
 
 
 def _untitled(name: str) -> str:

@@ -81,6 +81,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # an answer's person is a name, not the title before it ("U.S. Secretary of State Marco Rubio")
     ("What is his job?", [("Who attended the talks?", "U.S. Secretary of State Marco Rubio and envoy Steve Witkoff "
                                                       "joined them. [1]")], "What is Marco Rubio's job?"),
+    # one a question has speak is someone, not "it"; one spoken of is not ("was Granada described")
+    ("Who called it important?", [("What did Yermak say about it?", "")], "Who called it important?"),
+    ("How was it described?", [("Was Granada described as happy?", "")], "How was Granada described?"),
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
