@@ -22,11 +22,25 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .articles import END_MATTER, section_label
 from .features import NounShape
-from .kinds import asks_role, is_speech, related
+from .kinds import is_speech, related
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
-from .spans import Proposal, Short, Span, asked_kind, asked_noun, best, every, given, noun_key, propose, question_slot
+from .spans import (
+    Proposal,
+    Short,
+    Span,
+    asked_kind,
+    asked_noun,
+    asks_for_role,
+    best,
+    every,
+    given,
+    names_only,
+    noun_key,
+    propose,
+    question_slot,
+)
 from .weights import Weights
 
 
@@ -289,23 +303,12 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     return Short(tuple(spans))
 
 
-_WHO_IS = re.compile(r"\s*who\s*(?:is|was|'s|’s)\s+(.+?)[\s?.!]*", re.IGNORECASE)
-
-
 def asked_of(q: Question, roles: bool = True) -> str | None:
     """The kind of span ``q`` asks for (``spans.asked_kind``), or None when it asks for no thing; ``roles``:
     whether a question about someone may ask for their role (without: a description asks for no span)."""
-    named = {t for n in q.names for t in terms(n)}
-    # Only names, and no verb but "is" ("Who is Tammy Bruce?"): who they are; "Who called their system the
-    # 'Tesla Polyphase System'?" still asks for a name (its verb is no term: say, call and tell are stopwords).
-    names_only = bool(q.terms) and all(t in named for t in q.terms) and question_slot(q.searched) is None
-    # "Who is he?" after a question about Rubio: who Rubio is ("Who was with him?" asks for a name)
-    who_is = _WHO_IS.fullmatch(q.searched)
-    names_only = names_only or who_is is not None and any(
-        who_is.group(1).lower() == n.lower() for n in q.names)
-    if roles and (q.kind == "person" and names_only or asks_role(q.searched, q.terms, named)):
+    if roles and asks_for_role(q.kind, q.searched, q.terms, q.names):
         return "role"
-    return asked_kind(q.kind, q.searched, names_only)
+    return asked_kind(q.kind, q.searched, names_only(q.searched, q.terms, q.names))
 
 
 def proposals_of(q: Question, citations: Sequence[Citation], rarity: Callable[[str], float] | None = None,

@@ -128,6 +128,9 @@ SPAN_FEATURES = (
     "rarity_max",  # an answer is something particular ("Collier's Weekly"), rarely "one", "time" or "part"
     "rarity_min",  # (these three: held-apart span F1 0.4074 -> 0.4124 over public-dev both ways and conv-dev;
     # one-hots of the commonest first and last words besides added 0.000 (40) to 0.002 (100); 2026-12-06)
+    "someone",  # the span names someone: a first name or title says he or she (``spans.someones``); "Who
+    # called it important?" answered "Center for European Policy Analysis" over "Alina Polyakova"
+    "date",  # the span is a date (``spans._DATE``): "Who did Rubio call?" answered "Thursday"
     *(f"before:{w}" for w in BORDER_BEFORE),  # the word or mark just before the span is this one
     *(f"after:{w}" for w in BORDER_AFTER),  # the word or mark just after it
     *(f"before2:{w}" for w in BORDER_BEFORE),  # the word or mark two before it ("the" in "the city of X")

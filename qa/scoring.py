@@ -31,6 +31,7 @@ from .names import paired_otherwise
 from .question import Question, only_unknown
 from .retrieve import Hit, Leaning
 from .sentences import terms
+from .spans import PROPOSERS, asks_for_role
 from .store import facts_of
 from .vocabulary import Vocabulary
 from .weights import Weights
@@ -241,7 +242,12 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         matrix[:, column["bigrams"]] = [sum(pair in j for pair in asked_pairs) / len(asked_pairs)
                                         for r in read_list for j in r.joined]
     matrix[:, column["novelty"]] = [len(h - own) / len(h) if h else 0.0 for h in every]
-    if kind_column is not None:
+    if kind_column is not None and asks_for_role(q.kind, q.searched, q.terms, q.names):
+        # who someone is: the evidence is a sentence giving their role ("U.S. Secretary of State Marco Rubio"),
+        # not one naming others beside them
+        whose = frozenset(q.terms) | {t for n in q.names for t in terms(n)}
+        matrix[:, kind_column] = [float(bool(PROPOSERS["role"](s, whose))) for r in read_list for s in r.texts]
+    elif kind_column is not None:
         asked = q.asked_words
         matrix[:, kind_column] = [evidence(q.kind, s, asked, q.past) for r in read_list for s in r.texts]
     if q.speech and q.names:

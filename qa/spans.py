@@ -24,6 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS, NounShape
+from .kinds import asks_role
 from .names import is_city, pronoun_of
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tagged
@@ -272,7 +273,8 @@ def _span_facts(sentence: str, a: int, b: int) -> tuple:
     """What the span ``a:b`` of ``sentence`` is, whatever the question, kept (spans come back with every
     question citing their sentence): its terms, log(1 + its words), whether it starts with a capital, holds a
     digit, stands in quotation marks, after a preposition, set off by a comma or bracket (``_APPOSED``), ends on
-    a head word (``_HEAD_TAGS``), is of modifiers only, and the columns of the words just before and after it
+    a head word (``_HEAD_TAGS``), is of modifiers only, names someone or is a date, and the columns of the words
+    just before and after it
     (``BORDER_BEFORE``, ``BORDER_AFTER``; "<s>" and "</s>": none), of the word two before, and of its first
     and last words' tags (``SPAN_TAGS``)."""
     text = sentence[a:b]
@@ -292,6 +294,7 @@ def _span_facts(sentence: str, a: int, b: int) -> tuple:
             bool(a and _APPOSED.search(sentence, 0, a)),
             1.0 if inside and inside[-1].startswith(_HEAD_TAGS) else 0.0,
             1.0 if inside and all(t.startswith(_MODIFIER_TAGS) for t in inside) else 0.0,
+            (1.0 if text[:1].isupper() and someones(text) else 0.0, 1.0 if (a, b) in _dates(sentence) else 0.0),
             tuple(c for c in border if c is not None))
 
 
@@ -479,6 +482,28 @@ _DESCRIPTION = re.compile(r"\bwhat\s+(happened|happens|is happening|(did|does|do
 _QUOTE_CALL = re.compile(r"\b(what|how) (did|does|do) .{1,60}\b(call|called|describe|described)\b", re.IGNORECASE)
 
 
+_WHO_IS = re.compile(r"\s*who\s*(?:is|was|'s|’s)\s+(.+?)[\s?.!]*", re.IGNORECASE)
+
+
+def names_only(question: str, own: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether a question names someone and asks nothing else of them: its terms (``own``) are all its names'
+    and no verb but "is" frames them ("Who is Tammy Bruce?"; "Who called their system the 'Tesla Polyphase
+    System'?" still asks for a name: say, call and tell are stopwords), or it is "Who is <name>?" whose name a
+    pronoun stood for ("Who is he?" after a question about Rubio; "Who was with him?" asks for a name)."""
+    named = {t for n in names for t in terms(n)}
+    if own and all(t in named for t in own) and question_slot(question) is None:
+        return True
+    who_is = _WHO_IS.fullmatch(question)
+    return who_is is not None and any(who_is.group(1).lower() == n.lower() for n in names)
+
+
+def asks_for_role(kind: str, question: str, own: Sequence[str], names: Sequence[str]) -> bool:
+    """Whether a question asks for the role of someone it names: who they are ("Who is Tammy Bruce?") or their
+    job, title or position (``kinds.asks_role``)."""
+    return (kind == "person" and names_only(question, own, names)
+            or asks_role(question, own, {t for n in names for t in terms(n)}))
+
+
 def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None:
     """The kind of span a question asks for (a key of ``PROPOSERS``), or None (why, how, descriptions).
 
@@ -661,7 +686,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
             if (a, b) in seen or b <= a:
                 continue
             seen.add((a, b))
-            span_words, length, capital, digit, quoted, preposition, set_off, head, modifiers, border = \
+            span_words, length, capital, digit, quoted, preposition, set_off, head, modifiers, kind_of, border = \
                 _span_facts(sentence, a, b)
             first, last = bisect_left(starts, a), bisect_right(ends, b) - 1  # the tokens inside the span
             if first > last:
@@ -709,6 +734,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                     found[j] for j in hits[bisect_left(hits, first - WINDOW):bisect_right(hits, last + WINDOW)]
                     if j < first or j > last))) / total,
                 *_rarities(span_words, rarity),
+                *kind_of,
             ])
     if not rows:
         return []

@@ -150,6 +150,16 @@ def test_a_span_ending_on_a_noun_and_one_of_modifiers_only_are_marked():
     assert head["harsher"] == 0.0 and modifiers["harsher"] == 1.0
 
 
+def test_a_span_naming_someone_and_one_that_is_a_date_are_marked():
+    sentence = ("Alina Polyakova, president of the Center for European Policy Analysis in Washington, called it "
+                "important on Thursday.")
+    proposals = propose("person", ["call", "import"], [sentence], [1.0])
+    someone = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("someone")] for p in proposals}
+    date = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("date")] for p in proposals}
+    assert someone["Alina Polyakova"] == 1.0 and someone["Center for European Policy Analysis"] == 0.0
+    assert date["Thursday"] == 1.0 and date["Alina Polyakova"] == 0.0 and someone["Thursday"] == 0.0
+
+
 def test_the_words_next_to_a_span_and_the_question_words_around_it_are_features():
     sentence = "Rubio met Lavrov in Riyadh on Tuesday, and much later the two delegations flew home to Washington."
     proposals = propose("thing", ["rubio", "riyadh"], [sentence], [1.0], term_weights=[1.0, 3.0])
