@@ -564,6 +564,9 @@ def shape_features(features: np.ndarray, shape: NounShape | None) -> None:
 
 
 # A span set off by a comma or bracket, a determiner allowed before it ("his rule of law, the Yassa code").
+# What stands between a subject and its verb when an apposition is set off ("Alina Polyakova, president of the
+# Center for European Policy Analysis in Washington, called this ...": Polyakova called it).
+_SET_OFF = re.compile(r"\s*,[^,;:()\"“”]{1,120},\s*")
 _APPOSED = re.compile(r"[,(]\s*(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
 # How far either side of a span its ``window`` feature looks for the question's words (in words).
 WINDOW = 8
@@ -727,7 +730,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if gaps and gap_before is None else 0.0,
                 1.0 if gaps and gap_after is None else 0.0,
                 1.0 if verb_at and first <= last and any(
-                    0 < j - last <= 4 if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
+                    (0 < j - last <= 4 or j > last and _SET_OFF.fullmatch(sentence, b, tokens[j][0]))
+                    if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
                 head,
                 modifiers,
                 sum(weight[t] for t in set().union(*(

@@ -333,6 +333,10 @@ def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_mar
     found = slots("What did Tesla invent?", "In 1887 Tesla invented the induction motor in New York.")
     assert found["induction motor"] == 1.0 and found["New York"] == 0.0
     assert question_slot("Where is Kyiv?") is None  # no verb but "is"
+    # an apposition set off by commas stands between a subject and its verb
+    apposed = slots("Who called it important?", "Alina Polyakova, president of the Center for European Policy "
+                    "Analysis in Washington, called this important.", "person")
+    assert apposed["Alina Polyakova"] == 1.0 and apposed["president"] == 0.0
 
 
 def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
