@@ -231,6 +231,17 @@ def speaks(sentence: str, names: Sequence[str]) -> bool:
     return False
 
 
+def asks_speaker(question: str, name: str) -> bool:
+    """Whether a question has ``name`` speak: the name before a verb of speech within three words ("What did
+    Yermak say about it?"), not after one ("Who said Russia is using the attacks?").
+
+    >>> asks_speaker("What did Yermak say about it?", "Yermak"), asks_speaker("Who said Russia is late?", "Russia")
+    (True, False)
+    """
+    return any(_SAID_AFTER.match(question, m.end())
+               for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", question))
+
+
 # Around a speaker's name, patterns compiled once, not per question's names: "Sybiha('s) ... said" within
 # three words, and "said (Foreign Minister Andrii) Sybiha" past up to four capitalised words or "the".
 _WORD = re.compile(r"\w")

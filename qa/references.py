@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Sequence
 
-from .kinds import speaks
+from .kinds import asks_speaker
 from .names import QUESTION_WORDS, is_city, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, STOPWORDS, terms, words
 from .spans import TITLES
@@ -238,7 +238,7 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     # one the question has speak is someone, never "it" ("What did Yermak say about it?"; "Was Granada described
     # as happy?" speaks of Granada)
     new = [_Subject(n, _is_person(n) or said, not (who or said)) for n in asked
-           for said in [speaks(question, [n]) and not re.search(_PASSIVE + re.escape(n), question)]]
+           for said in [asks_speaker(question, n) and not re.search(_PASSIVE + re.escape(n), question)]]
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
         first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
         held = {t for n in asked for t in terms(n)}

@@ -84,6 +84,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # one a question has speak is someone, not "it"; one spoken of is not ("was Granada described")
     ("Who called it important?", [("What did Yermak say about it?", "")], "Who called it important?"),
     ("How was it described?", [("Was Granada described as happy?", "")], "How was Granada described?"),
+    # a place said of is no one: "he" is still whom the answer named
+    ("What else did he say?", [("Who said Russia is using the attacks?", "Ukrainian officials said so. [1]")],
+     "What else did he say?"),
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
