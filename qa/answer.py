@@ -27,6 +27,7 @@ from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
 from .spans import (
+    PROPOSERS,
     Proposal,
     Short,
     Span,
@@ -228,6 +229,14 @@ def choose(q: Question, candidates: Sequence[Candidate], weights: Weights, limit
             continue
         seen.add(key)
         chosen.append(cand)
+    if q.names and asks_for_role(q.kind, q.searched, q.terms, q.names):
+        # who someone is: the likeliest sentence of the story that gives their role, where none chosen does
+        # ("Who is Rubio?" chose his call with Lavrov; "U.S. Secretary of State Marco Rubio ..." says who he is)
+        whose = frozenset(q.terms) | {t for n in q.names for t in terms(n)}
+        if not any(PROPOSERS["role"](c.sentence, whose) for c in chosen):
+            role = next((c for c, _ in pool[1:] if c not in chosen and PROPOSERS["role"](c.sentence, whose)), None)
+            if role is not None:
+                chosen = [*chosen[:cap - 1], role]
     return chosen
 
 

@@ -385,7 +385,12 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
                                              and not _PLACED.search(sentence, 0, c) for c, d in people)}
         first = next((k for k, t in enumerate(found) if t[0] >= a), len(found))
         last = max((k for k, t in enumerate(found) if t[1] <= b), default=-1)
-        before = _role_run(found, first - 1, -1, others)
+        # the words just before the name; none after a joiner ("the first patents issued to Tesla": the object
+        # of "to", no title) nor across another's full name ("Kosanović's secretary Charlotte Muzar transported
+        # Tesla's ashes"; a word alone may be an adjective: "Tsarist general Nikolay Dukhonin")
+        joined = first > 0 and found[first - 1][2].lower() in _ROLE_JOINERS
+        named = {k for k in persons if any(c <= found[k][0] < d and " " in sentence[c:d] for c, d in people)}
+        before = None if joined else _role_run(found, first - 1, -1, others, named)
         reach = first - 1 if before is None else next(k for k, t in enumerate(found) if t[0] == before[0]) - 1
         if reach >= 0 and found[reach][2] == ",":
             out.append(_role_run(found, reach - 1, -1, others, persons))

@@ -246,6 +246,8 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     ("Talks began after President Donald Trump's inauguration.", "Trump", ["President"]),  # an owner has one too
     ("Macron described the talks as an important convergence.", "Macron", []),
     ("Tom, who was tired, sat down.", "Tom", []),
+    ("They hold the first patents issued to Tesla in the US.", "Tesla", []),  # the object of "to": no title
+    ("Kosanović's secretary Charlotte Muzar transported Tesla's ashes.", "Tesla", []),  # Muzar's, not Tesla's
 ])
 def test_a_persons_role_is_in_the_words_that_name_them(sentence, who, roles):
     assert [sentence[a:b] for a, b in PROPOSERS["role"](sentence, frozenset(terms(who)))] == roles
