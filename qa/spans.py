@@ -369,7 +369,8 @@ ROLE_WORDS = 12
 
 def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     """The roles that the sentence gives the person asked about (``asked``: the question's terms): the
-    apposition before the name, the words before it, the apposition after it, in that order. A role is not
+    apposition before the name, the words before it, the apposition after it, what it is said to be ("X was
+    a ..."), in that order. A role is not
     joined by "and" to another name ("U.S. Secretary of State Marco Rubio and presidential envoy"). An owner
     has one too ("President Donald Trump's inauguration"), and may stand in another's ("Trump's envoy")."""
     found = tagged(sentence)
@@ -397,7 +398,16 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
         out.append(before)
         if last + 1 < len(found) and found[last + 1][2] == ",":
             out.append(_role_run(found, last + 2, 1, others, persons, closed=True))
+        said = _COPULA.match(sentence, b)  # "Nikola Tesla (...) was a Serbian American inventor, ..."
+        if said:
+            k = next((k for k, t in enumerate(found) if t[0] >= said.end()), len(found))
+            out.append(_role_run(found, k, 1, set()))  # what one is said to be may hold names ("Serbian American")
     return list(dict.fromkeys(span for span in out if span is not None))
+
+
+# A name said to be someone: "is", "was", "has been" and an article after it, past a bracket ("Nikola Tesla
+# (10 July 1856 – 7 January 1943) was a Serbian American inventor").
+_COPULA = re.compile(r"(?:\s*\([^()]{0,200}\))?\s+(?:is|was|has been|had been)\s+(?:a|an|the)\s+", re.IGNORECASE)
 
 
 # A role's noun names a person's place among others: a title, one of these, or a word made to name a doer
@@ -451,7 +461,8 @@ def _role_run(found: Sequence[tuple[int, int, str, str]], k: int, step: int, oth
     taken.sort()
     while taken and (found[taken[0]][2].lower() in _ROLE_JOINERS or found[taken[0]][3] in ("POS", "DT", "IN")):
         taken.pop(0)
-    while taken and (found[taken[-1]][2].lower() in _ROLE_JOINERS or found[taken[-1]][3] in ("DT", "IN")):
+    while taken and (found[taken[-1]][2].lower() in _ROLE_JOINERS or found[taken[-1]][3] in ("DT", "IN")
+                     or found[taken[-1]][2] == "." and taken[-1] == len(found) - 1):  # the sentence's full stop
         taken.pop()
     if not any(_role_noun(found[j][2]) and found[j][3] in ("NN", "NNS") or found[j][2].lower() in TITLES
                for j in taken):
@@ -495,6 +506,7 @@ def names_only(question: str, own: Sequence[str], names: Sequence[str]) -> bool:
     and no verb but "is" frames them ("Who is Tammy Bruce?"; "Who called their system the 'Tesla Polyphase
     System'?" still asks for a name: say, call and tell are stopwords), or it is "Who is <name>?" whose name a
     pronoun stood for ("Who is he?" after a question about Rubio; "Who was with him?" asks for a name)."""
+    names = [n for n in names if not re.search(rf"[\"“‘']{re.escape(n)}[\"”’']", question)]  # a quoted phrase is no one
     named = {t for n in names for t in terms(n)}
     if own and all(t in named for t in own) and question_slot(question) is None:
         return True

@@ -223,6 +223,7 @@ def test_a_who_question_of_names_asks_for_a_name_unless_it_asks_who_someone_is()
     called = analyse('Who called their system the "Tesla Polyphase System"?')
     assert asked_of(called) == "person"
     assert asked_of(analyse("Who is Tammy Bruce?")) == "role"  # who she is: her role
+    assert asked_of(analyse('Who said Tesla had a "distinguished sweetness"?')) == "person"  # a quote is no one
 
 
 BRUCE = ("Rubio also spoke by phone Thursday with his Russian counterpart, Sergey Lavrov, conveying the same message "
@@ -247,6 +248,11 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     ("Macron described the talks as an important convergence.", "Macron", []),
     ("Tom, who was tired, sat down.", "Tom", []),
     ("They hold the first patents issued to Tesla in the US.", "Tesla", []),  # the object of "to": no title
+    # what someone is said to be, past a bracket
+    ("Nikola Tesla (10 July 1856 – 7 January 1943) was a Serbian American inventor, engineer and futurist.",
+     "Tesla", ["Serbian American inventor"]),
+    ("Smith was a friend of John Adams.", "Smith", ["friend of John Adams"]),
+    ("Tom was the first to arrive.", "Tom", []),
     ("Kosanović's secretary Charlotte Muzar transported Tesla's ashes.", "Tesla", []),  # Muzar's, not Tesla's
 ])
 def test_a_persons_role_is_in_the_words_that_name_them(sentence, who, roles):
