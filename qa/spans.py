@@ -407,7 +407,8 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
 
 # A name said to be someone: "is", "was", "has been" and an article after it, past a bracket ("Nikola Tesla
 # (10 July 1856 – 7 January 1943) was a Serbian American inventor").
-_COPULA = re.compile(r"(?:\s*\([^()]{0,200}\))?\s+(?:is|was|has been|had been)\s+(?:a|an|the)\s+", re.IGNORECASE)
+_COPULA = re.compile(r"(?:\s*\((?:[^()]|\([^()]{0,40}\)){0,200}\))?\s+(?:is|was|has been|had been)\s+(?:a|an|the)\s+",
+                     re.IGNORECASE)
 
 
 # A role's noun names a person's place among others: a title, one of these, or a word made to name a doer

@@ -252,6 +252,8 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     ("Nikola Tesla (10 July 1856 – 7 January 1943) was a Serbian American inventor, engineer and futurist.",
      "Tesla", ["Serbian American inventor"]),
     ("Smith was a friend of John Adams.", "Smith", ["friend of John Adams"]),
+    ("Martin Luther (German: [lʊtɐ] ( listen); 1483 – 1546) was a German professor of theology.", "Luther",
+     ["German professor of theology"]),  # a bracket within the bracket
     ("Tom was the first to arrive.", "Tom", []),
     ("Kosanović's secretary Charlotte Muzar transported Tesla's ashes.", "Tesla", []),  # Muzar's, not Tesla's
 ])
