@@ -106,7 +106,7 @@ SPAN_FEATURES = (
     "capitalised",  # the span starts with a capital letter
     "digits",  # the span holds a digit
     "quoted",  # the span stands inside quotation marks
-    "preposition",  # a preposition stands just before the span ("in London", "on Thursday")
+    "preposition",  # a preposition stands just before the span, or before its determiner ("in London", "at the palace")
     "typed",  # proposed by the asked kind's own rule (a name for who, a date for when), not as a plain phrase
     "context",  # log(1 + the question's words within five words of the span)
     "after_match",  # the span comes after the first of the question's words in the sentence
@@ -118,7 +118,8 @@ SPAN_FEATURES = (
     "before_all",  # the span comes before every question word in the sentence (the question's subject)
     "after_all",  # after every one of them (its object)
     "slot",  # the span stands where the question's thing does around its verb: before it for "Who killed
-    # X?", after it for "What did X invent?" (``spans.question_slot``); held apart +0.004 F1 on public-dev
+    # X?", after it for "What did X invent?" (``spans.question_slot``); held apart +0.004 F1 on public-dev;
+    # the other way round in a passive clause ("starch is stored in ...", ``spans._in_slot``)
     "head_noun",  # the span's last word is tagged a noun, number, foreign word or pronoun ("electric lamps")
     "modifiers_only",  # every word of it is tagged an adjective, adverb or verb ("actual", "poor physical")
     # (these two: held-apart span F1 0.3315 -> 0.3360 over public-dev both ways and conv-dev; 2026-12-06)

@@ -148,9 +148,12 @@ def _people(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
 
 
 def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
-    """Names that are no date ("France hosted talks Thursday": France, not Thursday)."""
+    """Names that are no date ("France hosted talks Thursday": France, not Thursday), and noun phrases that end
+    on a place's noun ("at the French presidential palace", "in a small village")."""
     dates = _dates(sentence)
-    return [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
+    named = [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
+    return named + [(a, b) for a, b in _chunks(sentence, asked)
+                    if sentence[a:b].rsplit(None, 1)[-1].lower() in _PLACE_NOUNS and (a, b) not in named]
 
 
 # The nouns that end a place named for someone ("Madison Square Garden", "Victoria Falls", "Charlotte Street",
@@ -172,7 +175,25 @@ def someones(text: str) -> bool:
     named = text.split()
     if len(named) < 2 or named[-1].lower() in _PLACE_NOUNS:
         return False
-    return any(named[i][:1].isupper() and pronoun_of(" ".join(named[i:])) is not None for i in range(len(named) - 1))
+    return any(named[i][:1].isupper() and pronoun_of(" ".join(named[i:])) is not None for i in range(len(named) - 1)) \
+        or _titled(named)
+
+
+def _titled(named: Sequence[str]) -> bool:
+    """Whether words end on a name that a person's noun stands before ("Associated Press writers Illia Novikov",
+    "spokeswoman Tammy Bruce"): someone, whatever their first name. "Where is Kyiv?" was answered "Associated
+    Press writers Illia Novikov" (from "... Illia Novikov and Hanna Arhirova in Kyiv, Ukraine")."""
+    k = len(named)
+    while k and named[k - 1][:1].isupper():
+        k -= 1
+    noun = named[k - 1] if k else ""
+    return 0 < k < len(named) and noun.islower() and noun not in _PLACE_NOUNS and (
+        noun in TITLES or noun.rstrip("s") in _PERSON_NOUNS or bool(_NAMED_DOER.search(noun)))
+
+
+# The nouns of a doer that stand before a name ("writers Illia Novikov", "physicist Albert Einstein"): -er and -or
+# only from seven letters ("the letter Bertha", "the water Thames", "order Kuchlug" name no one).
+_NAMED_DOER = re.compile(r"(?:ist|ian|man|woman|men|women|ess|eer)s?$|^(?=\w{7})\w+(?:er|or)s?$")
 
 
 @lru_cache(maxsize=20_000)
@@ -286,11 +307,11 @@ def _span_facts(sentence: str, a: int, b: int) -> tuple:
               _AFTER_AT.get(lowered[after] if after < len(lowered) else "</s>"),
               _BEFORE2_AT.get(lowered[first - 2] if first > 1 else "<s>"),
               _FIRST_AT.get(inside[0]) if inside else None, _LAST_AT.get(inside[-1]) if inside else None)
-    before = sentence[max(0, a - 6):a].lower().split()
+    before = [lowered[first - 1] if first else "", lowered[first - 2] if first > 1 else ""]
     return (tuple(t for w in _TOKEN.findall(text) for t in _word_terms(w)), math.log(1 + len(words(text))),
             1.0 if text[:1].isupper() else 0.0, 1.0 if _DIGIT.search(text) else 0.0,
             1.0 if a > 0 and sentence[a - 1] in "\"“‘'" else 0.0,
-            1.0 if before and before[-1] in _PREPOSITIONS else 0.0,
+            1.0 if before[0] in _PREPOSITIONS or before[0] in _DETERMINERS and before[1] in _PREPOSITIONS else 0.0,
             bool(a and _APPOSED.search(sentence, 0, a)),
             1.0 if inside and inside[-1].startswith(_HEAD_TAGS) else 0.0,
             1.0 if inside and all(t.startswith(_MODIFIER_TAGS) for t in inside) else 0.0,
@@ -548,6 +569,8 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
 # ---------------------------------------------------------------- choosing
 
 _PREPOSITIONS = frozenset("in at on to from near into since by during until".split())
+# Words that may stand between a preposition and its noun phrase ("at the French presidential palace").
+_DETERMINERS = frozenset("the a an this that these those his her its their our my your".split())
 _CLAUSE_BREAK = re.compile(r"[,;:()\[\]—–]")
 _ASKED, _CAPITALISED_SPAN, _TYPED = (SPAN_FEATURES.index(name) for name in ("asked", "capitalised", "typed"))
 _SHAPE = [SPAN_FEATURES.index(name) for name in ("capitalised", "digits", "length")]
@@ -585,6 +608,25 @@ def shape_features(features: np.ndarray, shape: NounShape | None) -> None:
 # What stands between a subject and its verb when an apposition is set off ("Alina Polyakova, president of the
 # Center for European Policy Analysis in Washington, called this ...": Polyakova called it).
 _SET_OFF = re.compile(r"\s*,[^,;:()\"“”]{1,120},\s*")
+# The verb "to be" before a participle: a passive clause ("starch is stored in granules", "was killed by").
+_BE = frozenset("is are was were be been being".split())
+_BETWEEN_BE = frozenset("not also often usually then never still first later".split())
+
+
+def _in_slot(role: str, sentence: str, tokens: Sequence[tuple[int, int, str]], j: int, first: int, last: int,
+             end: int) -> bool:
+    """Whether the span of tokens ``first``..``last`` (ending at character ``end``) stands where the question's
+    thing does around the verb at token ``j``: its subject just before it, or set off from it by an apposition
+    ("Polyakova, an analyst, called it"), its object just after it. A passive clause turns them round: the thing
+    stored stands before "is stored", the killer after "was killed by"."""
+    word = tokens[j][2].lower()
+    k = j - 1 if j and tokens[j - 1][2].lower() not in _BETWEEN_BE and not tokens[j - 1][2].endswith("ly") else j - 2
+    passive = k >= 0 and tokens[k][2].lower() in _BE and not word.endswith("ing")
+    if (role == "subject") != passive:
+        return 0 < j - last <= 4 or j > last and bool(_SET_OFF.fullmatch(sentence, end, tokens[j][0]))
+    if passive:
+        return 0 < first - j <= 5 and any(tokens[n][2].lower() == "by" for n in range(j + 1, first))
+    return 0 < first - j <= 4
 _APPOSED = re.compile(r"[,(]\s*(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
 # How far either side of a span its ``window`` feature looks for the question's words (in words).
 WINDOW = 8
@@ -661,10 +703,22 @@ def question_slot(question: str) -> Slot | None:
     for k in range(at + 1, len(found)):
         if lowered[k] in _AUXILIARY_VERBS:
             auxiliary = True
-        elif found[k][3].startswith("VB"):
+        elif found[k][3].startswith("VB") or auxiliary and _verb_after_subject(found, k):
             verb = _word_terms(found[k][2])
             return ("object" if auxiliary else "subject", verb) if verb else None
     return None
+
+
+def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> bool:
+    """Whether the word at ``k``, tagged a noun, is the verb after "did"/"does" and its subject: lower case, after
+    a noun, number, pronoun or adverb, and a verb in another form ("stored", "landed"). The lexicon gives each
+    word its likeliest tag, which for "store", "land" or "test" is the noun's: 163 of public-dev's 482 questions
+    asking "What/Who/Which ... do/does/did ...?" had no verb ("What do pyrenoids store?")."""
+    word, tag = found[k][2], found[k][3]
+    if tag != "NN" or not word.islower() or not found[k - 1][3].startswith(("NN", "CD", "PRP", "RB")):
+        return False
+    known = lexicon()
+    return any(known.get(form, "").startswith("VB") for form in (word + "ed", word + "d", word[:-1] + "ied"))
 
 
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
@@ -748,8 +802,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 1.0 if gaps and gap_before is None else 0.0,
                 1.0 if gaps and gap_after is None else 0.0,
                 1.0 if verb_at and first <= last and any(
-                    (0 < j - last <= 4 or j > last and _SET_OFF.fullmatch(sentence, b, tokens[j][0]))
-                    if slot[0] == "subject" else 0 < first - j <= 4 for j in verb_at) else 0.0,
+                    _in_slot(slot[0], sentence, tokens, j, first, last, b) for j in verb_at) else 0.0,
                 head,
                 modifiers,
                 sum(weight[t] for t in set().union(*(

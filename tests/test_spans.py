@@ -88,6 +88,9 @@ def test_a_place_is_nobody():
     places = [sentence[p.start:p.end] for p in propose("place", ["held", "talk"], [sentence], [1.0])]
     assert "French presidential palace" in places and not any("Rubio" in p for p in places)
     assert not someones("Continental Edison Company")  # named for someone, and a place of work
+    # a person's noun before a name says it is someone, whatever the first name ("in Kyiv" was no answer to where)
+    assert someones("Associated Press writers Illia Novikov") and someones("spokeswoman Tammy Bruce")
+    assert not someones("the river Thames") and not someones("the letter Bertha")
 
 
 def test_a_date_is_no_place():
@@ -343,10 +346,27 @@ def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_mar
     found = slots("What did Tesla invent?", "In 1887 Tesla invented the induction motor in New York.")
     assert found["induction motor"] == 1.0 and found["New York"] == 0.0
     assert question_slot("Where is Kyiv?") is None  # no verb but "is"
+    # after "did" and its subject, a word the lexicon tags a noun may be the verb ("store", "return")
+    assert question_slot("What do pyrenoids store?") == ("object", frozenset({"store"}))
+    assert question_slot("What did the Apollo 11 crew return to Earth?") == ("object", frozenset({"return"}))
     # an apposition set off by commas stands between a subject and its verb
     apposed = slots("Who called it important?", "Alina Polyakova, president of the Center for European Policy "
                     "Analysis in Washington, called this important.", "person")
     assert apposed["Alina Polyakova"] == 1.0 and apposed["president"] == 0.0
+    # a passive clause turns them round: the thing stored before "is stored", the killer after "killed by"
+    stored = slots("What do pyrenoids store?", "Starch is stored in the pyrenoids of hornworts.")
+    assert stored["Starch"] == 1.0 and stored["hornworts"] == 0.0
+    killed = slots("Who killed Begter?", "Begter was killed by his brother Khasar in 1180.", "person")
+    assert killed["Khasar"] == 1.0 and killed["Begter"] == 0.0
+
+
+def test_a_phrase_ending_on_a_places_noun_is_a_place_and_a_preposition_may_stand_before_its_article():
+    sentence = "They met for hours at the French presidential palace to discuss Ukraine."
+    assert [sentence[a:b] for a, b in PROPOSERS["place"](sentence)] == ["Ukraine", "French presidential palace"]
+    found = {sentence[p.start:p.end]: p for p in propose("place", ["talk", "held"], [sentence], [1.0])}
+    palace = found["French presidential palace"].features
+    assert palace[SPAN_FEATURES.index("typed")] == 1.0 and palace[SPAN_FEATURES.index("preposition")] == 1.0
+    assert found["Ukraine"].features[SPAN_FEATURES.index("preposition")] == 0.0  # "to discuss Ukraine"
 
 
 def test_words_are_tagged_by_the_lexicon_and_unknown_ones_by_their_shape():
