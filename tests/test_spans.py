@@ -64,6 +64,10 @@ def _texts(kind: str, sentence: str) -> list[str]:
     ("quote", "What did Macron say about Russia?", None),
     ("quote", "How did Luther describe his learning at the university?", "quote"),
     ("other", "What did the ferry's owner want?", None),
+    ("other", "What artist provided the woodcuts for Luther's Bible?", "person"),  # a person's noun asks for a name
+    ("other", "Which engineer made the induction motor more efficient?", "person"),
+    ("other", "What special was created for the anniversary?", "thing"),  # "special" is no one
+    ("other", "What omen was Genghis Khan said to have seen?", "thing"),
 ])
 def test_only_questions_asking_for_a_thing_get_a_short_answer(kind, question, asked):
     assert asked_kind(kind, question) == asked
@@ -161,6 +165,11 @@ def test_a_span_naming_someone_and_one_that_is_a_date_are_marked():
     date = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("date")] for p in proposals}
     assert someone["Alina Polyakova"] == 1.0 and someone["Center for European Policy Analysis"] == 0.0
     assert date["Thursday"] == 1.0 and date["Alina Polyakova"] == 0.0 and someone["Thursday"] == 0.0
+    # a person's noun before a name, or set off before it, says it is someone whatever the first name
+    sentence = "Rubio spoke by phone Thursday with his Russian counterpart, Sergey Lavrov, and with Paris."
+    proposals = propose("person", ["rubio", "speak"], [sentence], [1.0])
+    someone = {sentence[p.start:p.end]: p.features[SPAN_FEATURES.index("someone")] for p in proposals}
+    assert someone["Sergey Lavrov"] == 1.0 and someone["Paris"] == 0.0 and someone["Thursday"] == 0.0
 
 
 def test_the_words_next_to_a_span_and_the_question_words_around_it_are_features():
