@@ -126,16 +126,15 @@ class Kind:
     name: str
     asks: re.Pattern
     evidence: Callable[[str, frozenset[str], bool], float]
-    needs_evidence: bool = False  # a sentence without any is no answer ("How many ...?")
 
 
 # Checked in order; the first kind whose pattern matches the (lower-case) focus wins.
 KINDS = (
     Kind("age", re.compile(r"\bhow old\b|\b(what|which) age\b|\bage of\b"),
-         _age_evidence, needs_evidence=True),
+         _age_evidence),
     Kind("number", re.compile(r"\b(how (many|much|long|old|far|big|large|tall|high|often|fast|heavy|deep|wide)|"
                               r"what (number|percentage|percent|share|proportion|amount)|how much)\b"),
-         _number_evidence, needs_evidence=True),
+         _number_evidence),
     Kind("quote", re.compile(r"\b(what|how) (did|does|do|has|have|had) .{1,60}\b(say|said|write|wrote|tell|told|"
                              r"call|called|describe|described|post|posted|add|added|state|stated|use|used)\b|"
                              r"\bwhat (word|words|term|phrase|expression)\b"), _quote_evidence),
@@ -157,7 +156,7 @@ KINDS = (
     Kind("date", re.compile(r"^when\b|\bwhen (is|was|are|were|did|does|do|will|had|has)\b|\b(what|which) "
                             r"(days?|dates?|times?|years?|months?|weeks?|decades?|century|centuries|periods?|eras?)\b|"
                             r"\bhow long ago\b"),
-         _date_evidence, needs_evidence=True),
+         _date_evidence),
     Kind("reason", re.compile(r"^why\b|\bwhy (is|was|are|were|did|does|do|has|had|would)\b|\bwhat (caused|led to|"
                               r"made|prompted|reason)\b|\bfor what (reason|purpose)\b"), _reason_evidence),
 )
@@ -188,12 +187,6 @@ def evidence(kind: str, sentence: str, asked: frozenset[str] = frozenset(), past
     """
     found = _BY_NAME.get(kind)
     return found.evidence(sentence, asked, past) if found else 0.0
-
-
-def needs_evidence(kind: str) -> bool:
-    """Whether an answer to this kind must hold its evidence (a number, a time)."""
-    found = _BY_NAME.get(kind)
-    return bool(found and found.needs_evidence)
 
 
 def is_speech(sentence: str) -> bool:
