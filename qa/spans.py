@@ -27,7 +27,7 @@ from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS, Nou
 from .kinds import asks_role
 from .names import is_city, pronoun_of
 from .sentences import PLACE_OF, STOPWORDS, terms, words
-from .tags import lexicon, tagged
+from .tags import lexicon, tag_of, tagged
 
 
 @dataclass(frozen=True)
@@ -175,8 +175,8 @@ def someones(text: str) -> bool:
     named = text.split()
     if len(named) < 2 or named[-1].lower() in _PLACE_NOUNS:
         return False
-    return any(named[i][:1].isupper() and pronoun_of(" ".join(named[i:])) is not None for i in range(len(named) - 1)) \
-        or _titled(named)
+    return any(named[i][:1].isupper() and named[i + 1][:1].isupper() and pronoun_of(" ".join(named[i:])) is not None
+               for i in range(len(named) - 1)) or _titled(named)
 
 
 def _titled(named: Sequence[str]) -> bool:
@@ -218,11 +218,20 @@ def _numbers(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[i
             b = a + len(tail[0])
         while b > a and sentence[b - 1] in ".,":
             b -= 1
-        out.append((a, b))
         bare = _BARE.match(sentence, a, b)
+        if bare and bare.end() < b and not tag_of(sentence[bare.end():b].strip()).startswith(("NN", "CD")):
+            b = _unit_noun(sentence, b) or bare.end()  # a unit is a noun: "two main", "265.7 nautical" were answers
+        out.append((a, b))
         if bare and bare.end() < b:  # "three grounds": "three" too
             out.append((a, bare.end()))
     return out
+
+
+def _unit_noun(sentence: str, at: int) -> int | None:
+    """Where the noun after a number's describing word ends ("265.7 nautical miles", "eight public universities"),
+    or None when no noun follows it ("two main", then a verb: the number stands alone)."""
+    m = re.compile(r" ([a-z]+(?:-[a-z]+)?)").match(sentence, at)
+    return m.end() if m and tag_of(m.group(1)).startswith("NN") else None
 
 
 def _ages(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
@@ -372,7 +381,14 @@ def _chunks(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int], ...]
             a, b = ends(left), ends(right)
             if a and b:
                 out.append((a[0], b[1]))
-    return tuple(dict.fromkeys(out))
+    # A break at a question's word inside someone's name leaves the rest of it ("Who did Rubio talk to?": not
+    # "U.S. Secretary of State Marco"): a phrase that reaches into the name of someone the question names, and
+    # not over the whole of it, is no answer. Only a person's: "Rice" of "Rice University" answers "What
+    # university ...?" (over every name, public-dev's span F1 fell from 0.466 to 0.454).
+    held = [(a, b) for a, b in _names(sentence) if _word_terms(sentence[a:b]) & asked
+            and pronoun_of(sentence[a:b]) is not None]
+    return tuple(s for s in dict.fromkeys(out) if not any(
+        s[0] < b and a < s[1] and not (s[0] <= a and b <= s[1]) for a, b in held))
 
 
 def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
@@ -416,6 +432,9 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
         joined = first > 0 and found[first - 1][2].lower() in _ROLE_JOINERS
         named = {k for k in persons if any(c <= found[k][0] < d and " " in sentence[c:d] for c, d in people)}
         before = None if joined else _role_run(found, first - 1, -1, others, named)
+        shared = _shared_role(sentence, found, people, first)
+        if shared:  # "writers Illia Novikov and Hanna Arhirova": the role before the pair is each one's
+            out.append(shared)
         reach = first - 1 if before is None else next(k for k, t in enumerate(found) if t[0] == before[0]) - 1
         if reach >= 0 and found[reach][2] == ",":
             out.append(_role_run(found, reach - 1, -1, others, persons))
@@ -427,6 +446,21 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
             k = next((k for k, t in enumerate(found) if t[0] >= said.end()), len(found))
             out.append(_role_run(found, k, 1, set()))  # what one is said to be may hold names ("Serbian American")
     return list(dict.fromkeys(span for span in out if span is not None))
+
+
+def _shared_role(sentence: str, found: Sequence[tuple[int, int, str, str]], people: Sequence[tuple[int, int]],
+                 first: int) -> tuple[int, int] | None:
+    """The role before a pair of names joined by "and", for the second ("Associated Press writers Illia Novikov
+    and Hanna Arhirova"; "Who is Hanna Arhirova?" had no short answer): the words before the first name, when
+    no role of the second's own stands between ("Sybiha and Defense Minister Rustem Umerov" has one)."""
+    if first < 2 or found[first - 1][2].lower() != "and":
+        return None
+    end = found[first - 2][1]
+    pair = next(((c, d) for c, d in people if d == end and " " in sentence[c:d]), None)  # a full name
+    if pair is None:
+        return None
+    k = next(k for k, t in enumerate(found) if t[0] >= pair[0])
+    return _role_run(found, k - 1, -1, set())
 
 
 # A name said to be someone: "is", "was", "has been" and an article after it, past a bracket ("Nikola Tesla
@@ -739,6 +773,12 @@ def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> b
     return any(known.get(form, "").startswith("VB") for form in (word + "ed", word + "d", word[:-1] + "ied"))
 
 
+# The asked kinds whose answer is never someone. Short answers to where-questions that named someone: public-dev
+# 7 of 119, conv-dev 13 of 170; to when-questions, none of public-dev's 165 nor conv-dev's 128 named someone
+# right, nor did any short answer to a who-question that was a date (2026-12-07).
+_NOT_WHO = frozenset(("place", "date"))
+
+
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
             noun: frozenset[str] = frozenset(), slot: Slot | None = None,
             term_weights: Sequence[float] = (), rarity: Callable[[str], float] | None = None,
@@ -769,9 +809,12 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         filed = _dateline(sentence) if asked != "place" else 0
         if filed:
             typed, generic = [(a, b) for a, b in typed if a >= filed], [(a, b) for a, b in generic if a >= filed]
-        if asked == "place":  # a place is nobody ("Where were the talks held?" was "President Donald Trump")
+        if asked in _NOT_WHO:  # a place or time is nobody ("Where were the talks held?" was "President Donald Trump")
             typed = [(a, b) for a, b in typed if not someones(sentence[a:b])]
             generic = [(a, b) for a, b in generic if not someones(sentence[a:b])]
+        elif asked == "person" and (when := _dates(sentence)):  # and nobody is a time ("Who hit Dnipro?" was
+            # "Wednesday night": the article leaves the doer out)
+            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in when)]
         typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()
