@@ -774,8 +774,9 @@ def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> b
 
 
 # The asked kinds whose answer is never someone. Short answers to where-questions that named someone: public-dev
-# 7 of 119, conv-dev 13 of 170; to when-questions, none of public-dev's 165 nor conv-dev's 128 named someone
-# right, nor did any short answer to a who-question that was a date (2026-12-07).
+# 7 of 119, conv-dev 13 of 170; to when-questions, one of public-dev's 165 as typed and one of
+# conv-dev's 128 ("19th of June General Eliott": the date was the answer). No short answer to a who-question
+# was a date, and no gold one (2026-12-07).
 _NOT_WHO = frozenset(("place", "date"))
 
 
