@@ -109,14 +109,14 @@ def read(question: str, earlier: Sequence[tuple[str, str]] = (), vocabulary: Voc
     keeps its subject.
     """
     subjects: list[_Subject] = []
-    previous = ""
+    previous = said = ""
     readings: list[str] = []
     for asked, answer in earlier:
-        reading = _read_one(asked, previous, subjects, vocabulary, True)
+        reading = _read_one(asked, previous, said, subjects, vocabulary, True)
         subjects = _remember(reading.text, answer, subjects, vocabulary)
-        previous = reading.text
+        previous, said = reading.text, answer
         readings.append(previous)
-    return replace(_read_one(question, previous, subjects, vocabulary, cased), earlier=tuple(readings))
+    return replace(_read_one(question, previous, said, subjects, vocabulary, cased), earlier=tuple(readings))
 
 
 def own_terms(text: str) -> list[str]:
@@ -131,14 +131,20 @@ def is_follow_up(question: str) -> bool:
     return len(terms(question)) <= 2 and not re.search(WH + r"\b", question, re.IGNORECASE)  # "the Germans?"
 
 
-def _read_one(question: str, previous: str, subjects: list[_Subject], vocabulary: Vocabulary | None,
+def _read_one(question: str, previous: str, said: str, subjects: list[_Subject], vocabulary: Vocabulary | None,
               cased: bool) -> Reading:
+    """``question`` read after ``previous`` (as it was read) and its answer's text ``said``."""
     if not previous:
         return Reading(question)
     text = question.strip()
     bare = ELLIPTICAL.sub("", text).strip(" ,") if ELLIPTICAL.match(text) else text
     if _ASKING_ONLY.match(text):  # "Why?", "for what?", "who else?"; "What about?" keeps its "what"
-        return Reading(_join(bare if _ASKING.search(bare) else text, _after_asking(previous)), previous)
+        rest = _after_asking(previous)
+        whose = _asks_who_did(previous) or _WHOM_DID.match(previous) and _ends_on_verb(previous)
+        doer = whose and said and next(iter(_answered(previous, said, vocabulary)), "")
+        if doer and not re.match(r"\W*(?:who|whom)\b", bare, re.IGNORECASE):  # "who else?" asks the same again
+            rest = _with_subject(rest, doer) if _asks_who_did(previous) else f"{rest.rstrip('?!. ')} {doer}"
+        return Reading(_join(bare if _ASKING.search(bare) else text, rest), previous)
     if _asks_a_noun_only(bare):  # "In what year?", "For what reason?", "How many prisoners?"
         return Reading(_join(bare, _after_asking(previous, True)), previous)
     if bare and len(terms(bare)) <= 3 and not re.search(WH + r"\b", bare, re.IGNORECASE):  # "And the Germans?"
@@ -240,14 +246,19 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     new = [_Subject(n, _is_person(n) or said, not (who or said)) for n in asked
            for said in [asks_speaker(question, n) and not re.search(_PASSIVE + re.escape(n), question)]]
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
-        first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
-        held = {t for n in asked for t in terms(n)}
-        answered = [n for n in map(_untitled, named_things(first, vocabulary, True))
-                    if not set(terms(n)) <= held and _is_person(n) and not _after_article(first, n)]
-        answered = [n for n in answered if not _title_only(n)] or answered
-        new = [_Subject(n, True, False) for n in answered[:1]] + new
+        new = [_Subject(n, True, False) for n in _answered(question, answer, vocabulary)[:1]] + new
     names = {s.name for s in new}
     return new + [s for s in subjects if s.name not in names]
+
+
+def _answered(question: str, answer: str, vocabulary: Vocabulary | None) -> list[str]:
+    """The people the answer's first sentence names that the question does not, as names (no titles)."""
+    asked = named_things(question, vocabulary, True)
+    first = _QUOTED.sub(" ", re.split(r"\s*\[\d+\]\s*", answer.strip(), maxsplit=1)[0])
+    held = {t for n in asked for t in terms(n)}
+    answered = [n for n in map(_untitled, named_things(first, vocabulary, True))
+                if not set(terms(n)) <= held and _is_person(n) and not _after_article(first, n)]
+    return [n for n in answered if not _title_only(n)] or answered
 
 
 # What an answer quotes is someone's words, not who it names: in '"There! I forgot to knock," said Tom' the
@@ -265,6 +276,10 @@ def _untitled(name: str) -> str:
     Rubio" the capitalised runs are "Secretary" and "State Marco Rubio", and the person is "Marco Rubio";
     before a surname alone a title stays, as it says who ("Mrs. Wingfield")."""
     named = name.split()
+    while len(named) > 1 and named[0].lower() in CALENDAR and named[1].lower().strip(".") in TITLES:
+        # "19th of June General Eliott": a date before a title ("May Smith" is someone)
+        named = named[1:]
+    name = " ".join(named)
     lead = 0
     while lead < len(named) and named[lead].lower().strip(".") in TITLES:
         lead += 1
@@ -320,6 +335,50 @@ def _after_asking(previous: str, its_noun: bool = False) -> str:
                     skip += 2 if words_[skip + 1].lower() in ("the", "a", "an", "this", "that", "his", "her") else 1
         rest = " ".join(words_[skip:])
     return rest.strip()
+
+
+# A question asking who did something, its verb straight after "who" ("Who is related to the Captain?", "Who
+# developed it?"): whom its answer named is the subject the next elliptical question asks about ("How?" was
+# read "How is related to the Captain?"); asking whom someone did something to, the object ("When?" after "Who
+# did Rubio speak with?" is "When did Rubio speak with Sergey Lavrov?").
+_AUXILIARIES = frozenset("is are was were has have had will would can could should may might must".split())
+_SUBJECT_PRONOUNS = frozenset("he she they it you we i".split())
+_WHOM_DID = re.compile(r"\W*(?:who|whom)\s+(?:did|does|do)\b", re.IGNORECASE)  # "Who did Rubio call?": the object
+_PREPOSITIONS = frozenset(_PREPOSITION.split("|"))
+
+
+def _ends_on_verb(question: str) -> bool:
+    """Whether a question ends on its verb or a preposition after it, where its object stood ("Who did Rubio
+    speak with?", "Who did Rubio call?"); not "Who did the ranking?", whose "did" is the verb itself."""
+    last = re.findall(r"[\w'-]+", question)[-1:]
+    return bool(last) and (last[0].lower() in _PREPOSITIONS or tag_of(last[0].lower()) in ("VB", "VBP"))
+
+
+_HAVE = frozenset(("has", "have", "had"))  # an auxiliary before a participle only: "Who had a love affair?"
+
+
+def _asks_who_did(question: str) -> bool:
+    """Whether a question asks who did something: "who" and a verb ("Who developed it?", "Who did the ranking?"),
+    or an auxiliary and no subject after it ("Who is related to ...?"; not "who was Duane thankful to", "Who did
+    Rubio call?" nor "Who under?")."""
+    said = re.findall(r"[\w'-]+", question)
+    if len(said) < 2 or said[0].lower() != "who":
+        return False
+    verb = said[1].lower()
+    if verb in ("did", "does", "do"):
+        return not _ends_on_verb(question)
+    if verb in _AUXILIARIES:
+        return len(said) > 2 and said[2].islower() and said[2] not in _SUBJECT_PRONOUNS
+    return tag_of(verb).startswith("VB")
+
+
+def _with_subject(rest: str, doer: str) -> str:
+    """The rest of a who-did question with its answer as the subject: after the auxiliary ("is Tom related to
+    the Captain?"), else before the verb ("Tom developed it?")."""
+    first, _, after = rest.partition(" ")
+    if first.lower() in _AUXILIARIES and after and (first.lower() not in _HAVE or tag_of(after.split()[0]) == "VBN"):
+        return f"{first} {doer} {after}"
+    return f"{doer} {rest}"
 
 
 # "how" and the word that says what it asks: "How many prisoners?", "How long?"

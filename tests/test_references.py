@@ -87,6 +87,18 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # a place said of is no one: "he" is still whom the answer named
     ("What else did he say?", [("Who said Russia is using the attacks?", "Ukrainian officials said so. [1]")],
      "What else did he say?"),
+    # after "who did it?", an elliptical question asks it of whom the answer named (not of "who"'s place)
+    ("How?", [("Who is related to the Captain?", "It is Jack Harvey, his nephew. [1]")],
+     "How is Jack Harvey related to the Captain?"),
+    ("with whom?", [("who was negotiating?", "It was Kate Smith. [1]")], "with whom was Kate Smith negotiating?"),
+    ("Why?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
+     "Why Mrs. Wingfield had a love affair?"),  # "had" before no participle is the verb
+    ("who else?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")], "who else had a love affair?"),
+    ("When?", [("Who did Rubio speak with?", "Rubio spoke by phone with his counterpart, Sergey Lavrov. [1]")],
+     "When did Rubio speak with Sergey Lavrov?"),
+    ("When?", [("Who did the ranking?", "Geneva did. [1]")], "When did the ranking?"),  # "did" is its verb
+    ("When?", [("Who visited him?", "On the 19th of June General Eliott visited him. [1]")],
+     "When General Eliott visited him?"),  # a month before a title is no name's
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
