@@ -778,6 +778,10 @@ def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> b
 # conv-dev's 128 ("19th of June General Eliott": the date was the answer). No short answer to a who-question
 # was a date, and no gold one (2026-12-07).
 _NOT_WHO = frozenset(("place", "date"))
+# Nor is a time word alone ("Hours" of "Hours earlier"): as short answers to who-questions "Day", "Time",
+# "morning" were wrong 7 times over the dev sets and never right (2026-12-07).
+_TIME_WORDS = frozenset("""moment moments minute minutes hour hours day days night nights morning mornings afternoon
+    evening evenings week weeks month months year years decade decades century centuries time times""".split())
 
 
 def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str], shares: Sequence[float],
@@ -813,9 +817,12 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         if asked in _NOT_WHO:  # a place or time is nobody ("Where were the talks held?" was "President Donald Trump")
             typed = [(a, b) for a, b in typed if not someones(sentence[a:b])]
             generic = [(a, b) for a, b in generic if not someones(sentence[a:b])]
-        elif asked == "person" and (when := _dates(sentence)):  # and nobody is a time ("Who hit Dnipro?" was
-            # "Wednesday night": the article leaves the doer out)
-            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in when)]
+        elif asked == "person":  # and nobody is a time ("Who hit Dnipro?" was "Wednesday night", then "Hours"
+            # of "Hours earlier": the article leaves the doer out)
+            when = _dates(sentence)
+            typed = [(a, b) for a, b in typed if not _TIME_WORDS.issuperset(sentence[a:b].lower().split())]
+            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in when)
+                       and not _TIME_WORDS.issuperset(sentence[a:b].lower().split())]
         typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()

@@ -107,7 +107,7 @@ def test_a_time_is_nobody_and_nobody_is_a_time():
     assert not someones("June 11, 1962") and not someones("May 1888") and someones("May Smith")
     sentence = "Hours earlier, a strike hit the city of Dnipro on Wednesday night, regional authorities said."
     who = [sentence[p.start:p.end] for p in propose("person", ["hit", "dnipro"], [sentence], [1.0])]
-    assert "regional authorities" in who and "Wednesday night" not in who
+    assert "regional authorities" in who and "Wednesday night" not in who and "Hours" not in who
     sentence = "Keith Glennan was sworn in on August 19, 1958, with Hugh Dryden as his deputy."
     when = [sentence[p.start:p.end] for p in propose("date", ["sworn"], [sentence], [1.0])]
     assert "August 19, 1958" in when and not any("Dryden" in w or "Glennan" in w for w in when)
