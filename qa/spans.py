@@ -391,6 +391,15 @@ def _chunks(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int], ...]
         s[0] < b and a < s[1] and not (s[0] <= a and b <= s[1]) for a, b in held))
 
 
+@lru_cache(maxsize=20_000)
+def _naming_asked(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int], ...]:
+    """The capitalised runs, titles included, that name someone the question names ("U.S. Secretary of State
+    Marco Rubio" for "Rubio"): every word of one is that person's."""
+    return tuple((m.start(), m.end()) for m in _CAPITALISED.finditer(sentence)
+                 if any(m.start() <= a and b <= m.end() and _word_terms(sentence[a:b]) & asked
+                        and pronoun_of(sentence[a:b]) is not None for a, b in _names(sentence)))
+
+
 def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
     return list(dict.fromkeys([*_quotes(sentence), *_names(sentence), *_chunks(sentence, asked)]))
 
@@ -778,6 +787,7 @@ def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> b
 # conv-dev's 128 ("19th of June General Eliott": the date was the answer). No short answer to a who-question
 # was a date, and no gold one (2026-12-07).
 _NOT_WHO = frozenset(("place", "date"))
+_NOT_WHEN = frozenset(("person", "place"))
 # Nor is a time word alone ("Hours" of "Hours earlier"): as short answers to who-questions "Day", "Time",
 # "morning" were wrong 7 times over the dev sets and never right (2026-12-07).
 _TIME_WORDS = frozenset("""moment moments minute minutes hour hours day days night nights morning mornings afternoon
@@ -817,12 +827,17 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         if asked in _NOT_WHO:  # a place or time is nobody ("Where were the talks held?" was "President Donald Trump")
             typed = [(a, b) for a, b in typed if not someones(sentence[a:b])]
             generic = [(a, b) for a, b in generic if not someones(sentence[a:b])]
-        elif asked == "person":  # and nobody is a time ("Who hit Dnipro?" was "Wednesday night", then "Hours"
-            # of "Hours earlier": the article leaves the doer out)
+        if asked in _NOT_WHEN:  # and nobody, and no place, is a time ("Who hit Dnipro?" was "Wednesday night",
+            # then "Hours" of "Hours earlier": the article leaves the doer out; "Where is Dnipro?" too)
             when = _dates(sentence)
             typed = [(a, b) for a, b in typed if not _TIME_WORDS.issuperset(sentence[a:b].lower().split())]
             generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in when)
                        and not _TIME_WORDS.issuperset(sentence[a:b].lower().split())]
+        if asked == "person":  # nor the titles of whom the question names ("Who did Rubio talk to?" was
+            # "U.S. Secretary", of "U.S. Secretary of State Marco Rubio")
+            named = _naming_asked(sentence, asked_terms)
+            typed = [(a, b) for a, b in typed if not any(c <= a and b <= d for c, d in named)]
+            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in named)]
         typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()

@@ -108,6 +108,9 @@ def test_a_time_is_nobody_and_nobody_is_a_time():
     sentence = "Hours earlier, a strike hit the city of Dnipro on Wednesday night, regional authorities said."
     who = [sentence[p.start:p.end] for p in propose("person", ["hit", "dnipro"], [sentence], [1.0])]
     assert "regional authorities" in who and "Wednesday night" not in who and "Hours" not in who
+    # nor is a time a place ("Where is Dnipro?" was answered "Wednesday night")
+    where = [sentence[p.start:p.end] for p in propose("place", ["dnipro"], [sentence], [1.0])]
+    assert "Wednesday night" not in where and "Hours" not in where and "city" in " ".join(where)
     sentence = "Keith Glennan was sworn in on August 19, 1958, with Hugh Dryden as his deputy."
     when = [sentence[p.start:p.end] for p in propose("date", ["sworn"], [sentence], [1.0])]
     assert "August 19, 1958" in when and not any("Dryden" in w or "Glennan" in w for w in when)
@@ -117,6 +120,8 @@ def test_a_phrase_is_not_cut_out_of_the_name_of_someone_the_question_names():
     sentence = "U.S. Secretary of State Marco Rubio and presidential envoy Steve Witkoff joined the talks."
     texts = {sentence[p.start:p.end] for p in propose("person", ["rubio", "talk"], [sentence], [1.0])}
     assert "Steve Witkoff" in texts and not any(t.endswith("Marco") for t in texts)
+    # nor are the titles before that name someone else ("Who did Rubio talk to?" was "U.S. Secretary")
+    assert not any("Secretary" in t for t in texts)
     # a thing's name may be: "What university donated the land?"
     sentence = "Rice University donated the land for the center."
     texts = {sentence[p.start:p.end] for p in propose("thing", [t for w in ("university", "donated", "land") for t in terms(w)],
