@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from .articles import END_MATTER, section_label
 from .features import NounShape
-from .kinds import is_speech, related
+from .kinds import is_speech, related, said_by_pronoun, speaks
 from .question import Question
 from .scoring import Candidate, held, shares
 from .sentences import IRREGULAR, own_notes, terms, words
@@ -269,7 +269,7 @@ def compose(
     """
     if not candidates:
         return Answer("The articles don't say: there is nothing to search.", False, [], q.text, 0.0, q.searched)
-    if q.gated or sure < threshold:
+    if q.gated or sure < threshold or unspoken(q, candidates):
         return refuse(q, candidates, sure)
     chosen = choose(q, candidates, weights, limit, list_limit)
     share = dict(zip(map(id, candidates), shares(candidates)))
@@ -368,6 +368,32 @@ def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:
     return Answer(text, False, citations, q.text, round(sure, 3), q.searched)
 
 
+def unspoken(q: Question, candidates: Sequence[Candidate]) -> bool:
+    """Whether the question asks what someone said and no candidate sentence reports their words (by name, by
+    a pronoun after the name, or as a story's unattributed dialogue): "What did Lavrov say?" of an article
+    where Rubio spoke with Lavrov and a spokeswoman said so is not answered by her statement (the kind of
+    thing asked for is missing, as a date is for "when")."""
+    speakers = q.speakers
+    return bool(speakers) and not any(c.feature("speaker") > 0 or speaks(c.sentence, speakers) or _anyones(c)
+                                      for c in candidates)
+
+
+def _anyones(c: Candidate) -> bool:
+    """Whether a sentence is a story's dialogue, which names no speaker: it may be anyone's words, unless it goes
+    on with a quote that the sentence before it gave to someone by name ('"...," the statement says.
+    "The encouraging reception in Paris ..."' is the statement's)."""
+    if not _DIALOGUE.match(c.sentence) or is_speech(c.sentence):
+        return False
+    if not c.index:
+        return True
+    before = c.passage.text[slice(*c.passage.sentences[c.index - 1])]
+    return not (is_speech(before) and not said_by_pronoun(before))
+
+
+# A sentence that opens with a quotation mark.
+_DIALOGUE = re.compile(r"\s*[\"“'‘]")
+
+
 def _cite(n: int, cand: Candidate, share: float) -> Citation:
     p = cand.passage
     return Citation(
@@ -388,14 +414,22 @@ _BE_ASKED = re.compile(r"^(how \w+|(?:what|which) \w+|when|where|who|whom|what|w
                        r"([^?]+?)[?.!\s]*$", re.IGNORECASE)
 
 
+_SAID_PAST = {"say": "said", "tell": "told", "write": "wrote", "add": "added", "state": "stated", "post": "posted"}
+_SAY_ASKED = re.compile(r"what did ([^?]{1,60}?) (say|tell|write|add|state|post)\b([^?]{0,60}?)[?.!\s]*$",
+                        re.IGNORECASE)
+
+
 def unsaid(question: str) -> str:
     """What a refusal says the articles don't say, for a question asked with "to be" ("" for other questions).
 
     >>> unsaid("How old is Marco Rubio?"), unsaid("When was the treaty signed?"), unsaid("What's the weather in Kyiv?")
     ('how old Marco Rubio is', 'when the treaty was signed', 'what the weather in Kyiv is')
-    >>> unsaid("Why did the talks fail?")
-    ''
+    >>> unsaid("Why did the talks fail?"), unsaid("What did Lavrov say about the talks?")
+    ('', 'what Lavrov said about the talks')
     """
+    spoken = _SAY_ASKED.match(question.strip())
+    if spoken:
+        return f"what {spoken.group(1)} {_SAID_PAST[spoken.group(2).lower()]}{spoken.group(3)}"
     text = re.sub(r"^(\w+)'s\b", r"\1 is", question.strip())
     found = _BE_ASKED.match(text)
     if not found or len(text.split()) > 14:

@@ -224,6 +224,44 @@ def speaks(sentence: str, names: Sequence[str]) -> bool:
     return False
 
 
+def speaks_after(sentence: str, before: str, names: Sequence[str]) -> bool:
+    """Whether ``sentence`` gives the words of one of ``names`` through a pronoun, "he said" or "she
+    added", with the name in the sentence ``before`` it or earlier in its own ("Ukraine's presidential
+    adviser, Andrii Yermak, said ... ." then '"It was a very substantive conversation," he wrote.').
+
+    >>> speaks_after('"We continue our work," he wrote.', "Andrii Yermak said the talks went well.", ["Yermak"])
+    True
+    >>> speaks_after('"We continue our work," he wrote.', "Rubio spoke with Sergey Lavrov.", ["Yermak"])
+    False
+    >>> speaks_after('"It matters," she added.', 'The Trump plan offers "carrots," she said.', ["Trump"])
+    False
+    """
+    found = _PRONOUN_SAID.search(sentence)
+    if not found:
+        return False
+    last = [n.split()[-1] for n in names if n.split()]
+    if any(_named(w, before) for w in last) and (speaks(before, names) or not is_speech(before)):
+        return True
+    # earlier in its own sentence, with no one else named between ("Andrew Felps will not let us stay if he
+    # has bought the place, as he says"; not "The Trump administration has offered Russia carrots, she said")
+    ahead = sentence[:found.start()]
+    return any(at is not None and not _CAPITAL_WORD.search(ahead, at) for w in last for at in [_named(w, ahead)])
+
+
+def _named(word: str, text: str) -> int | None:
+    """Where ``word`` last stands in ``text`` as a word of its own, past its end; None where it does not."""
+    ends = [m.end() for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", text, re.IGNORECASE)]
+    return ends[-1] if ends else None
+
+
+_CAPITAL_WORD = re.compile(r"\b[A-Z][a-z]")
+
+
+def said_by_pronoun(sentence: str) -> bool:
+    """Whether a sentence gives words to "he", "she" or "they" ('"...," he wrote.')."""
+    return bool(_PRONOUN_SAID.search(sentence))
+
+
 def asks_speaker(question: str, name: str) -> bool:
     """Whether a question has ``name`` speak: the name before a verb of speech within three words ("What did
     Yermak say about it?"), not after one ("Who said Russia is using the attacks?").
@@ -236,11 +274,25 @@ def asks_speaker(question: str, name: str) -> bool:
 
 
 # Around a speaker's name, patterns compiled once, not per question's names: "Sybiha('s) ... said" within
-# three words, and "said (Foreign Minister Andrii) Sybiha" past up to four capitalised words or "the".
+# three words, or just past a phrase set off by commas ("Alina Polyakova, president of the Center ..., called
+# this"; not "Lavrov, conveying the message he gave, spokeswoman Tammy Bruce said"),
+# and "said (Foreign Minister Andrii) Sybiha" past up to four capitalised words or "the".
 _WORD = re.compile(r"\w")
 _NAME_END = re.compile(r"(?:'s)?\b")
-_SAID_AFTER = re.compile(r"(?:'s)?\b\W+(?:[\w'-]+\W+){0,3}?" + _SPEECH.pattern, re.IGNORECASE)
-_SAID_BEFORE = re.compile(_SPEECH.pattern + r"\W+(?:(?-i:the|[A-Z][\w.'-]*)\W+){0,4}?\Z", re.IGNORECASE)
+# Besides the verbs of ``_SPEECH`` (whose sentences stores mark as speech), those that give a speaker's words
+# less often: "Gottfried Fritschel pointed out in 1867 that ..." answers "What did Fritschel say ...?".
+_SPOKE = (r"\b(?:write|tell|pointed out|explained|claimed|replied|answered|asked|announced|insisted|declared|remarked|"
+          r"admitted|reported|recalled|observed|cried|exclaimed|maintained|contended|concluded|testified|"
+          r"acknowledged|promised|urged|vowed|denied|confirmed|predicted|whispered|shouted|continued)\b")
+# lower case: "the United States" states nothing
+_SAID_WORDS = _SPEECH.pattern + "|" + _SPOKE
+_SAID = (r"(?:(?-i:" + _SAID_WORDS + "|" + _SAID_WORDS.replace("\\b", "\0").upper().replace("\0", "\\b")
+         + r")|\bAccording to\b)")  # or shouted
+_SAID_AFTER = re.compile(r"(?:'s)?\b(?:\s*,[^,;\"“”]{1,100},\s*(?-i:[a-z]+\s+)?|\W+(?:[\w'-]+\W+){0,3}?)" + _SAID,
+                         re.IGNORECASE)
+_PRONOUN_SAID = re.compile(r"\b(?:he|she|they)\s+(?:\w+ly\s+)?" + _SAID + r"|" + _SAID + r"\s+(?:he|she|they)\b",
+                           re.IGNORECASE)
+_SAID_BEFORE = re.compile(_SAID + r"\W+(?:(?-i:the|[A-Z][\w.'-]*)\W+){0,4}?\Z", re.IGNORECASE)
 
 
 # What answering reads of a sentence before any question: its terms in order, its word count, and

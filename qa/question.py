@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .conversation import Turn
-from .kinds import FUTURE, KINDS, LIST, PAST, ROLE_TERMS, asks_role, related
+from .kinds import FUTURE, KINDS, LIST, PAST, ROLE_TERMS, asks_role, asks_speaker, related
 from .names import mentioned, named_things, surname_only
 from .normalise import focus, normalise
 from .references import FRAMING, WH, is_follow_up, own_terms, read
@@ -99,6 +99,13 @@ class Question:
     def speech(self) -> bool:
         """Whether it asks what someone said (then quotes are answers, not noise)."""
         return self.kind == "quote"
+
+    @property
+    def speakers(self) -> tuple[str, ...]:
+        """The named things an article holds that the question has speak ("What did Lavrov say?": Lavrov)."""
+        if not self.speech:
+            return ()
+        return tuple(n for n in self.names if n not in self.absent and asks_speaker(self.searched, n))
 
 
 # Phrases that ask with several words what one word of ``RELATED`` says.

@@ -26,7 +26,7 @@ import numpy as np
 from .articles import END_MATTER, Passage, embed_text
 from .conversation import Focus
 from .features import ANSWERABILITY_FEATURES, SENTENCE_FEATURES
-from .kinds import SentenceFacts, evidence, is_speech, related, speaks
+from .kinds import SentenceFacts, evidence, is_speech, related, speaks, speaks_after
 from .names import paired_otherwise
 from .question import Question, only_unknown
 from .retrieve import Hit, Leaning
@@ -141,6 +141,16 @@ def held(cand: Candidate) -> frozenset[str]:
     return reads([cand.passage], [0])[0].held[cand.index]
 
 
+def _last_sentence(passages: Sequence[Passage], row: int) -> str:
+    """The sentence before passage ``row``'s first: the last of the passage before it in the same section."""
+    if row <= 0:
+        return ""
+    before, passage = passages[row - 1], passages[row]
+    if (before.article, before.section) != (passage.article, passage.section) or not before.sentences:
+        return ""
+    return before.text[slice(*before.sentences[-1])]
+
+
 def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit, Passage, int]], np.ndarray]:
     """Every sentence of the retrieved passages and its feature row (``SENTENCE_FEATURES``).
 
@@ -166,6 +176,7 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
 
     rows: list[tuple[Hit, Passage, int]] = []
     read_list: list[_Read] = []
+    read_rows: list[int] = []  # the row of each of them
     held_rows: list[list[bool]] = []
     header_rows: list[list[bool]] = []
     sizes: list[int] = []  # sentences per passage
@@ -182,6 +193,7 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         if not n:
             continue
         read_list.append(read)
+        read_rows.append(hit.row)
         sizes.append(n)
         rows.extend((hit, passage, i) for i in range(n))
         held_rows.extend([bool(f & h) for f in alts] for h in read.held)
@@ -251,9 +263,13 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         asked = q.asked_words
         matrix[:, kind_column] = [evidence(q.kind, s, asked, q.past) for r in read_list for s in r.texts]
     if q.speech and q.names:
-        # Only a sentence that reports speech at all can report X's (``speaks`` looks for the same verbs).
-        matrix[:, column["speaker"]] = [bool(said) and speaks(s, q.names)
-                                        for r in read_list for s, said in zip(r.texts, r.speech)]
+        # Only a sentence that reports speech at all can report X's (``speaks`` looks for the same verbs), by
+        # name or by a pronoun after it ("he wrote", the sentence before naming him).
+        speakers = q.speakers or q.names
+        matrix[:, column["speaker"]] = [
+            bool(said) and (speaks(s, speakers) or speaks_after(s, before, speakers))
+            for row, r in zip(read_rows, read_list)
+            for s, said, before in zip(r.texts, r.speech, [_last_sentence(passages, row), *r.texts])]
     if focus.said:
         before, after = _after_answer(rows, frozenset(focus.said))
         matrix[:, column["answered_before"]] = before

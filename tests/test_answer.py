@@ -247,6 +247,42 @@ def _retrieved(text: str) -> tuple[Retrieved, Vocabulary]:
     return Retrieved(hits, passages, lambda row: np.zeros(len(passages[row].sentences)), vocabulary), vocabulary
 
 
+def test_what_someone_said_is_refused_when_no_sentence_reports_their_words():
+    retrieved, vocabulary = _retrieved(TALKS)
+    weights = load_weights()
+    for question, answered in (("What did Lavrov say?", False), ("What did Rubio write?", True),
+                               ("What did Tammy Bruce say about the call?", True)):
+        q = analyse(question, vocabulary)
+        answer = compose(q, rank(*sentence_features(q, retrieved), weights, 5), 0.9, 0.5, weights)
+        # Lavrov is named beside the spokeswoman's words, which are not his
+        assert answer.answered is answered, question
+    assert answer.answered and "Tammy Bruce" in answer.text
+    q = analyse("What did Lavrov say?", vocabulary)
+    answer = compose(q, rank(*sentence_features(q, retrieved), weights, 5), 0.9, 0.5, weights)
+    assert answer.text.startswith("The articles don't say what Lavrov said.") and answer.citations
+
+
+@pytest.mark.parametrize("text, question, answered", [
+    # a quote that goes on from one the sentence before gave by name is that speaker's, not Lavrov's
+    ('Rubio spoke with Sergey Lavrov, conveying the message he gave in Paris, spokeswoman Tammy Bruce said. '
+     '"Peace is possible," the statement says. "The reception in Paris was encouraging."',
+     "What did Lavrov say?", False),
+    # a story's dialogue names no speaker: it may be hers
+    ('Mrs. Windfield looked up at her son. "Tobacco is so scarce now that the price is rising, Vincent."',
+     "What did Mrs. Windfield say is so scarce?", True),
+    # "he" after the sentence that named him
+    ('Andrii Yermak said the delegations discussed a ceasefire. "It was a very substantive conversation," he '
+     'wrote.', "What did Yermak write about the conversation?", True),
+])
+def test_whose_words_a_quote_gives(text, question, answered):
+    retrieved, vocabulary = _retrieved(text)
+    weights = load_weights()
+    q = analyse(question, vocabulary)
+    assert q.speakers
+    answer = compose(q, rank(*sentence_features(q, retrieved), weights, 5), 0.9, 0.5, weights)
+    assert answer.answered is answered
+
+
 def test_who_someone_is_prefers_the_sentence_that_gives_their_role():
     retrieved, vocabulary = _retrieved(TALKS)
     column = SENTENCE_FEATURES.index("evidence_person")

@@ -212,6 +212,11 @@ def test_slips_weigh_common_typos_less():
     ("The Caspiane, named after the tribe, said nothing.", ["Caspian"], False),  # not the word on its own
     ("Rubio met Lavrov in Riyadh on Tuesday.", ["Rubio"], False),  # no speech
     ("İnönü said the port had reopened.", ["İsmet İnönü"], True),  # lower case that moves offsets ("İ": "i̇")
+    # past a phrase set off by commas
+    ('Alina Polyakova, president of the Center for European Policy Analysis, called this "important."',
+     ["Polyakova"], True),
+    # "States" of "the United States" states nothing
+    ('"President Trump and the United States want this war to end," the statement says.', ["Trump"], False),
 ])
 def test_speaks_finds_the_name_beside_a_speech_verb(sentence, names, expected):
     assert speaks(sentence, names) is expected
