@@ -258,7 +258,9 @@ def sentence_features(q: Question, retrieved: Retrieved) -> tuple[list[tuple[Hit
         # who someone is: the evidence is a sentence giving their role ("U.S. Secretary of State Marco Rubio"),
         # not one naming others beside them
         whose = frozenset(q.terms) | {t for n in q.names for t in terms(n)}
-        matrix[:, kind_column] = [float(bool(PROPOSERS["role"](s, whose))) for r in read_list for s in r.texts]
+        # (a role is given beside a name the question holds: a sentence without one is not read, 9 ms a question)
+        matrix[:, kind_column] = [float(not whose.isdisjoint(h) and bool(PROPOSERS["role"](s, whose)))
+                                  for r in read_list for s, h in zip(r.texts, r.held)]
     elif kind_column is not None:
         asked = q.asked_words
         matrix[:, kind_column] = [evidence(q.kind, s, asked, q.past) for r in read_list for s in r.texts]

@@ -574,12 +574,24 @@ def names_only(question: str, own: Sequence[str], names: Sequence[str]) -> bool:
     and no verb but "is" frames them ("Who is Tammy Bruce?"; "Who called their system the 'Tesla Polyphase
     System'?" still asks for a name: say, call and tell are stopwords), or it is "Who is <name>?" whose name a
     pronoun stood for ("Who is he?" after a question about Rubio; "Who was with him?" asks for a name)."""
-    names = [n for n in names if not re.search(rf"[\"“‘']{re.escape(n)}[\"”’']", question)]  # a quoted phrase is no one
+    names = [n for n in names if not _quoted(n, question)]  # a quoted phrase is no one
     named = {t for n in names for t in terms(n)}
     if own and all(t in named for t in own) and question_slot(question) is None:
         return True
     who_is = _WHO_IS.fullmatch(question)
     return who_is is not None and any(who_is.group(1).lower() == n.lower() for n in names)
+
+
+def _quoted(phrase: str, text: str) -> bool:
+    """Whether ``phrase`` stands in quotation marks in ``text`` (by string search: a pattern made for each
+    question's names is compiled afresh each time, 0.3 ms a question)."""
+    at = text.find(phrase)
+    while at >= 0:
+        end = at + len(phrase)
+        if at and text[at - 1] in "\"“‘'" and end < len(text) and text[end] in "\"”’'":
+            return True
+        at = text.find(phrase, at + 1)
+    return False
 
 
 def asks_for_role(kind: str, question: str, own: Sequence[str], names: Sequence[str]) -> bool:
