@@ -338,6 +338,10 @@ def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
     if asked == "role":  # whose role: the person a pronoun stood for too ("What is her job?")
         extra = [t for n in q.names for t in terms(n) if t not in asked_terms]
         asked_terms, idf = asked_terms + extra, idf + [max(idf, default=1.0)] * len(extra) if idf else idf
+    elif asked == "expansion":  # the shortening as typed: its stem ("tardi" of "TARDIS") spells less
+        extra = list(dict.fromkeys(w.lower() for w in words(q.searched)
+                                   if w.lower() not in asked_terms and set(terms(w)) & set(asked_terms)))
+        asked_terms, idf = asked_terms + extra, idf + [0.0] * len(extra) if idf else idf
     return cited, propose(asked, asked_terms, [c.sentence for c in cited], [c.score for c in cited],
                           noun, question_slot(q.searched), idf, rarity,
                           (shapes or {}).get(noun_key(noun)))

@@ -51,7 +51,7 @@ FRAME_WORDS = frozenset(
     event events news story situation topic main key point summary summarize summarise describe
     explain know known learn find fact facts detail details information mention mentioned called
     call name named everyone everybody anyone anybody someone somebody anything something part
-    take took like else""".split()
+    take took like else acronym acronyms""".split()
 )
 FRAMING = frozenset(terms(" ".join(FRAME_WORDS | QUESTION_WORDS)))
 

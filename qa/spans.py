@@ -538,6 +538,46 @@ def _role_run(found: Sequence[tuple[int, int, str, str]], k: int, step: int, oth
     return found[taken[0]][0], found[taken[-1]][1]
 
 
+# The words a name shortened to its initials may pass over: "Ministry of Defence" (MoD), "Time And Relative
+# Dimension In Space" (TARDIS) spell with some of them and "National Center for Biotechnology Information"
+# (NCBI) without.
+_SPELL_SKIPS = frozenset("of and the for in on to at a an de du des la le von van".split())
+_SPELL_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
+
+
+def _expansions(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    """The runs of words whose initials spell one of the question's terms ("Lunar Excursion Module" for
+    "lem", "alternating current" for "ac"): what "What does LEM stand for?" asks for."""
+    found = list(_SPELL_WORD.finditer(sentence))
+    firsts = [m.group(0)[0].lower() for m in found]
+    lowered = [m.group(0).lower() for m in found]
+    out = []
+    for letters in sorted(asked):
+        if not 2 <= len(letters) <= 10 or not letters.isalpha() or any(
+                other != letters and other.startswith(letters) for other in asked):  # a stem ("tardi" of "tardis")
+            continue
+        for i, first in enumerate(firsts):
+            if first == letters[0] and lowered[i] != letters:
+                end = _spelled(firsts, lowered, i, letters)
+                if end is not None:
+                    out.append((found[i].start(), found[end].end()))
+    return out
+
+
+def _spelled(firsts: Sequence[str], lowered: Sequence[str], i: int, letters: str, k: int = 0) -> int | None:
+    """The last word of a run from word ``i`` whose initials spell ``letters[k:]`` (words of ``_SPELL_SKIPS`` may
+    be passed over), or None."""
+    if i >= len(firsts):
+        return None
+    if firsts[i] == letters[k]:
+        if k + 1 == len(letters):
+            return i
+        end = _spelled(firsts, lowered, i + 1, letters, k + 1)
+        if end is not None:
+            return end
+    return _spelled(firsts, lowered, i + 1, letters, k) if k and lowered[i] in _SPELL_SKIPS else None
+
+
 # What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
 PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "person": _people,
@@ -548,7 +588,10 @@ PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "quote": _quotes,  # "What did Macron call the talks?": the quoted word
     "thing": _things,  # "Which ship ...?", "What is X called?", "What does Moscow demand?"
     "role": _roles,  # "Who is Tammy Bruce?", "What is Rubio's job?"
+    "expansion": _expansions,  # "What does LEM stand for?": "Lunar Excursion Module"
 }
+# Questions asking what a shortening stands for: "What does the acronym LEM stand for?", "What is AC short for?"
+_STANDS_FOR = re.compile(r"\b(?:stands?|stood) for\b|\bshort for\b", re.IGNORECASE)
 # Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y
 # call", and where the what stands later ("In what episode ...?", "... was recognized by what award?"):
 # public-dev's answered questions of kind "other" that asked for none were 367, about 50 of them so.
@@ -616,6 +659,8 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
         return None
     if kind in ("person", "place", "date", "number", "age"):
         return kind
+    if kind == "other" and _STANDS_FOR.search(question):
+        return "expansion"
     if kind == "quote" and _QUOTE_CALL.search(question):
         return "quote"
     question = question.strip()

@@ -77,6 +77,9 @@ def test_a_first_question_about_words_no_article_holds_is_refused(passages, voca
     assert not later.gated and analyse("Who runs the first crossing?", vocabulary).unheard == ()
     # ... but one that leans on no earlier turn is judged as answerable as alone (``scoring.alone_score``)
     assert later.stray == ("ticket", "cost") and analyse("Why?", vocabulary, [("When does it start?", "")]).stray == ()
+    # "acronym" frames a question as "stand for" does: the articles need not say it ("What does the acronym
+    # LEM stand for?" was refused on public-dev)
+    assert analyse("What does the acronym Skalholt stand for?", vocabulary).unheard == ()
 
 
 def test_the_threshold_decides_between_an_answer_and_a_refusal(passages, vocabulary):

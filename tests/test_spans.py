@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from qa.answer import Answer, Citation, asked_of, shorten
+from qa.answer import Answer, Citation, asked_of, proposals_of, shorten
 from qa.evaluate import span_scores
 from qa.features import SPAN_FEATURES
 from qa.question import analyse
@@ -137,6 +137,25 @@ def test_numbers_keep_their_unit_and_dates_stay_whole():
     sentence = "The block reached 265.7 nautical miles, and plants have two main immune responses."
     assert _texts("number", sentence) == ["265.7 nautical miles", "265.7", "two"]
     assert _texts("age", "Fisherman Olav Reitan, 58, said the old boat broke down.") == ["58"]
+
+
+@pytest.mark.parametrize("question, sentence, expansion", [
+    ("What does the acronym LEM stand for?", "NASA asked for a Lunar Excursion Module (LEM) design.",
+     "Lunar Excursion Module"),
+    ("What does TARDIS stand for?", 'He stole a TARDIS – "Time and Relative Dimension in Space" – from Gallifrey.',
+     "Time and Relative Dimension in Space"),
+    ("What does AC stand for?", "He designed the alternating current (AC) supply system.", "alternating current"),
+    ("What does MoD stand for?", "The Ministry of Defence (MoD) said so.", "Ministry of Defence"),
+    ("What does NCBI stand for?", "The National Center for Biotechnology Information runs it.",
+     "National Center for Biotechnology Information"),
+])
+def test_what_a_shortening_stands_for_is_the_run_of_words_its_letters_begin(question, sentence, expansion):
+    q = analyse(question)
+    assert asked_of(q) == "expansion"
+    cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
+    _, proposals = proposals_of(q, cited)
+    spelled = [sentence[p.start:p.end] for p in proposals if p.features[SPAN_FEATURES.index("typed")]]
+    assert spelled == [expansion]
 
 
 def test_a_time_of_day_is_a_date():
