@@ -823,8 +823,29 @@ def question_slot(question: str) -> Slot | None:
             auxiliary = True
         elif found[k][3].startswith("VB") or auxiliary and _verb_after_subject(found, k):
             verb = _word_terms(found[k][2])
+            if auxiliary and lowered[k] in _WANTING and k + 2 < len(found) and lowered[k + 1] == "to" and _a_verb(
+                    found[k + 2][2]):
+                verb |= _word_terms(found[k + 2][2])  # "What did Tesla claim to perfect?": what he perfected
             return ("object" if auxiliary else "subject", verb) if verb else None
     return None
+
+
+# Verbs whose subject does the next verb ("Who did Philip want to marry?": whom Philip married), so the thing
+# asked is that verb's object; not "hire", "use", "ask" ("What did they use to send animals?": what they used).
+_WANTING = frozenset("""want wants wanted intend intends intended claim claims claimed plan plans planned try tries
+    tried hope hopes hoped decide decides decided attempt attempts attempted agree agrees agreed expect expects
+    expected wish wishes wished need needs needed fail fails failed refuse refuses refused seek seeks sought choose
+    chooses chose prefer prefers preferred promise promises promised begin begins began start starts started
+    continue continues continued manage manages managed threaten threatens threatened like likes liked mean means
+    meant""".split())
+
+
+def _a_verb(word: str) -> bool:
+    """Whether a lower-case word is a verb's base form: the lexicon tags it a verb, or knows its past ("perfect",
+    "marry")."""
+    known = lexicon()
+    return word.islower() and (known.get(word, "").startswith("VB") or any(
+        known.get(form, "").startswith("VB") for form in (word + "ed", word + "d", word[:-1] + "ied")))
 
 
 def _verb_after_subject(found: Sequence[tuple[int, int, str, str]], k: int) -> bool:

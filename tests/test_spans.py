@@ -419,6 +419,11 @@ def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_mar
     assert stored["Starch"] == 1.0 and stored["hornworts"] == 0.0
     killed = slots("Who killed Begter?", "Begter was killed by his brother Khasar in 1180.", "person")
     assert killed["Khasar"] == 1.0 and killed["Begter"] == 0.0
+    # what someone wanted, tried or claimed to do is that verb's object; what they used to do something is not
+    claimed = slots("What did Tesla claim to perfect?", "He made improvements to the Central Station equipment "
+                    "and claimed to have perfected a telephone repeater.")
+    assert claimed["telephone repeater"] == 1.0 and claimed["Central Station equipment"] == 0.0
+    assert question_slot("What did they use to send animals?") == ("object", frozenset({"use"}))
 
 
 def test_a_phrase_ending_on_a_places_noun_is_a_place_and_a_preposition_may_stand_before_its_article():
