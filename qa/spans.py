@@ -819,6 +819,9 @@ def question_slot(question: str) -> Slot | None:
         return None
     auxiliary = False
     for k in range(at + 1, len(found)):
+        if auxiliary and lowered[k] in _HAVE and (k + 1 == len(found) or not found[k + 1][2][0].isalnum()
+                                                  or lowered[k + 1] in _PREPOSITIONS):
+            return "object", _HAS  # "How many membranes does the chloroplast have?": what it has
         if lowered[k] in _AUXILIARY_VERBS:
             auxiliary = True
         elif found[k][3].startswith("VB") or auxiliary and _verb_after_subject(found, k):
@@ -838,6 +841,18 @@ _WANTING = frozenset("""want wants wanted intend intends intended claim claims c
     chooses chose prefer prefers preferred promise promises promised begin begins began start starts started
     continue continues continued manage manages managed threaten threatens threatened like likes liked mean means
     meant""".split())
+
+
+# "have" as the question's verb: a stopword, so no term of it is found in a sentence; ``_HAS`` stands for it, and
+# the sentence's "has", "have" and "had" that own something (not "has been", "had found") are where it stands.
+_HAVE = frozenset(("have", "has", "had"))
+_HAS = frozenset(("(have)",))
+
+
+def _owning_at(tokens: Sequence[tuple[int, int, str]]) -> list[int]:
+    """Where a sentence's "has", "have" or "had" owns something: not before a participle or "been"."""
+    return [j for j, (_, _, word) in enumerate(tokens) if word.lower() in _HAVE and not (
+        j + 1 < len(tokens) and (tokens[j + 1][2].lower() in ("been", "not", "to") or tag_of(tokens[j + 1][2]) == "VBN"))]
 
 
 def _a_verb(word: str) -> bool:
@@ -895,7 +910,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
         hits = [j for j, t in enumerate(held) if not wanted.isdisjoint(t)]  # ascending
         found = {j: held[j] & asked_terms for j in hits}
         typed_at = [j for j, t in enumerate(held) if not noun.isdisjoint(t)] if noun else []
-        verb_at = [j for j, t in enumerate(held) if not slot[1].isdisjoint(t)] if slot else []
+        verb_at = [] if not slot else _owning_at(tokens) if slot[1] == _HAS else [
+            j for j, t in enumerate(held) if not slot[1].isdisjoint(t)]
         typed = PROPOSERS[asked](sentence, asked_terms)
         # "What did Melanchthon call the marriage?": "reckless", unquoted; a role is in the words naming someone
         generic = _chunks(sentence, asked_terms) if asked != "role" else []
