@@ -739,12 +739,19 @@ def _in_slot(role: str, sentence: str, tokens: Sequence[tuple[int, int, str]], j
     stored stands before "is stored", the killer after "was killed by"."""
     word = tokens[j][2].lower()
     k = j - 1 if j and tokens[j - 1][2].lower() not in _BETWEEN_BE and not tokens[j - 1][2].endswith("ly") else j - 2
-    passive = k >= 0 and tokens[k][2].lower() in _BE and not word.endswith("ing")
+    passive = not word.endswith("ing") and (k >= 0 and tokens[k][2].lower() in _BE or _by_agent(tokens, j))
     if (role == "subject") != passive:
         return 0 < j - last <= 4 or j > last and bool(_SET_OFF.fullmatch(sentence, end, tokens[j][0]))
     if passive:
         return 0 < first - j <= 5 and any(tokens[n][2].lower() == "by" for n in range(j + 1, first))
     return 0 < first - j <= 4
+def _by_agent(tokens: Sequence[tuple[int, int, str]], j: int) -> bool:
+    """Whether "by" and its agent follow the verb at ``j`` within three words, as in a passive without "was"
+    ("recordings made off-air by fans"); not "by" and a gerund ("made money by selling patents")."""
+    return any(tokens[n][2].lower() == "by" and n + 1 < len(tokens) and not tokens[n + 1][2].endswith("ing")
+               for n in range(j + 1, min(j + 4, len(tokens))))
+
+
 _APPOSED = re.compile(r"[,(]\s*(?:the\s+|a\s+|an\s+)?$", re.IGNORECASE)
 # How far either side of a span its ``window`` feature looks for the question's words (in words).
 WINDOW = 8

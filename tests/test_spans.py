@@ -419,6 +419,12 @@ def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_mar
     assert stored["Starch"] == 1.0 and stored["hornworts"] == 0.0
     killed = slots("Who killed Begter?", "Begter was killed by his brother Khasar in 1180.", "person")
     assert killed["Khasar"] == 1.0 and killed["Begter"] == 0.0
+    # without "was" too, where "by" and the doer follow the verb; "by" and a gerund tell how, not who
+    made = slots("Who made early colour videos?", "Colour videotape recordings made off-air by fans were found.",
+                 "person")
+    assert made["fans"] == 1.0 and made["videotape recordings"] == 0.0
+    sold = slots("Who made money?", "Inventors like Tesla made money by selling patents.", "person")
+    assert sold["Tesla"] == 1.0
     # what someone wanted, tried or claimed to do is that verb's object; what they used to do something is not
     claimed = slots("What did Tesla claim to perfect?", "He made improvements to the Central Station equipment "
                     "and claimed to have perfected a telephone repeater.")
