@@ -836,6 +836,9 @@ def question_slot(question: str) -> Slot | None:
             if auxiliary and lowered[k] in _WANTING and k + 2 < len(found) and lowered[k + 1] == "to" and _a_verb(
                     found[k + 2][2]):
                 verb |= _word_terms(found[k + 2][2])  # "What did Tesla claim to perfect?": what he perfected
+            last = next((n for n in range(len(found) - 1, k + 1, -1) if found[n][2][0].isalnum()), None)
+            if auxiliary and last is not None and lowered[last - 1] == "to" and _a_verb(found[last][2]):
+                verb |= _word_terms(found[last][2])  # "Who did Luther remind the peasants to obey?": whom they obey
             return ("object" if auxiliary else "subject", verb) if verb else None
     return None
 
