@@ -831,6 +831,9 @@ def question_slot(question: str) -> Slot | None:
             return "object", _HAS  # "How many membranes does the chloroplast have?": what it has
         if lowered[k] in _AUXILIARY_VERBS:
             auxiliary = True
+        elif found[k - 1][3] in _BEFORE_NOUNS or lowered[k - 1] in _ARTICLES:  # "On which magazine's cover
+            # did Tesla appear?", "the extended episode": no verb
+            continue
         elif found[k][3].startswith("VB") or auxiliary and _verb_after_subject(found, k):
             verb = _word_terms(found[k][2])
             if auxiliary and lowered[k] in _WANTING and k + 2 < len(found) and lowered[k + 1] == "to" and _a_verb(
@@ -863,6 +866,11 @@ def _owning_at(tokens: Sequence[tuple[int, int, str]]) -> list[int]:
     """Where a sentence's "has", "have" or "had" owns something: not before a participle or "been"."""
     return [j for j, (_, _, word) in enumerate(tokens) if word.lower() in _HAVE and not (
         j + 1 < len(tokens) and (tokens[j + 1][2].lower() in ("been", "not", "to") or tag_of(tokens[j + 1][2]) == "VBN"))]
+
+
+# After an owner's "'s", "his" or an article a word is a noun, whatever the lexicon says of it.
+_BEFORE_NOUNS = frozenset(("POS", "PRP$"))
+_ARTICLES = frozenset(("the", "a", "an"))
 
 
 def _a_verb(word: str) -> bool:

@@ -432,6 +432,9 @@ def test_a_span_in_the_place_of_the_thing_asked_around_the_questions_verb_is_mar
     assert question_slot("What did they use to send animals?") == ("object", frozenset({"use"}))
     # and a question ending on "to" and a verb asks for that verb's object ("remind the peasants to obey?")
     assert question_slot("Who did Luther remind the peasants to obey?") == ("object", frozenset({"remind", "obey"}))
+    # after "'s", "his" or an article a word is a noun, not the question's verb
+    assert question_slot("On which magazine's cover did Tesla appear?") == ("object", frozenset({"appear"}))
+    assert question_slot("When was an extended episode shown?") == ("object", frozenset({"shown"}))
     # "have" is the verb of "How many ... does X have?": the sentence's owning "has" places the thing, not "has been"
     owned = slots("How many membranes does the chloroplast have?", "The chloroplast has four membranes, so it has "
                   "been said that a six membraned one would form.", "number")
