@@ -152,8 +152,16 @@ def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
     on a place's noun ("at the French presidential palace", "in a small village")."""
     dates = _dates(sentence)
     named = [(a, b) for a, b in _names(sentence) if not any(c <= a and b <= d for c, d in dates)]
-    return named + [(a, b) for a, b in _chunks(sentence, asked)
-                    if sentence[a:b].rsplit(None, 1)[-1].lower() in _PLACE_NOUNS and (a, b) not in named]
+    # a place and the larger one it lies in, after a comma: "Shoreham, Long Island", "Kyiv, Ukraine"; not two of
+    # a list ("Zürich, London and Paris", "Britain, France, Germany")
+    within = [(a, d) for (a, b), (c, d) in zip(named, named[1:]) if sentence[b:c] == ", "
+              and not sentence[:a].endswith(", ") and not _LISTED.match(sentence, d)]
+    return named + within + [(a, b) for a, b in _chunks(sentence, asked)
+                             if sentence[a:b].rsplit(None, 1)[-1].lower() in _PLACE_NOUNS and (a, b) not in named]
+
+
+# What follows the last of a list's names: another after a comma, or "and"/"or".
+_LISTED = re.compile(r",\s+(?:and\b|or\b|[A-Z])|\s+(?:and|or)\b")
 
 
 # The nouns that end a place named for someone ("Madison Square Garden", "Victoria Falls", "Charlotte Street",

@@ -97,6 +97,13 @@ def test_a_place_is_nobody():
     assert not someones("the river Thames") and not someones("the letter Bertha")
 
 
+def test_a_place_and_the_larger_one_after_its_comma_are_one_place_but_a_list_is_not():
+    assert "Shoreham, Long Island" in _texts("place", "It was built near Shoreham, Long Island.")
+    assert "Kyiv, Ukraine" in _texts("place", "Writers in Kyiv, Ukraine, contributed to this report.")
+    listed = _texts("place", "It sold in the United Kingdom, Australia, Canada and Japan.")
+    assert "United Kingdom" in listed and not any("," in p for p in listed)
+
+
 def test_a_date_is_no_place():
     sentence = "France hosted high-level talks Thursday to discuss Ukraine."
     assert [sentence[a:b] for a, b in PROPOSERS["place"](sentence)] == ["France", "Ukraine"]
