@@ -206,7 +206,14 @@ _NAMED_DOER = re.compile(r"(?:ist|ian|man|woman|men|women|ess|eer)s?$|^(?=\w{7})
 
 @lru_cache(maxsize=20_000)
 def _dates(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
-    return [m.span() for m in _DATE.finditer(sentence)]
+    return [m.span() for m in _DATE.finditer(sentence)] + [m.span() for m in _YEARS.finditer(sentence)]
+
+
+# A span of years, besides each year: "1886/1887", "1962–66", "from 1963 to 1989" (public-dev's golds: "1963 to
+# 1989", "2005–2010").
+_YEARS = re.compile(r"\b(?:1[0-9]|20)\d{2}(?:\s?[–—/-]\s?|\s+to\s+)(?:(?:1[0-9]|20)\d{2}|\d{2})\b")
+# A range of numbers, besides each end: "30–70 chloroplasts", "10–20".
+_RANGE = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?\s?[–—-]\s?\d+(?:[.,]\d+)?(?![\w])")
 
 
 def _numbers(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
@@ -232,6 +239,10 @@ def _numbers(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[i
         out.append((a, b))
         if bare and bare.end() < b:  # "three grounds": "three" too
             out.append((a, bare.end()))
+    for m in _RANGE.finditer(sentence):
+        a, b = m.span()
+        if not any(c <= a < d for c, d in dates):
+            out += [(a, b)] + [(a, end) for end in [_unit_noun(sentence, b)] if end]
     return out
 
 

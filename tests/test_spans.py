@@ -165,6 +165,13 @@ def test_what_a_shortening_stands_for_is_the_run_of_words_its_letters_begin(ques
     assert spelled == [expansion]
 
 
+def test_a_range_of_numbers_or_years_is_proposed_besides_its_ends():
+    sentence = "Guard cells hold only 8–15 chloroplasts; the winter of 1886/1887 was hard, and it ran from 1963 to 1989."
+    assert {"8–15", "8–15 chloroplasts", "8", "15 chloroplasts"} <= set(_texts("number", sentence))
+    assert {"1886/1887", "1886", "1963 to 1989", "1989"} <= set(_texts("date", sentence))
+    assert not any("1886" in n for n in _texts("number", sentence))  # a year is a date, not a number
+
+
 def test_a_time_of_day_is_a_date():
     sentence = "He died at 2:45 a.m. on 18 February 1546; the bells rang at noon and again at 6 pm."
     assert _texts("date", sentence) == ["2:45 a.m.", "18 February 1546", "noon", "6 pm"]
