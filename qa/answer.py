@@ -34,6 +34,7 @@ from .spans import (
     asked_kind,
     asked_noun,
     asks_for_role,
+    attributed,
     best,
     every,
     given,
@@ -342,9 +343,12 @@ def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
         extra = list(dict.fromkeys(w.lower() for w in words(q.searched)
                                    if w.lower() not in asked_terms and set(terms(w)) & set(asked_terms)))
         asked_terms, idf = asked_terms + extra, idf + [0.0] * len(extra) if idf else idf
-    return cited, propose(asked, asked_terms, [c.sentence for c in cited], [c.score for c in cited],
-                          noun, question_slot(q.searched), idf, rarity,
-                          (shapes or {}).get(noun_key(noun)))
+    proposals = propose(asked, asked_terms, [c.sentence for c in cited], [c.score for c in cited],
+                        noun, question_slot(q.searched), idf, rarity, (shapes or {}).get(noun_key(noun)))
+    if asked == "person":  # the source a sentence closes on did not do what it reports
+        sources = [attributed(c.sentence, q.searched) for c in cited]
+        proposals = [p for p in proposals if sources[p.sentence] is None or p.start < sources[p.sentence]]
+    return cited, proposals
 
 
 def refuse(q: Question, candidates: Sequence[Candidate], sure: float) -> Answer:

@@ -97,6 +97,20 @@ def test_a_place_is_nobody():
     assert not someones("the river Thames") and not someones("the letter Bertha")
 
 
+def test_the_source_a_sentence_closes_on_is_no_answer_unless_the_question_asks_who_said_it():
+    sentence = ("Rubio also spoke by phone with his Russian counterpart, Sergey Lavrov, U.S. State Department "
+                "spokeswoman Tammy Bruce said in a statement.")
+    cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
+
+    def people(question):
+        _, proposals = proposals_of(analyse(question), cited)
+        return [sentence[p.start:p.end] for p in proposals]
+
+    assert "Sergey Lavrov" in people("Who did Rubio talk to?")
+    assert not any("Tammy Bruce" in p for p in people("Who did Rubio talk to?"))
+    assert any("Tammy Bruce" in p for p in people("Who said that Rubio spoke with Lavrov?"))
+
+
 def test_a_place_and_the_larger_one_after_its_comma_are_one_place_but_a_list_is_not():
     assert "Shoreham, Long Island" in _texts("place", "It was built near Shoreham, Long Island.")
     assert "Kyiv, Ukraine" in _texts("place", "Writers in Kyiv, Ukraine, contributed to this report.")
