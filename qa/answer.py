@@ -345,7 +345,8 @@ def _proposals(q: Question, asked: str | None, citations: Sequence[Citation],
         asked_terms, idf = asked_terms + extra, idf + [0.0] * len(extra) if idf else idf
     proposals = propose(asked, asked_terms, [c.sentence for c in cited], [c.score for c in cited],
                         noun, question_slot(q.searched), idf, rarity, (shapes or {}).get(noun_key(noun)))
-    if asked == "person":  # the source a sentence closes on did not do what it reports
+    if asked == "person" and question_slot(q.searched):  # the source a sentence closes on did not do what it
+        # reports (who it is, "Who is the fire chief?", it may well say)
         sources = [attributed(c.sentence, q.searched) for c in cited]
         proposals = [p for p in proposals if sources[p.sentence] is None or p.start < sources[p.sentence]]
     return cited, proposals

@@ -106,6 +106,19 @@ def named_things(text: str, vocabulary: Vocabulary | None = None, cased: bool = 
 
 
 
+# Words that open a capitalised run without naming anyone: titles and roles ("Secretary of State Marco Rubio").
+TITLES = frozenset("""
+mr mrs ms dr prof sir dame lord lady st saint gen lt col maj capt sgt adm rev fr sen rep gov pres
+president vice secretary minister prime foreign defense defence interior finance state deputy chief
+mayor council member councillor director envoy adviser advisor spokesman spokeswoman spokesperson
+chancellor senator governor judge justice ambassador general lieutenant colonel captain admiral
+king queen prince princess pope emperor empress duke duchess count countess professor doctor father
+federal national regional city county special presidential fisherman chairman chairwoman chair
+ukrainian british german french american russian european u.s. former acting retired
+sheriff commissioner superintendent inspector detective
+""".split())
+
+
 # Words before a name that say whether "he" or "she" stands for it ("Mrs. Shelby", "Sir Guy", "Queen Mary").
 _MEN = frozenset("mr mister master sir lord king prince duke earl baron count emperor father brother uncle monsieur herr "
                  "signor senor don".split())

@@ -37,9 +37,8 @@ from dataclasses import dataclass, replace
 from typing import Sequence
 
 from .kinds import asks_speaker
-from .names import QUESTION_WORDS, is_city, named_things, pronoun_of
+from .names import QUESTION_WORDS, TITLES, is_city, named_things, pronoun_of
 from .sentences import CALENDAR, PLACE_OF, STOPWORDS, terms, words
-from .spans import TITLES
 from .tags import lexicon, tag_of
 from .vocabulary import Vocabulary
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .features import BORDER_AFTER, BORDER_BEFORE, SPAN_FEATURES, SPAN_TAGS, NounShape
 from .kinds import asks_role
-from .names import is_city, pronoun_of
+from .names import TITLES, is_city, pronoun_of
 from .sentences import PLACE_OF, STOPWORDS, terms, words
 from .tags import lexicon, tag_of, tagged
 
@@ -82,16 +82,6 @@ _AGE = re.compile(r"\b(\d{1,3})[- ]years?[- ]old\b|\baged? (\d{1,3})\b|\b[A-Z][a
 _CAPITALISED = re.compile(r"\b(?:[A-Z]\.(?=\s)|[A-Z][\w'’.-]*)(?:\s+(?:of|de|van|von|al|bin|the|for|du|da|la|le)?\s*"
                           r"(?:[A-Z]\.(?=\s)|[A-Z][\w'’-]*))*")
 _QUOTED = re.compile(r"[\"“]([^\"“”]{1,80})[\"”]|‘([^‘’]{1,60})’")
-# Words that open a capitalised run without naming anyone: titles and roles ("Secretary of State Marco Rubio").
-TITLES = frozenset("""
-mr mrs ms dr prof sir dame lord lady st saint gen lt col maj capt sgt adm rev fr sen rep gov pres
-president vice secretary minister prime foreign defense defence interior finance state deputy chief
-mayor council member councillor director envoy adviser advisor spokesman spokeswoman spokesperson
-chancellor senator governor judge justice ambassador general lieutenant colonel captain admiral
-king queen prince princess pope emperor empress duke duchess count countess professor doctor father
-federal national regional city county special presidential fisherman chairman chairwoman chair
-ukrainian british german french american russian european u.s. former acting retired
-""".split())
 
 
 def _opener(word: str) -> bool:
@@ -143,8 +133,13 @@ def _names(sentence: str) -> list[tuple[int, int]]:
 def _people(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
     """Names that are no place, no date, and no possessive ("Trump's envoy" answers with the envoy)."""
     dates = _dates(sentence)
-    return [(a, b) for a, b in _names(sentence) if not PLACE_OF.get(sentence[a:b].lower())
-            and not any(c <= a and b <= d for c, d in dates) and not re.match(r"['’]s\b", sentence[b:b + 3])]
+    found = [(a, b) for a, b in _names(sentence) if not PLACE_OF.get(sentence[a:b].lower())
+             and not any(c <= a and b <= d for c, d in dates) and not re.match(r"['’]s\b", sentence[b:b + 3])]
+    # the name after a title inside the run too: "Houston Mayor Sylvester Turner" is Sylvester Turner
+    return found + [(a + words[i + 1].start(), b) for a, b in found
+                    for words in [list(re.finditer(r"\S+", sentence[a:b]))]
+                    for i in [max((i for i, w in enumerate(words[:-2]) if w.group(0).lower().strip(".,") in TITLES),
+                                  default=None)] if i is not None]
 
 
 def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
@@ -415,8 +410,12 @@ def _naming_asked(sentence: str, asked: frozenset[str]) -> tuple[tuple[int, int]
     """The capitalised runs, titles included, that name someone the question names ("U.S. Secretary of State
     Marco Rubio" for "Rubio"): every word of one is that person's."""
     return tuple((m.start(), m.end()) for m in _CAPITALISED.finditer(sentence)
-                 if any(m.start() <= a and b <= m.end() and _word_terms(sentence[a:b]) & asked
+                 if any(m.start() <= a and b <= m.end() and _word_terms(sentence[a:b]) & asked - _TITLE_TERMS
                         and pronoun_of(sentence[a:b]) is not None for a, b in _names(sentence)))
+
+
+# A title the question asks by names no one: "Who is the mayor?" asks for whoever "Houston Mayor Sylvester Turner" is.
+_TITLE_TERMS = frozenset(t for title in TITLES for t in terms(title))
 
 
 def _things(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
@@ -659,12 +658,18 @@ def names_only(question: str, own: Sequence[str], names: Sequence[str]) -> bool:
     and no verb but "is" frames them ("Who is Tammy Bruce?"; "Who called their system the 'Tesla Polyphase
     System'?" still asks for a name: say, call and tell are stopwords), or it is "Who is <name>?" whose name a
     pronoun stood for ("Who is he?" after a question about Rubio; "Who was with him?" asks for a name)."""
-    names = [n for n in names if not _quoted(n, question)]  # a quoted phrase is no one
+    # a quoted phrase is no one, nor a title after "the" ("Who is the sheriff?" asks who holds the office)
+    names = [n for n in names if not _quoted(n, question) and not _office(n, question)]
     named = {t for n in names for t in terms(n)}
     if own and all(t in named for t in own) and question_slot(question) is None:
         return True
     who_is = _WHO_IS.fullmatch(question)
     return who_is is not None and any(who_is.group(1).lower() == n.lower() for n in names)
+
+
+def _office(name: str, question: str) -> bool:
+    """Whether a name the question holds is titles only, after "the" ("the sheriff", "the Defense Minister")."""
+    return all(w.lower().strip(".") in TITLES for w in name.split()) and f"the {name.lower()}" in question.lower()
 
 
 def _quoted(phrase: str, text: str) -> bool:

@@ -20,6 +20,7 @@ from qa.spans import (
     best,
     every,
     given,
+    names_only,
     noun_key,
     propose,
     question_slot,
@@ -97,6 +98,16 @@ def test_a_place_is_nobody():
     assert not someones("the river Thames") and not someones("the letter Bertha")
 
 
+def test_a_title_asked_for_names_no_one_so_the_name_after_it_is_proposed():
+    sentence = '"This is one of the worst storms in a decade," Houston Mayor Sylvester Turner told reporters.'
+    assert "Sylvester Turner" in _texts("person", sentence)
+    people = [sentence[p.start:p.end] for p in propose("person", ["mayor"], [sentence], [1.0])]
+    assert "Sylvester Turner" in people  # "mayor" asked is no name of the question's
+    # "Who is the sheriff?" asks who holds the office, not what the sheriff is, whatever the articles capitalise
+    assert not names_only("Who is the sheriff?", ["sheriff"], ["sheriff"])
+    assert names_only("Who is Tammy Bruce?", ["tammi", "bruce"], ["Tammy Bruce"])
+
+
 def test_the_source_a_sentence_closes_on_is_no_answer_unless_the_question_asks_who_said_it():
     sentence = ("Rubio also spoke by phone with his Russian counterpart, Sergey Lavrov, U.S. State Department "
                 "spokeswoman Tammy Bruce said in a statement.")
@@ -109,6 +120,7 @@ def test_the_source_a_sentence_closes_on_is_no_answer_unless_the_question_asks_w
     assert "Sergey Lavrov" in people("Who did Rubio talk to?")
     assert not any("Tammy Bruce" in p for p in people("Who did Rubio talk to?"))
     assert any("Tammy Bruce" in p for p in people("Who said that Rubio spoke with Lavrov?"))
+    assert any("Tammy Bruce" in p for p in people("Who is the spokeswoman?"))  # who she is, the closing says
 
 
 def test_a_place_and_the_larger_one_after_its_comma_are_one_place_but_a_list_is_not():
