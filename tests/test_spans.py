@@ -198,6 +198,12 @@ def test_a_range_of_numbers_or_years_is_proposed_besides_its_ends():
     assert not any("1886" in n for n in _texts("number", sentence))  # a year is a date, not a number
 
 
+def test_centuries_days_of_a_month_eras_and_clock_phrases_are_dates():
+    sentence = ("It spread in the 7th and 8th centuries; on the 1st of September, in AD 476, they met at half-past "
+                "seven.")
+    assert _texts("date", sentence) == ["7th and 8th centuries", "1st of September", "AD 476", "half-past seven"]
+
+
 def test_a_time_of_day_is_a_date():
     sentence = "He died at 2:45 a.m. on 18 February 1546; the bells rang at noon and again at 6 pm."
     assert _texts("date", sentence) == ["2:45 a.m.", "18 February 1546", "noon", "6 pm"]
