@@ -1026,7 +1026,7 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
                 marked[1].append(column)
             places.append((i, a, b))
             rows.append([
-                sum(1 for t in span_words if t in wanted) / max(1, len(span_words)),
+                _asked_share(span_words, wanted, noun),
                 math.log(1 + min(gaps)) if gaps else math.log(1 + len(tokens)),
                 1.0 if gap_before is not None and gap_before <= 3 else 0.0,
                 1.0 if gap_after is not None and gap_after <= 3 else 0.0,
@@ -1064,6 +1064,14 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
     matrix[marked] = 1.0
     shape_features(matrix, shape)
     return [Proposal(i, a, b, matrix[k]) for k, (i, a, b) in enumerate(places)]
+
+
+def _asked_share(span_terms: Sequence[str], wanted: set[str], noun: frozenset[str]) -> float:
+    """The share of a span's terms the question holds; the noun it asks for counts only when the span is no more
+    than it: "Which county did the tree fall in?" is answered by "Harris County", which holds no more of it."""
+    rest = [t for t in span_terms if t not in noun]
+    counted = rest if rest and len(rest) < len(span_terms) else span_terms
+    return sum(1 for t in counted if t in wanted) / max(1, len(span_terms))
 
 
 def _rarities(span_terms: Sequence[str], rarity: Callable[[str], float] | None) -> tuple[float, float, float]:

@@ -209,6 +209,15 @@ def test_a_time_of_day_is_a_date():
     assert _texts("date", sentence) == ["2:45 a.m.", "18 February 1546", "noon", "6 pm"]
 
 
+def test_a_name_ending_on_the_noun_asked_for_is_not_what_the_question_already_names():
+    sentence = "Two of the victims were killed when a tree fell on their car in Harris County, the sheriff said."
+    question = "Which county did the tree fall in?"
+    q_terms = [t for w in question.split() for t in terms(w)]
+    proposals = propose("place", q_terms, [sentence], [1.0], asked_noun(question))
+    harris = next(p for p in proposals if sentence[p.start:p.end] == "Harris County")
+    assert not given(harris)
+
+
 def test_the_fitted_choice_leaves_out_what_the_question_already_names():
     sentences = ["Marco Rubio spoke with Sergey Lavrov by phone on Thursday."]
     proposals = propose("person", ["rubio", "spoke", "phone"], sentences, [1.0])
