@@ -282,6 +282,9 @@ def _untitled(name: str) -> str:
     lead = 0
     while lead < len(named) and named[lead].lower().strip(".") in TITLES:
         lead += 1
+    # a place before the titles too: "Chicago Mayor Laura Diaz" is Laura Diaz
+    inner = max((i + 1 for i, word in enumerate(named[:-2]) if word.lower().strip(".") in TITLES), default=lead)
+    lead = max(lead, inner)
     return " ".join(named[lead:]) if len(named) - lead >= 2 else name
 
 
