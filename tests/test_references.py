@@ -27,8 +27,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     ("Who notified her of this?", [("Who had a love affair?", "Mrs. Wingfield had a love affair. [1]")],
      "Who notified Mrs. Wingfield of this?"),
     # ... and a place before its titles is none of the name ("Chicago Mayor Laura Diaz" is Laura Diaz)
-    ("How old is she?", [("Who won the election?", "Chicago Mayor Laura Diaz won a second term. [1]")],
-     "How old is Laura Diaz?"),
+    ("Who did she defeat?", [("Who won the election?", "CHICAGO (AP) -- Chicago Mayor Laura Diaz won a second term "
+                                                       "on Tuesday, defeating Mark Hollis, officials said. [1]")],
+     "Who did Laura Diaz defeat?"),
     # a chain: "for what?" asks the question before, as it was read
     ("for what?", [("How did Duane awake", "He woke early. [1]"), ("who was he thankful to", "To Euchre. [1]")],
      "for what was Duane thankful to?"),
