@@ -622,6 +622,52 @@ def attributed(sentence: str, question: str) -> int | None:
     return found.start() if found else None
 
 
+# Why and how questions are answered by a clause: the words after what marks a reason ("uncompleted due to the
+# death of Elisabeth Sladen", "because they were nomads", "to attend school") or a manner ("smuggled out in
+# herring barrels", "attended as an auditor"), to the clause's end, and to the first "and" or "but" besides; at
+# most ``CLAUSE_WORDS`` words. Public-dev's 137 why and how questions got no short answer before (F1 0).
+_REASON_MARK = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|as\s+a\s+result\s+of|"
+                          r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|since|for|stating\s+that|"
+                          r"saying\s+that|after|as)\s+", re.IGNORECASE)
+_MANNER_MARK = re.compile(r"\b(?:by|through|via|using|with|without|as|in|into|like)\s+", re.IGNORECASE)
+_CLAUSE_END = re.compile(r"\s*(?:[,;:.!?()\[\]—–\"“”]|$)")
+_CLAUSE_JOIN = re.compile(r"\s+(?:and|but|or|which|who|whom|where|while|when|whereas)\b")
+CLAUSE_WORDS = 12
+
+
+def _clauses(sentence: str, starts: Sequence[int]) -> list[tuple[int, int]]:
+    """From each of ``starts``: the words to the clause's end and to its first joining word, at most
+    ``CLAUSE_WORDS`` of them and not ending on a stopword."""
+    out = []
+    for a in starts:
+        end = _CLAUSE_END.search(sentence, a)
+        b = end.start() if end else len(sentence)
+        if b <= a:
+            continue
+        joined = _CLAUSE_JOIN.search(sentence, a, b)
+        for stop in ([joined.start()] if joined and joined.start() > a else []) + [b]:
+            found = list(re.finditer(r"\S+", sentence[a:stop]))[:CLAUSE_WORDS]
+            while found and found[-1].group(0).lower() in STOPWORDS:  # cut short: not "... the conflicts in the"
+                found.pop()
+            if found:
+                out.append((a, a + found[-1].end()))
+    return list(dict.fromkeys(out))
+
+
+def _reasons(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    starts = [m.end() for m in _REASON_MARK.finditer(sentence)]
+    tokens = tagged(sentence)  # "to attend school": an infinitive of purpose
+    starts += [a for (_, _, word, _), (a, _, _, tag) in zip(tokens, tokens[1:]) if word.lower() == "to" and tag == "VB"]
+    return _clauses(sentence, sorted(starts))
+
+
+def _manners(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
+    done = [(a, b) for a, b, word, tag in tagged(sentence) if tag in ("VBD", "VBN", "VBG")
+            and not _word_terms(word) & asked]  # what someone did: "he shamed him into halting the sale"
+    return list(dict.fromkeys([*_clauses(sentence, [m.end() for m in _MANNER_MARK.finditer(sentence)]), *done,
+                               *_clauses(sentence, [a for a, _ in done])]))
+
+
 # What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
 PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "person": _people,
@@ -633,9 +679,19 @@ PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "thing": _things,  # "Which ship ...?", "What is X called?", "What does Moscow demand?"
     "role": _roles,  # "Who is Tammy Bruce?", "What is Rubio's job?"
     "expansion": _expansions,  # "What does LEM stand for?": "Lunar Excursion Module"
+    "reason": _reasons,  # "Why did the series end?": "the death of Elisabeth Sladen"
+    "manner": _manners,  # "How did Luther smuggle the nuns out?": "herring barrels"
+    "action": _manners,  # "What did the Shah do?", "What happened to his lab?": "fled", "torn down"
 }
 # Questions asking what a shortening stands for: "What does the acronym LEM stand for?", "What is AC short for?"
 _STANDS_FOR = re.compile(r"\b(?:stands?|stood) for\b|\bshort for\b", re.IGNORECASE)
+# "What did the Shah do?", "What happened to his lab?": what someone did, or what became of something.
+_ACTION = re.compile(r"\bwhat\s+(?:happened|happens|has happened|had happened|will happen|(?:did|does|do|will|would|could|"
+                     r"can|should|had|has)\b.{1,60}\bdo(?:ing)?\b(?=\s*(?:[?.!]|$|(?:when|after|before|during|while|at|"
+                     r"to|with|about|in|on|if|as|for|so|then|next|now|there|here|that)\b)))", re.IGNORECASE)
+# "How did he ...?", "How are they shaped?": a manner; "how many", "how old" are kinds of their own.
+_HOW = re.compile(r"\bhow\b(?!\s+(?:many|much|old|long|far|often|big|large|high|tall|deep|wide|soon|come)\b)",
+                  re.IGNORECASE)
 # Questions of kind "other" that still ask for a thing: "which X", "what is X called/named", "what X did Y
 # call", and where the what stands later ("In what episode ...?", "... was recognized by what award?"):
 # public-dev's answered questions of kind "other" that asked for none were 367, about 50 of them so.
@@ -695,13 +751,13 @@ def asks_for_role(kind: str, question: str, own: Sequence[str], names: Sequence[
 
 
 def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None:
-    """The kind of span a question asks for (a key of ``PROPOSERS``), or None (why, how, descriptions).
+    """The kind of span a question asks for (a key of ``PROPOSERS``), or None (descriptions, what someone did).
 
     ``names_only``: the question's words are all names ("Who is Tammy Bruce?" asks for a description; its
     span, her role, is ``answer.asked_of``'s to ask for).
 
     >>> asked_kind("date", "When did it open?"), asked_kind("reason", "Why was it late?")
-    ('date', None)
+    ('date', 'reason')
     >>> asked_kind("other", "Which ship sank?"), asked_kind("quote", "What did Macron call the talks?")
     ('thing', 'quote')
     """
@@ -713,7 +769,13 @@ def asked_kind(kind: str, question: str, names_only: bool = False) -> str | None
         return "expansion"
     if kind == "quote" and _QUOTE_CALL.search(question):
         return "quote"
+    if kind == "reason":
+        return "reason"
     question = question.strip()
+    if kind == "other" and _HOW.search(question):
+        return "manner"
+    if kind == "other" and _ACTION.search(question):
+        return "action"
     if kind in ("other", "quote") and _THING.search(question) and not _DESCRIPTION.search(question):
         return "person" if kind == "other" and _asks_for_someone(question) else "thing"
     return None

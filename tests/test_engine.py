@@ -314,4 +314,6 @@ def test_a_short_answer_comes_first_and_points_into_the_article(seed_engine):
         numbers = {c.n: c.article for c in answer.citations}
         for span in answer.short.spans:
             assert seed_engine.article(numbers[span.n]).text[span.start:span.end] == span.text
-    assert seed_engine.ask("Why are Europeans frustrated?").short is None
+    why = seed_engine.ask("Why did the officials meet in Paris?")  # a reason: the clause after "to"
+    assert why.short is not None and why.short.text == "discuss an end to the war", why.short
+    assert seed_engine.ask("What did Rubio say?").short is None  # his words are the sentences themselves
