@@ -474,8 +474,15 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
         said = _COPULA.match(sentence, b)  # "Nikola Tesla (...) was a Serbian American inventor, ..."
         if said:
             k = next((k for k, t in enumerate(found) if t[0] >= said.end()), len(found))
-            out.append(_role_run(found, k, 1, set()))  # what one is said to be may hold names ("Serbian American")
+            role = _role_run(found, k, 1, set())  # what one is said to be may hold names ("Serbian American")
+            when = _ROLE_TIME.search(sentence, *role) if role else None  # "chief executive last year": no time
+            out.append((role[0], when.start()) if when and when.start() > role[0] else role)
     return list(dict.fromkeys(span for span in out if span is not None))
+
+
+# Where the time a role was held starts: "mayor in 2019", "harbour master for ten years", "editor last year".
+_ROLE_TIME = re.compile(rf"\s+(?:(?:for|in|since|until|from|during|of)\s+)?(?:(?:last|next|this|that|several|many|"
+                        rf"{_SPELLED})\b|\d|{_MONTH}\b)", re.IGNORECASE)
 
 
 def _shared_role(sentence: str, found: Sequence[tuple[int, int, str, str]], people: Sequence[tuple[int, int]],
@@ -494,8 +501,11 @@ def _shared_role(sentence: str, found: Sequence[tuple[int, int, str, str]], peop
 
 
 # A name said to be someone: "is", "was", "has been" and an article after it, past a bracket ("Nikola Tesla
-# (10 July 1856 – 7 January 1943) was a Serbian American inventor").
-_COPULA = re.compile(r"(?:\s*\((?:[^()]|\([^()]{0,40}\)){0,200}\))?\s+(?:is|was|has been|had been)\s+(?:a|an|the)\s+",
+# (10 July 1856 – 7 January 1943) was a Serbian American inventor"), or made it ("was appointed editor of the
+# magazine", ", who became chief executive", "served as mayor").
+_COPULA = re.compile(r"(?:\s*\((?:[^()]|\([^()]{0,40}\)){0,200}\))?(?:\s*,\s*who)?\s+(?:(?:is|was|has been|had been)\s+"
+                     r"(?:a|an|the)\s+|(?:(?:is|was|has been|had been|were)\s+)?(?:appointed|named|elected|promoted to|"
+                     r"became|becomes|has become|served as|serves as|worked as|works as)\s+(?:(?:a|an|the)\s+)?)",
                      re.IGNORECASE)
 
 

@@ -401,6 +401,10 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     ("Martin Luther (German: [lʊtɐ] ( listen); 1483 – 1546) was a German professor of theology.", "Luther",
      ["German professor of theology"]),  # a bracket within the bracket
     ("Tom was the first to arrive.", "Tom", []),
+    # or made it, without the time it was held
+    ("Megan Murphy was appointed editor in November 2016.", "Megan Murphy", ["editor"]),
+    ("Lars Vik, who became chief executive last year, said so.", "Lars Vik", ["chief executive"]),
+    ("Ole Hansen served as harbour master for ten years.", "Ole Hansen", ["harbour master"]),
     ("Kosanović's secretary Charlotte Muzar transported Tesla's ashes.", "Tesla", []),  # Muzar's, not Tesla's
 ])
 def test_a_persons_role_is_in_the_words_that_name_them(sentence, who, roles):
