@@ -257,7 +257,15 @@ def _answered(question: str, answer: str, vocabulary: Vocabulary | None) -> list
     held = {t for n in asked for t in terms(n)}
     answered = [n for n in map(_untitled, named_things(first, vocabulary, True))
                 if not set(terms(n)) <= held and _is_person(n) and not _after_article(first, n)]
+    answered.sort(key=lambda n: _of_something(first, n))  # "The mayor of Stord, Lars Vik, ...": Lars Vik
     return [n for n in answered if not _title_only(n)] or answered
+
+
+def _of_something(text: str, name: str) -> bool:
+    """Whether ``name`` stands after a word and "of" wherever ``text`` says it ("the mayor of Stord", "the city
+    of Dnipro"): what someone is of, not who; kept last, since "the son of Zeus" is someone's."""
+    places = [m.start() for m in re.finditer(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text)]
+    return bool(places) and all(re.search(r"\b[a-z]+\s+of\s+$", text[:at]) for at in places)
 
 
 # What an answer quotes is someone's words, not who it names: in '"There! I forgot to knock," said Tom' the

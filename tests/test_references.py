@@ -106,6 +106,9 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
+    # what someone is the mayor of is not who answered
+    ("What did he say?", [("Who criticised the company?", "The mayor of Stord, Lars Vik, criticised it. [1]")],
+     "What did Lars Vik say?"),
 ])
 def test_references_take_their_subject_from_the_turns_before(question, earlier, read_as):
     assert read(question, earlier).text == read_as
