@@ -247,7 +247,14 @@ def _remember(question: str, answer: str, subjects: list[_Subject], vocabulary: 
     if answer and who and not any(_is_person(n) for n in asked):  # "Who had a love affair?": the answer's
         new = [_Subject(n, True, False) for n in _answered(question, answer, vocabulary)[:1]] + new
     names = {s.name for s in new}
-    return new + [s for s in subjects if s.name not in names]
+    kept = new + [s for s in subjects if s.name not in names]
+    # The full names an answer gives, whose first name says "he" or "she", stand for no pronoun themselves but
+    # say one of a subject known by surname: after "Why did Hollis lose?" (answered "... defeating businessman
+    # Mark Hollis ..."), "she" is not Hollis.
+    held = {s.name for s in kept}
+    said = [n for n in dict.fromkeys(map(_untitled, named_things(_QUOTED.sub(" ", answer), vocabulary, True)))
+            if " " in n and n not in held and pronoun_of(n)] if answer else []
+    return kept + [_Subject(n, False, False) for n in said]
 
 
 def _answered(question: str, answer: str, vocabulary: Vocabulary | None) -> list[str]:

@@ -76,7 +76,7 @@ _SPELLED = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thi
             r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
             r"dozens?|hundreds|thousands|millions|several|half|quarters?|thirds?|fourths?|fifths?|tenths?")
 _COUNT = (rf"(?:[$€£¥]\s?)?\b(?:\d(?:[\d,.]*\d)?|(?:{_SPELLED})\b(?:[- ](?:{_SPELLED})\b)*)"
-          r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent| per cent)?")
+          r"(?: (?:million|billion|trillion|thousand|hundred))?(?:%| percent(?:age points?)?\b| per cent\b)?")
 _NUMBER = re.compile(_COUNT + r"(?: (?!and\b|or\b|of\b|in\b|on\b|at\b|to\b|the\b|a\b)[a-z]+(?:-[a-z]+)?)?",
                      re.IGNORECASE)
 _BARE = re.compile(_COUNT, re.IGNORECASE)  # the number without the word it counts
@@ -138,11 +138,20 @@ def _people(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[in
     dates = _dates(sentence)
     found = [(a, b) for a, b in _names(sentence) if not PLACE_OF.get(sentence[a:b].lower())
              and not any(c <= a and b <= d for c, d in dates) and not re.match(r"['’]s\b", sentence[b:b + 3])]
-    # the name after a title inside the run too: "Houston Mayor Sylvester Turner" is Sylvester Turner
-    return found + [(a + words[i + 1].start(), b) for a, b in found
-                    for words in [list(re.finditer(r"\S+", sentence[a:b]))]
-                    for i in [max((i for i, w in enumerate(words[:-2]) if w.group(0).lower().strip(".,") in TITLES),
-                                  default=None)] if i is not None]
+    # the name after a title inside the run, not the run: "Houston Mayor Sylvester Turner" is Sylvester Turner
+    out = []
+    for a, b in found:
+        words = list(re.finditer(r"\S+", sentence[a:b]))
+        i = max((i for i, w in enumerate(words[:-2]) if w.group(0).lower().strip(".,") in TITLES), default=None)
+        out.append((a, b) if i is None else (a + words[i + 1].start(), b))
+    return out
+
+
+def _inner_title(words_before: str) -> bool:
+    """Whether the words before a name end on a title that other words lead ("Chicago Mayor" of "Chicago Mayor
+    Laura Diaz": the person is Laura Diaz; "Lady Rowena" and "General Mendoza" keep theirs)."""
+    said = words_before.split()
+    return len(said) >= 2 and said[-1].lower().strip(".,") in TITLES and said[0].lower().strip(".,") not in TITLES
 
 
 def _places(sentence: str, asked: frozenset[str] = frozenset()) -> list[tuple[int, int]]:
@@ -470,7 +479,10 @@ def _roles(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
             out.append(_role_run(found, reach - 1, -1, others, persons))
         out.append(before)
         if last + 1 < len(found) and found[last + 1][2] == ",":
-            out.append(_role_run(found, last + 2, 1, others, persons, closed=True))
+            after = last + 2
+            if after + 1 < len(found) and found[after][3] == "CD" and found[after + 1][2] == ",":
+                after += 2  # past an age: "Diaz, 54, a former teacher,"
+            out.append(_role_run(found, after, 1, others, persons, closed=True))
         said = _COPULA.match(sentence, b)  # "Nikola Tesla (...) was a Serbian American inventor, ..."
         if said:
             k = next((k for k, t in enumerate(found) if t[0] >= said.end()), len(found))
@@ -639,8 +651,10 @@ def attributed(sentence: str, question: str) -> int | None:
 _REASON_MARK = re.compile(r"\b(?:because(?:\s+of)?|due\s+to|owing\s+to|thanks\s+to|as\s+a\s+result\s+of|"
                           r"on\s+account\s+of|in\s+order\s+to|so\s+as\s+to|so\s+that|since|for|stating\s+that|"
                           r"saying\s+that|after|as)\s+", re.IGNORECASE)
-_MANNER_MARK = re.compile(r"\b(?:by|through|via|using|with|without|as|in|into|like)\s+", re.IGNORECASE)
-_CLAUSE_END = re.compile(r"\s*(?:[,;:.!?()\[\]—–\"“”]|$)")
+_MANNER_MARK = re.compile(r"\b(?:by|through|via|using|with|as|in|into|like)\s+", re.IGNORECASE)
+# A clause ends at a mark (not a comma in "1,000"), or at a full stop that ends no one-letter word ("10 p.m."
+# goes on) or that a capital follows (the sentence was not split after "p.m.")
+_CLAUSE_END = re.compile(r"\s*(?:[;:!?()\[\]—–\"“”]|,(?!\d)|(?<!\b\w)\.|\.(?=\s+[A-Z])|$)")
 _CLAUSE_JOIN = re.compile(r"\s+(?:and|but|or|which|who|whom|where|while|when|whereas)\b")
 CLAUSE_WORDS = 12
 
@@ -1071,7 +1085,8 @@ def propose(asked: str, question_terms: Sequence[str], sentences: Sequence[str],
             # "U.S. Secretary", of "U.S. Secretary of State Marco Rubio")
             named = _naming_asked(sentence, asked_terms)
             typed = [(a, b) for a, b in typed if not any(c <= a and b <= d for c, d in named)]
-            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in named)]
+            generic = [(a, b) for a, b in generic if not any(c <= a and b <= d for c, d in named)
+                       and not any(a < c and d <= b and _inner_title(sentence[a:c]) for c, d in typed)]
         typed_set = set(typed)
         share = float(shares[i]) if i < len(shares) else 0.0
         seen = set()

@@ -106,6 +106,10 @@ YERMAK = ("Who is Andrii Yermak?", "Ukraine's presidential adviser, Andrii Yerma
     # a month is no one: "he" is whom the answer named
     ("Who did he tell?", [("Who thought July 2nd would be celebrated?", "It was John Adams. [1]")],
      "Who did John Adams tell?"),
+    # a surname that an answer gave in full, with a man's first name, is no "she"
+    ("How old is she?", [("Who won?", "Mayor Laura Diaz won, defeating Mark Hollis. [1]"),
+                         ("Why did Hollis lose?", "Mayor Laura Diaz won, defeating Mark Hollis. [1]")],
+     "How old is Laura Diaz?"),
     # what someone is the mayor of is not who answered
     ("What did he say?", [("Who criticised the company?", "The mayor of Stord, Lars Vik, criticised it. [1]")],
      "What did Lars Vik say?"),

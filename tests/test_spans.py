@@ -103,6 +103,11 @@ def test_a_title_asked_for_names_no_one_so_the_name_after_it_is_proposed():
     assert "Sylvester Turner" in _texts("person", sentence)
     people = [sentence[p.start:p.end] for p in propose("person", ["mayor"], [sentence], [1.0])]
     assert "Sylvester Turner" in people  # "mayor" asked is no name of the question's
+    # the person is the name after a title inside the run, neither the run nor a phrase around it
+    sentence = "CHICAGO (AP) — Chicago Mayor Laura Diaz won a second term on Tuesday."
+    assert "Chicago Mayor Laura Diaz" not in _texts("person", sentence)
+    people = [sentence[p.start:p.end] for p in propose("person", ["won"], [sentence], [1.0])]
+    assert "Laura Diaz" in people and "Chicago Mayor Laura Diaz" not in people
     # "Who is the sheriff?" asks who holds the office, not what the sheriff is, whatever the articles capitalise
     assert not names_only("Who is the sheriff?", ["sheriff"], ["sheriff"])
     assert names_only("Who is Tammy Bruce?", ["tammi", "bruce"], ["Tammy Bruce"])
@@ -169,6 +174,7 @@ def test_numbers_keep_their_unit_and_dates_stay_whole():
     # a unit is a noun: past a describing word to it, else the number alone
     sentence = "The block reached 265.7 nautical miles, and plants have two main immune responses."
     assert _texts("number", sentence) == ["265.7 nautical miles", "265.7", "two"]
+    assert _texts("number", "She won by 12 percentage points, up 5 percent.") == ["12 percentage points", "5 percent"]
     assert _texts("age", "Fisherman Olav Reitan, 58, said the old boat broke down.") == ["58"]
 
 
@@ -206,6 +212,8 @@ def test_what_a_shortening_stands_for_is_the_run_of_words_its_letters_begin(ques
      "an auditor"),
     ("What did the Shah do when he was defeated?", "Defeated at Samarkand, the Shah fled to an island.", "fled"),
     ("What happened to his lab?", "His lab was torn down in 1904, and its contents were sold.", "torn down in 1904"),
+    ("Why did Hollis concede?", "Hollis conceded because 1,000 votes were counted by 10 p.m. in Cook County.",
+     "1,000 votes were counted by 10 p.m. in Cook County"),  # a clause runs on past "1,000" and "p.m."
     ("What did the mayor do?", "The mayor criticised the company for ignoring many repeated warnings from residents "
      "about the state of the pier.", "criticised the company for ignoring many repeated warnings from residents"),
 ])
@@ -401,6 +409,7 @@ POLYAKOVA = ("Alina Polyakova, president of the Center for European Policy Analy
     ("Martin Luther (German: [lʊtɐ] ( listen); 1483 – 1546) was a German professor of theology.", "Luther",
      ["German professor of theology"]),  # a bracket within the bracket
     ("Tom was the first to arrive.", "Tom", []),
+    ("Diaz, 54, a former teacher, told supporters at Navy Pier.", "Diaz", ["former teacher"]),  # past an age
     # or made it, without the time it was held
     ("Megan Murphy was appointed editor in November 2016.", "Megan Murphy", ["editor"]),
     ("Lars Vik, who became chief executive last year, said so.", "Lars Vik", ["chief executive"]),
