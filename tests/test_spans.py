@@ -189,12 +189,15 @@ def test_numbers_keep_their_unit_and_dates_stay_whole():
      "National Center for Biotechnology Information"),
 ])
 def test_what_a_shortening_stands_for_is_the_run_of_words_its_letters_begin(question, sentence, expansion):
-    q = analyse(question)
-    assert asked_of(q) == "expansion"
+    assert asked_of(analyse(question)) == "expansion"
+    assert _typed(question, sentence) == [expansion]
+
+
+def _typed(question: str, sentence: str) -> list[str]:
+    """The spans the asked kind's own rule proposes in ``sentence``, not the plain phrases besides."""
     cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
-    _, proposals = proposals_of(q, cited)
-    spelled = [sentence[p.start:p.end] for p in proposals if p.features[SPAN_FEATURES.index("typed")]]
-    assert spelled == [expansion]
+    _, proposals = proposals_of(analyse(question), cited)
+    return [sentence[p.start:p.end] for p in proposals if p.features[SPAN_FEATURES.index("typed")]]
 
 
 @pytest.mark.parametrize("question, sentence, clause", [
@@ -218,10 +221,7 @@ def test_what_a_shortening_stands_for_is_the_run_of_words_its_letters_begin(ques
      "about the state of the pier.", "criticised the company for ignoring many repeated warnings from residents"),
 ])
 def test_why_how_and_what_someone_did_are_answered_by_a_clause(question, sentence, clause):
-    q = analyse(question)
-    cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
-    _, proposals = proposals_of(q, cited)
-    typed = [sentence[p.start:p.end] for p in proposals if p.features[SPAN_FEATURES.index("typed")]]
+    typed = _typed(question, sentence)
     assert clause in typed
     assert not any(t.endswith((" the", " about", " of")) for t in typed)  # a clause cut short ends on a word
 
