@@ -36,6 +36,7 @@ from .spans import (
     asks_for_role,
     attributed,
     best,
+    chosen_option,
     every,
     given,
     names_only,
@@ -290,6 +291,11 @@ def shorten(q: Question, citations: Sequence[Citation], weights: Weights,
     the articles (``Vocabulary.rarity``), which tells something particular from "one" or "part"."""
     asked = asked_of(q)
     cited, proposals = _proposals(q, asked, citations, rarity, weights.span_nouns)
+    option = chosen_option(q.searched, [c.sentence for c in cited]) if asked is None else None
+    if option is not None:  # "Was it a failure or a success?": the one the sentence says
+        i, a, b = option
+        at = cited[i].start + cited[i].sentence_start
+        return Short((Span(cited[i].sentence[a:b], cited[i].n, at + a, at + b),))
     if asked == "role" and not any(not given(p) for p in proposals):  # no role said: what the question's kind asks
         q = replace(q, terms=q.terms + tuple(t for t, _ in q.framed),  # the role noun is a word of it again
                     idf=q.idf + tuple(v for _, v in q.framed) if q.idf else q.idf)

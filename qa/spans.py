@@ -694,6 +694,36 @@ def _manners(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
                                *_clauses(sentence, [a for a, _ in done])]))
 
 
+# A question offering two answers ("Was the test a failure or a success?", "Were his experiments high-voltage or
+# low-voltage?"): its answer is the one the sentence holds. The second option runs from "or" to the end, the first
+# is as many words before "or".
+_CHOICE = re.compile(r"^\W*(?:is|was|are|were|do|does|did|has|have|had|will|would|can|could|should)\b(.+?)\s+or\s+"
+                     r"(?:not\s+)?([^?]+?)\W*$", re.IGNORECASE)
+
+
+def chosen_option(question: str, sentences: Sequence[str]) -> tuple[int, int, int] | None:
+    """(sentence, start, end) of the words that say which of a question's two options holds, in the first
+    sentence that holds the words of one option and not the other's; None for a question offering none."""
+    found = _CHOICE.match(question.strip())
+    if not found:
+        return None
+    second = found.group(2).split()
+    first = found.group(1).split()[-len(second):]
+    options = [set(terms(" ".join(first))), set(terms(" ".join(second)))]
+    own = [options[0] - options[1], options[1] - options[0]]
+    if not all(own):
+        return None
+    for i, sentence in enumerate(sentences):
+        held = _token_terms(sentence)
+        at = [[j for j, t in enumerate(held) if t & mine] for mine in own]
+        if bool(at[0]) != bool(at[1]):
+            a, b = _tokens(sentence)[(at[0] or at[1])[0]][:2]
+            word = re.compile(r"[\w'’-]*").match  # the whole word: "high-voltage", not "high"
+            start = len(sentence[:a]) - len(re.search(r"[\w'’-]*$", sentence[:a]).group(0))
+            return i, start, word(sentence, b).end()
+    return None
+
+
 # What proposes spans for each kind of question that asks for a thing; other kinds get no short answer.
 PROPOSERS: dict[str, Callable[[str, frozenset[str]], list[tuple[int, int]]]] = {
     "person": _people,

@@ -226,6 +226,20 @@ def test_why_how_and_what_someone_did_are_answered_by_a_clause(question, sentenc
     assert not any(t.endswith((" the", " about", " of")) for t in typed)  # a clause cut short ends on a word
 
 
+@pytest.mark.parametrize("question, sentence, option", [
+    ("Were Tesla's experiments high-voltage or low-voltage?", "Tesla ran high-voltage experiments.", "high-voltage"),
+    ("is it a public or private organization?", "It is a private, nonprofit organization.", "private"),
+    ("Was the test a failure or a success?", "Critics called it a failure.", "failure"),
+    ("Was the test a failure or a success?", "Nobody knows yet.", None),  # neither said
+    ("Was the test a success?", "Critics called it a failure.", None),  # no options offered
+])
+def test_a_question_offering_two_answers_gets_the_one_the_sentence_holds(question, sentence, option):
+    cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
+    weights = Weights("m", 0.5, 0.5, np.zeros(1), np.zeros(1), 0.0, 0.5, 0.2, 1.0, span=np.zeros(len(SPAN_FEATURES)))
+    short = shorten(analyse(question), cited, weights)
+    assert (short.text if short else None) == option
+
+
 def test_a_range_of_numbers_or_years_is_proposed_besides_its_ends():
     sentence = "Guard cells hold only 8–15 chloroplasts; the winter of 1886/1887 was hard, and it ran from 1963 to 1989."
     assert {"8–15", "8–15 chloroplasts", "8", "15 chloroplasts"} <= set(_texts("number", sentence))
