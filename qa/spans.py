@@ -695,10 +695,15 @@ def _manners(sentence: str, asked: frozenset[str]) -> list[tuple[int, int]]:
 
 
 # A question offering two answers ("Was the test a failure or a success?", "Were his experiments high-voltage or
-# low-voltage?"): its answer is the one the sentence holds. The second option runs from "or" to the end, the first
-# is as many words before "or".
+# low-voltage?"): its answer is the one the sentence holds. The second option runs from "or" to the end, or to
+# a word of ``_OPTION_ENDS`` after its first; the first is as many words before "or".
 _CHOICE = re.compile(r"^\W*(?:is|was|are|were|do|does|did|has|have|had|will|would|can|could|should)\b(.+?)\s+or\s+"
                      r"(?:not\s+)?([^?]+?)\W*$", re.IGNORECASE)
+
+
+# Words that end an option after its first: what the sentence says of either ("... or incompatible with TV?").
+_OPTION_ENDS = frozenset("""with to for than of in on at by from into about and but if when while because that which
+who whom whose is are was were be been being do does did has have had will would can could should""".split())
 
 
 def chosen_option(question: str, sentences: Sequence[str]) -> tuple[int, int, int] | None:
@@ -708,6 +713,8 @@ def chosen_option(question: str, sentences: Sequence[str]) -> tuple[int, int, in
     if not found:
         return None
     second = found.group(2).split()
+    cut = next((i for i, w in enumerate(second) if i and w.lower() in _OPTION_ENDS), len(second))
+    second = second[:cut]  # "incompatible with live broadcast TV formats": "incompatible"
     first = found.group(1).split()[-len(second):]
     options = [set(terms(" ".join(first))), set(terms(" ".join(second)))]
     own = [options[0] - options[1], options[1] - options[0]]

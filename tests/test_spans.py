@@ -232,6 +232,9 @@ def test_why_how_and_what_someone_did_are_answered_by_a_clause(question, sentenc
     ("Was the test a failure or a success?", "Critics called it a failure.", "failure"),
     ("Was the test a failure or a success?", "Nobody knows yet.", None),  # neither said
     ("Was the test a success?", "Critics called it a failure.", None),  # no options offered
+    # the second option ends before what is said of either: not "TV" of "with live TV"
+    ("Was the footage compatible or incompatible with live TV?", "Live TV could not show it: the footage was "
+     "incompatible.", "incompatible"),
 ])
 def test_a_question_offering_two_answers_gets_the_one_the_sentence_holds(question, sentence, option):
     cited = [Citation(1, "a.txt", "", sentence, sentence, 1.0)]
